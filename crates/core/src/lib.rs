@@ -1,1 +1,89 @@
-//! Weft core.
+//! Weft core: documents that many people edit at once and that always converge.
+//!
+//! A [`Doc`] is one replica of a document. It holds named root texts and the full history of
+//! every edit made to them, by this replica or any other. Replicas exchange *updates*: bytes
+//! that carry the operations the other side lacks. Applying the same set of operations in any
+//! order, any number of times, gives every replica the same text: strong eventual consistency.
+//!
+//! # The model
+//!
+//! - Every inserted or deleted character is an **operation** with an [`OpId`]: the [`PeerId`]
+//!   of the session that made it and a sequence number. A **change** is the operations of one
+//!   [`Transaction`]; it may carry a message and a time.
+//! - Operations form a **causal graph**: each one names the operations it was made on top of
+//!   (its parents). A version is named by a [`VersionVector`] (how many operations of each peer)
+//!   or a [`Frontier`] (its heads).
+//! - Concurrent inserts at the same place are ordered by **FugueMax**, which never interleaves
+//!   two runs of typing: if one person types "abc" and another "xyz" at the same spot, the result
+//!   is "abcxyz" or "xyzabc", never "axbycz".
+//! - The document keeps only the current **text** (a rope) and a run-length encoded **log** of
+//!   operations. Merging concurrent branches builds a temporary CRDT structure for the concurrent
+//!   part of the history and drops it afterwards (the Eg-walker algorithm). Sequential editing
+//!   costs about what editing a plain rope costs.
+//! - Positions count a [`TextUnit`] chosen at run time: chars (default), UTF-16 code units or
+//!   UTF-8 bytes.
+//! - [`Doc::save`] and [`Doc::export_since`] produce the compact, checksummed binary format
+//!   described in `FORMAT.md`; [`Doc::load`] and [`Doc::import`] read it and never panic on bad
+//!   bytes.
+//!
+//! # Example
+//!
+//! ```
+//! use weft_core::{Doc, PeerId, VersionVector};
+//!
+//! let mut alice = Doc::with_peer(PeerId(1));
+//! let mut bob = Doc::with_peer(PeerId(2));
+//! let a = alice.text("body");
+//! alice.insert(a, 0, "Hello world")?;
+//!
+//! // Bob catches up from nothing, then both edit concurrently.
+//! bob.import(&alice.export_since(&VersionVector::new()))?;
+//! let b = bob.text("body");
+//! alice.insert(a, 5, ",")?;
+//! bob.insert(b, 11, "!")?;
+//!
+//! // Exchange only what the other side lacks.
+//! let to_bob = alice.export_since(&bob.version());
+//! let to_alice = bob.export_since(&alice.version());
+//! let report = bob.import(&to_bob)?;
+//! alice.import(&to_alice)?;
+//! assert_eq!(alice.text_to_string(a), "Hello, world!");
+//! assert_eq!(bob.text_to_string(b), "Hello, world!");
+//! assert_eq!(alice.version(), bob.version());
+//!
+//! // Bob's editor learns what changed without re-reading the text.
+//! let (_, patch) = &report.patches[0];
+//! assert_eq!(patch.apply_to("Hello world!"), "Hello, world!");
+//!
+//! // Save with full history, load, keep editing.
+//! let mut again = weft_core::Doc::load_with_options(&alice.save(), PeerId(3), Default::default())?;
+//! let t = again.text("body");
+//! again.delete(t, 0, 7)?;
+//! assert_eq!(again.text_to_string(t), "world!");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+#![cfg_attr(docsrs, feature(doc_auto_cfg))]
+
+mod causal_graph;
+mod change_set;
+mod doc;
+mod encoding;
+mod error;
+mod id;
+mod merge;
+mod op_log;
+mod patch;
+mod rope;
+mod transaction;
+mod unit;
+mod version;
+
+pub use doc::{Doc, DocOptions, ImportReport, TextId};
+pub use encoding::{DecodeError, Limits};
+pub use error::{EditError, ImportError};
+pub use id::{OpId, PeerId};
+pub use patch::{DeltaOp, TextPatch};
+pub use transaction::Transaction;
+pub use unit::TextUnit;
+pub use version::{Frontier, VersionVector};

@@ -1,1 +1,13 @@
-//! Weft test support.
+//! Test support for Weft, shared by the tests, benches and fuzz targets of every crate
+//! (not published).
+//!
+//! - [`traces`]: loading the real editing traces from `../shared/traces` (or `$WEFT_TRACES`), with a
+//!   reference replay; tests skip with a message when the traces are absent.
+//! - [`replay`]: replaying those traces into Weft documents (sequential traces as local edits,
+//!   concurrent traces as one replica per agent with per-transaction updates).
+//!
+//! Other crates take it as a dev-dependency only (`.ci/steps/deps` checks this); only the
+//! comparison harness, weft-bench, depends on it normally.
+
+pub mod replay;
+pub mod traces;

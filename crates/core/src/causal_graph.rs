@@ -1,0 +1,537 @@
+//! The run-length encoded causal graph of a document's operations.
+//!
+//! Every operation a replica knows gets a *local version* ([`Lv`]): its index in the order this
+//! replica learned about it. Local versions are dense (0, 1, 2, ...), cheap to compare and store,
+//! and never leave the replica: on the wire and on disk operations are named by [`OpId`]
+//! (peer + sequence number). Since a replica only adds an operation after all of its parents,
+//! the order of local versions is a topological order of the graph.
+//!
+//! The graph is stored as *entries*: maximal runs of consecutive local versions made by one peer
+//! with consecutive sequence numbers, where each operation's only parent is the previous one.
+//! Typing a paragraph is one entry. Only the first operation of an entry has explicit parents.
+//!
+//! Two walks answer every question the merge algorithm asks:
+//! [`CausalGraph::diff`] (which operations one version has that another lacks) and
+//! [`CausalGraph::find_conflicting`] (the operations since the last point two versions had in
+//! common). Both walk backwards from the heads with a max-heap of local versions and stop as soon
+//! as the remaining frontier is shared, so their cost is proportional to the concurrent part of
+//! the history, not its length.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap};
+use std::ops::Range;
+
+use crate::id::{OpId, PeerId};
+use crate::version::{Frontier, VersionVector};
+
+/// A local version: the index of an operation in this replica's op log.
+pub(crate) type Lv = usize;
+
+#[derive(Clone, Debug)]
+struct GraphEntry {
+    start: Lv,
+    end: Lv,
+    /// Index into `CausalGraph::parent_arena` and count; parents of `start` only.
+    parents_at: u32,
+    parents_len: u32,
+    peer: u32,
+    seq: u64,
+}
+
+#[derive(Clone, Debug)]
+struct PeerRun {
+    seq: u64,
+    lv: Lv,
+    len: usize,
+}
+
+#[derive(Clone, Debug)]
+struct PeerRecord {
+    id: PeerId,
+    /// Runs sorted by `seq`, covering `0..next_seq` without gaps.
+    runs: Vec<PeerRun>,
+}
+
+impl PeerRecord {
+    fn next_seq(&self) -> u64 {
+        self.runs.last().map_or(0, |r| r.seq + r.len as u64)
+    }
+}
+
+/// Which side(s) of a two-version walk an operation belongs to.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+pub(crate) enum Side {
+    /// Only in the history of the first version.
+    OnlyA,
+    /// Only in the history of the second version.
+    OnlyB,
+    /// In both histories.
+    Shared,
+}
+
+impl Side {
+    fn union(self, other: Side) -> Side {
+        if self == other {
+            self
+        } else {
+            Side::Shared
+        }
+    }
+}
+
+/// Causal graph of all operations a replica knows, plus the peer table.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct CausalGraph {
+    entries: Vec<GraphEntry>,
+    parent_arena: Vec<Lv>,
+    peers: Vec<PeerRecord>,
+    peer_index: BTreeMap<PeerId, u32>,
+}
+
+impl CausalGraph {
+    /// Number of operations.
+    pub(crate) fn len(&self) -> Lv {
+        self.entries.last().map_or(0, |e| e.end)
+    }
+
+    /// Number of run-length entries (a measure of how concurrent/fragmented the history is).
+    pub(crate) fn entry_count(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Index of `peer` in the peer table, adding it if new.
+    pub(crate) fn peer_index_or_insert(&mut self, peer: PeerId) -> u32 {
+        if let Some(i) = self.peer_index.get(&peer) {
+            return *i;
+        }
+        let i = self.peers.len() as u32;
+        self.peers.push(PeerRecord {
+            id: peer,
+            runs: Vec::new(),
+        });
+        self.peer_index.insert(peer, i);
+        i
+    }
+
+    /// The sequence number the next operation of `peer` will have here.
+    pub(crate) fn next_seq(&self, peer: PeerId) -> u64 {
+        self.peer_index
+            .get(&peer)
+            .map_or(0, |i| self.peers[*i as usize].next_seq())
+    }
+
+    /// Append `len` operations by `peer` starting at `seq` whose first operation has `parents`
+    /// (sorted local versions, all already known). Returns their local versions.
+    ///
+    /// Invariant (checked by callers): `seq == self.next_seq(peer)`.
+    pub(crate) fn push(&mut self, peer: PeerId, seq: u64, len: usize, parents: &[Lv]) -> Range<Lv> {
+        debug_assert!(len > 0);
+        debug_assert_eq!(seq, self.next_seq(peer));
+        let start = self.len();
+        let end = start + len;
+        let peer_idx = self.peer_index_or_insert(peer);
+
+        let extends_last = match self.entries.last() {
+            Some(last) => {
+                last.peer == peer_idx
+                    && last.seq + (last.end - last.start) as u64 == seq
+                    && parents.len() == 1
+                    && parents[0] == last.end - 1
+            }
+            None => false,
+        };
+        if extends_last {
+            if let Some(last) = self.entries.last_mut() {
+                last.end = end;
+            }
+        } else {
+            let parents_at = self.parent_arena.len() as u32;
+            self.parent_arena.extend_from_slice(parents);
+            self.entries.push(GraphEntry {
+                start,
+                end,
+                parents_at,
+                parents_len: parents.len() as u32,
+                peer: peer_idx,
+                seq,
+            });
+        }
+
+        let runs = &mut self.peers[peer_idx as usize].runs;
+        match runs.last_mut() {
+            Some(r) if r.lv + r.len == start && r.seq + r.len as u64 == seq => r.len += len,
+            _ => runs.push(PeerRun {
+                seq,
+                lv: start,
+                len,
+            }),
+        }
+        start..end
+    }
+
+    /// Remove every operation at or after `len` (used to undo a failed import).
+    pub(crate) fn truncate(&mut self, len: Lv) {
+        while let Some(last) = self.entries.last_mut() {
+            if last.start >= len {
+                let removed = self.entries.pop();
+                if let Some(e) = removed {
+                    self.parent_arena.truncate(e.parents_at as usize);
+                }
+            } else {
+                if last.end > len {
+                    last.end = len;
+                }
+                break;
+            }
+        }
+        for peer in &mut self.peers {
+            while let Some(r) = peer.runs.last_mut() {
+                if r.lv >= len {
+                    peer.runs.pop();
+                } else {
+                    if r.lv + r.len > len {
+                        r.len = len - r.lv;
+                    }
+                    break;
+                }
+            }
+        }
+        // Peers with no operations left stay in the table: harmless, and their index is stable.
+    }
+
+    fn entry_index(&self, lv: Lv) -> usize {
+        // Invariant: lv < self.len(), so the partition point is a valid index.
+        self.entries.partition_point(|e| e.end <= lv)
+    }
+
+    /// The run of sequential operations containing `lv`, from `lv` to the end of its entry.
+    /// Every operation in it after the first has the previous one as its only parent.
+    pub(crate) fn run_from(&self, lv: Lv) -> Range<Lv> {
+        let e = &self.entries[self.entry_index(lv)];
+        lv..e.end
+    }
+
+    /// Write the parents of `lv` into `out` (cleared first).
+    pub(crate) fn parents_into(&self, lv: Lv, out: &mut Vec<Lv>) {
+        out.clear();
+        let e = &self.entries[self.entry_index(lv)];
+        if lv > e.start {
+            out.push(lv - 1);
+        } else {
+            out.extend_from_slice(
+                &self.parent_arena[e.parents_at as usize..(e.parents_at + e.parents_len) as usize],
+            );
+        }
+    }
+
+    /// Whether the parents of `lv` are exactly `frontier` (sorted).
+    pub(crate) fn parents_equal(&self, lv: Lv, frontier: &[Lv]) -> bool {
+        let e = &self.entries[self.entry_index(lv)];
+        if lv > e.start {
+            frontier.len() == 1 && frontier[0] == lv - 1
+        } else {
+            &self.parent_arena[e.parents_at as usize..(e.parents_at + e.parents_len) as usize]
+                == frontier
+        }
+    }
+
+    /// The public id of local version `lv`.
+    pub(crate) fn lv_to_id(&self, lv: Lv) -> OpId {
+        let e = &self.entries[self.entry_index(lv)];
+        OpId {
+            peer: self.peers[e.peer as usize].id,
+            seq: e.seq + (lv - e.start) as u64,
+        }
+    }
+
+    /// The peer that made `lv` and the remaining length of its peer run from `lv`.
+    pub(crate) fn peer_run_at(&self, lv: Lv) -> (PeerId, u64, usize) {
+        let e = &self.entries[self.entry_index(lv)];
+        (
+            self.peers[e.peer as usize].id,
+            e.seq + (lv - e.start) as u64,
+            e.end - lv,
+        )
+    }
+
+    /// The local version of `id`, if known.
+    pub(crate) fn id_to_lv(&self, id: OpId) -> Option<Lv> {
+        let peer = &self.peers[*self.peer_index.get(&id.peer)? as usize];
+        let i = peer
+            .runs
+            .partition_point(|r| r.seq + r.len as u64 <= id.seq);
+        let r = peer.runs.get(i)?;
+        (r.seq <= id.seq).then(|| r.lv + (id.seq - r.seq) as usize)
+    }
+
+    /// Version vector of everything known.
+    pub(crate) fn version_vector(&self) -> VersionVector {
+        self.peers.iter().map(|p| (p.id, p.next_seq())).collect()
+    }
+
+    /// Local versions of all operations of `peer` with sequence number >= `from_seq`.
+    pub(crate) fn ranges_since(&self, peer: PeerId, from_seq: u64, out: &mut Vec<Range<Lv>>) {
+        let Some(i) = self.peer_index.get(&peer) else {
+            return;
+        };
+        for r in &self.peers[*i as usize].runs {
+            let end = r.seq + r.len as u64;
+            if end <= from_seq {
+                continue;
+            }
+            let skip = from_seq.saturating_sub(r.seq) as usize;
+            out.push(r.lv + skip..r.lv + r.len);
+        }
+    }
+
+    /// Heap bytes owned.
+    pub(crate) fn heap_size(&self) -> usize {
+        self.entries.capacity() * std::mem::size_of::<GraphEntry>()
+            + self.parent_arena.capacity() * std::mem::size_of::<Lv>()
+            + self
+                .peers
+                .iter()
+                .map(|p| p.runs.capacity() * std::mem::size_of::<PeerRun>())
+                .sum::<usize>()
+            + self.peers.capacity() * std::mem::size_of::<PeerRecord>()
+            + self.peer_index.len() * 32
+    }
+
+    /// Peers in the table, in index order.
+    pub(crate) fn peers(&self) -> impl Iterator<Item = PeerId> + '_ {
+        self.peers.iter().map(|p| p.id)
+    }
+
+    /// Frontier of local versions to public [`Frontier`].
+    pub(crate) fn frontier_to_ids(&self, frontier: &[Lv]) -> Frontier {
+        Frontier::from_ids(frontier.iter().map(|lv| self.lv_to_id(*lv)).collect())
+    }
+
+    /// Walk backwards from versions `a` and `b` together, calling `visit(range, side)` for every
+    /// run of operations above their last common point, in descending order. Returns that common
+    /// frontier (sorted): every operation below it is in both histories.
+    ///
+    /// The common point is a single operation (or the empty version) that every visited
+    /// operation descends from, which is what the merge needs: its tracker represents the
+    /// document at that point by a placeholder and never retreats below it.
+    pub(crate) fn find_conflicting(
+        &self,
+        a: &[Lv],
+        b: &[Lv],
+        visit: impl FnMut(Range<Lv>, Side),
+    ) -> Vec<Lv> {
+        self.walk_back(a, b, true, visit)
+    }
+
+    fn walk_back(
+        &self,
+        a: &[Lv],
+        b: &[Lv],
+        to_single_point: bool,
+        mut visit: impl FnMut(Range<Lv>, Side),
+    ) -> Vec<Lv> {
+        let mut heap: BinaryHeap<(Lv, Reverse<Side>)> = BinaryHeap::new();
+        let mut unshared = 0usize;
+        for lv in a {
+            heap.push((*lv, Reverse(Side::OnlyA)));
+            unshared += 1;
+        }
+        for lv in b {
+            heap.push((*lv, Reverse(Side::OnlyB)));
+            unshared += 1;
+        }
+        let mut parents = Vec::new();
+        let mut reached_root = false;
+        loop {
+            if to_single_point {
+                // Stop at one operation every remaining path goes through, on both sides.
+                let Some((top, _)) = heap.peek().copied() else {
+                    break;
+                };
+                if !reached_root && heap.iter().all(|(lv, _)| *lv == top) {
+                    let side = heap
+                        .iter()
+                        .fold(None, |acc: Option<Side>, (_, Reverse(s))| {
+                            Some(acc.map_or(*s, |a| a.union(*s)))
+                        });
+                    if side == Some(Side::Shared) {
+                        break;
+                    }
+                }
+            } else if unshared == 0 {
+                break;
+            }
+            let Some((lv, Reverse(mut side))) = heap.pop() else {
+                break;
+            };
+            if side != Side::Shared {
+                unshared -= 1;
+            }
+            while let Some((next, Reverse(s))) = heap.peek().copied() {
+                if next != lv {
+                    break;
+                }
+                heap.pop();
+                if s != Side::Shared {
+                    unshared -= 1;
+                }
+                side = side.union(s);
+            }
+            let e = &self.entries[self.entry_index(lv)];
+            // Another head inside this entry: visit down to it and let it carry on from there.
+            if let Some((next, _)) = heap.peek().copied() {
+                if next >= e.start {
+                    visit(next + 1..lv + 1, side);
+                    heap.push((next, Reverse(side)));
+                    if side != Side::Shared {
+                        unshared += 1;
+                    }
+                    continue;
+                }
+            }
+            visit(e.start..lv + 1, side);
+            self.parents_into(e.start, &mut parents);
+            reached_root |= parents.is_empty();
+            for p in &parents {
+                heap.push((*p, Reverse(side)));
+                if side != Side::Shared {
+                    unshared += 1;
+                }
+            }
+        }
+        let mut common: Vec<Lv> = heap.into_iter().map(|(lv, _)| lv).collect();
+        common.sort_unstable();
+        common.dedup();
+        common
+    }
+
+    /// Operations in the history of `a` but not `b`, and in `b` but not `a`, each as ascending
+    /// ranges.
+    pub(crate) fn diff(&self, a: &[Lv], b: &[Lv]) -> (Vec<Range<Lv>>, Vec<Range<Lv>>) {
+        let mut only_a = Vec::new();
+        let mut only_b = Vec::new();
+        self.walk_back(a, b, false, |r, side| match side {
+            Side::OnlyA => push_range_desc(&mut only_a, r),
+            Side::OnlyB => push_range_desc(&mut only_b, r),
+            Side::Shared => {}
+        });
+        only_a.reverse();
+        only_b.reverse();
+        (only_a, only_b)
+    }
+
+    /// Iterate the entries overlapping `range` as `(sub_range, index)` pairs.
+    pub(crate) fn runs_in(&self, range: Range<Lv>) -> impl Iterator<Item = Range<Lv>> + '_ {
+        let first = if range.start < range.end {
+            self.entry_index(range.start)
+        } else {
+            self.entries.len()
+        };
+        self.entries[first..]
+            .iter()
+            .take_while(move |e| e.start < range.end)
+            .map(move |e| e.start.max(range.start)..e.end.min(range.end))
+    }
+}
+
+/// Push a range visited in descending order, merging with the previous one when adjacent.
+fn push_range_desc(out: &mut Vec<Range<Lv>>, r: Range<Lv>) {
+    if let Some(last) = out.last_mut() {
+        if last.start == r.end {
+            last.start = r.start;
+            return;
+        }
+    }
+    out.push(r);
+}
+
+/// Update `frontier` (sorted) for operations `range` whose first operation has `parents`.
+pub(crate) fn advance_frontier(frontier: &mut Vec<Lv>, parents: &[Lv], range: Range<Lv>) {
+    frontier.retain(|lv| !parents.contains(lv));
+    let last = range.end - 1;
+    let at = frontier.partition_point(|lv| *lv < last);
+    frontier.insert(at, last);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn graph() -> CausalGraph {
+        // a: 0..3 (root), b: 3..5 concurrent (root), merge by a: 5..6 with parents {2, 4}
+        let mut g = CausalGraph::default();
+        g.push(PeerId(1), 0, 3, &[]);
+        g.push(PeerId(2), 0, 2, &[]);
+        g.push(PeerId(1), 3, 1, &[2, 4]);
+        g
+    }
+
+    #[test]
+    fn push_merges_sequential_runs() {
+        let mut g = CausalGraph::default();
+        g.push(PeerId(1), 0, 3, &[]);
+        g.push(PeerId(1), 3, 2, &[2]);
+        assert_eq!(g.entry_count(), 1);
+        assert_eq!(g.len(), 5);
+        assert_eq!(
+            g.lv_to_id(4),
+            OpId {
+                peer: PeerId(1),
+                seq: 4
+            }
+        );
+        assert_eq!(
+            g.id_to_lv(OpId {
+                peer: PeerId(1),
+                seq: 4
+            }),
+            Some(4)
+        );
+        assert_eq!(
+            g.id_to_lv(OpId {
+                peer: PeerId(1),
+                seq: 5
+            }),
+            None
+        );
+    }
+
+    #[test]
+    fn diff_finds_concurrent_ranges() {
+        let g = graph();
+        assert_eq!(g.diff(&[2], &[4]), (vec![0..3], vec![3..5]));
+        assert_eq!(g.diff(&[5], &[4]), (vec![0..3, 5..6], vec![]));
+        assert_eq!(g.diff(&[1], &[2]), (vec![], vec![2..3]));
+    }
+
+    #[test]
+    fn find_conflicting_stops_at_common_point() {
+        let mut g = graph();
+        g.push(PeerId(2), 2, 2, &[5]); // 6..8 after the merge
+        g.push(PeerId(1), 4, 1, &[5]); // 8 concurrent with 6..8
+        let mut seen = Vec::new();
+        let common = g.find_conflicting(&[7], &[8], |r, s| seen.push((r, s)));
+        assert_eq!(common, vec![5]);
+        assert_eq!(seen, vec![(8..9, Side::OnlyB), (6..8, Side::OnlyA)]);
+    }
+
+    #[test]
+    fn truncate_undoes_push() {
+        let mut g = graph();
+        g.truncate(4);
+        assert_eq!(g.len(), 4);
+        assert_eq!(g.next_seq(PeerId(2)), 1);
+        assert_eq!(g.next_seq(PeerId(1)), 3);
+        g.push(PeerId(2), 1, 1, &[3]);
+        assert_eq!(g.entry_count(), 2);
+    }
+
+    #[test]
+    fn frontier_advances() {
+        let mut f = vec![2, 4];
+        advance_frontier(&mut f, &[2, 4], 5..6);
+        assert_eq!(f, vec![5]);
+        advance_frontier(&mut f, &[], 6..8);
+        assert_eq!(f, vec![5, 7]);
+    }
+}

@@ -1,0 +1,84 @@
+//! The unit of exchange: a set of operation spans with their causal parents, in the shape the
+//! binary format stores (see `FORMAT.md`). Full documents and incremental updates are both
+//! change sets; they differ only in their [`ChunkKind`].
+
+use crate::id::{OpId, PeerId};
+use crate::op_log::OpKind;
+
+/// What a chunk of bytes holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ChunkKind {
+    /// The whole history of a document ([`Doc::save`](crate::Doc::save)).
+    Document,
+    /// The operations another replica lacks ([`Doc::export_since`](crate::Doc::export_since)).
+    Update,
+}
+
+/// Consecutive operations of one peer, of one kind, on one text, where each operation after the
+/// first has the previous one as its only parent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Span {
+    pub(crate) peer: PeerId,
+    pub(crate) seq: u64,
+    pub(crate) len: usize,
+    /// Parents of the first operation, sorted.
+    pub(crate) parents: Vec<OpId>,
+    /// Index into [`ChangeSet::roots`].
+    pub(crate) container: u32,
+    pub(crate) kind: OpKind,
+    pub(crate) pos: usize,
+    /// Deletes: forward (`true`) or backspace (`false`). Always `true` for inserts.
+    pub(crate) fwd: bool,
+    /// Inserts: the inserted text (`len` chars). Empty for deletes.
+    pub(crate) text: String,
+}
+
+impl Span {
+    /// The span without its first `k` operations (`0 < k < len`).
+    pub(crate) fn skip(&self, k: usize) -> Span {
+        let mut s = self.clone();
+        s.seq += k as u64;
+        s.len -= k;
+        s.parents = vec![OpId {
+            peer: self.peer,
+            seq: self.seq + k as u64 - 1,
+        }];
+        match (self.kind, self.fwd) {
+            (OpKind::Insert, _) => {
+                s.pos += k;
+                let cut = self
+                    .text
+                    .char_indices()
+                    .nth(k)
+                    .map_or(self.text.len(), |(b, _)| b);
+                s.text = self.text[cut..].to_owned();
+            }
+            (OpKind::Delete, true) => {}
+            (OpKind::Delete, false) => s.pos -= k,
+        }
+        s
+    }
+}
+
+/// Metadata of a change (a committed transaction) that carries a message or a time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct ChangeMeta {
+    /// First operation of the change.
+    pub(crate) start: OpId,
+    /// Number of operations.
+    pub(crate) len: u64,
+    /// Milliseconds since the Unix epoch, as given by the application.
+    pub(crate) time: Option<i64>,
+    pub(crate) message: Option<String>,
+}
+
+/// A decoded or to-be-encoded chunk.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct ChangeSet {
+    pub(crate) kind: ChunkKind,
+    /// Names of the root texts the spans refer to.
+    pub(crate) roots: Vec<String>,
+    /// Spans in causal order (every parent precedes its children or is outside the set).
+    pub(crate) spans: Vec<Span>,
+    pub(crate) metas: Vec<ChangeMeta>,
+}

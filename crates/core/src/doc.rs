@@ -1,0 +1,615 @@
+//! [`Doc`]: a replica of one document.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+use crate::causal_graph::{advance_frontier, CausalGraph, Lv};
+use crate::change_set::{ChangeMeta, ChangeSet, ChunkKind, Span};
+use crate::encoding::{self, DecodeError};
+use crate::error::{EditError, ImportError};
+use crate::id::{OpId, PeerId};
+use crate::merge::{self, TransformedOp};
+use crate::op_log::{OpKind, OpLog, OpRun};
+use crate::patch::TextPatch;
+use crate::rope::Rope;
+use crate::transaction::Transaction;
+use crate::unit::TextUnit;
+use crate::version::{Frontier, VersionVector};
+
+/// Options for a [`Doc`]. Defaults suit most applications.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct DocOptions {
+    /// Unit of text positions and lengths in the API and in patches.
+    pub unit: TextUnit,
+    /// Most operations kept waiting for missing dependencies before imports are refused
+    /// with [`ImportError::PendingFull`].
+    pub max_pending_ops: usize,
+    /// Limits applied when decoding bytes from outside.
+    pub limits: encoding::Limits,
+}
+
+impl Default for DocOptions {
+    fn default() -> Self {
+        DocOptions {
+            unit: TextUnit::Char,
+            max_pending_ops: 1 << 20,
+            limits: encoding::Limits::default(),
+        }
+    }
+}
+
+/// A handle to a root text of a [`Doc`], from [`Doc::text`]. Valid only for that document.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct TextId(pub(crate) u32);
+
+#[derive(Clone, Debug)]
+struct RootText {
+    name: String,
+    rope: Rope,
+}
+
+/// What an [`import`](Doc::import) did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ImportReport {
+    /// Operations newly applied.
+    pub applied: usize,
+    /// Operations in the input that were already known (duplicates are harmless).
+    pub duplicates: usize,
+    /// Operations waiting for missing dependencies after this import (all imports so far).
+    pub pending: usize,
+    /// Per changed text: the change in the document's unit.
+    pub patches: Vec<(TextId, TextPatch)>,
+}
+
+/// A replica of a document: named root texts, their full history, and the state needed to
+/// exchange changes with other replicas.
+///
+/// See the [crate documentation](crate) for the model and an example.
+#[derive(Clone, Debug)]
+pub struct Doc {
+    peer: PeerId,
+    options: DocOptions,
+    pub(crate) graph: CausalGraph,
+    pub(crate) log: OpLog,
+    /// Heads of the current version (local versions, sorted).
+    pub(crate) frontier: Vec<Lv>,
+    roots: Vec<RootText>,
+    root_index: BTreeMap<String, u32>,
+    pub(crate) metas: Vec<ChangeMeta>,
+    /// Spans waiting for dependencies, in arrival order.
+    pending: Vec<(Span, String)>,
+}
+
+impl Doc {
+    /// A new empty document with a random peer id from the operating system.
+    #[cfg(feature = "getrandom")]
+    pub fn new() -> Doc {
+        Doc::with_peer(random_peer())
+    }
+
+    /// A new empty document editing as `peer`. The caller must make sure no other session
+    /// uses the same id (see [`PeerId`]).
+    pub fn with_peer(peer: PeerId) -> Doc {
+        Doc::with_options(peer, DocOptions::default())
+    }
+
+    /// A new empty document with options.
+    pub fn with_options(peer: PeerId, options: DocOptions) -> Doc {
+        Doc {
+            peer,
+            options,
+            graph: CausalGraph::default(),
+            log: OpLog::default(),
+            frontier: Vec::new(),
+            roots: Vec::new(),
+            root_index: BTreeMap::new(),
+            metas: Vec::new(),
+            pending: Vec::new(),
+        }
+    }
+
+    /// The peer id local edits are made as.
+    pub fn peer(&self) -> PeerId {
+        self.peer
+    }
+
+    /// The unit of text positions.
+    pub fn unit(&self) -> TextUnit {
+        self.options.unit
+    }
+
+    /// Change the unit of text positions (affects later calls and patches only).
+    pub fn set_unit(&mut self, unit: TextUnit) {
+        self.options.unit = unit;
+    }
+
+    /// The root text called `name`, created empty if it does not exist yet. Root texts exist
+    /// on every replica by name: two peers calling `text("body")` edit the same text.
+    pub fn text(&mut self, name: &str) -> TextId {
+        TextId(self.root(name))
+    }
+
+    /// The root text called `name` if it exists here.
+    pub fn get_text(&self, name: &str) -> Option<TextId> {
+        self.root_index.get(name).map(|i| TextId(*i))
+    }
+
+    /// Names of the root texts, in the order this replica learned them.
+    pub fn text_names(&self) -> impl Iterator<Item = &str> {
+        self.roots.iter().map(|r| r.name.as_str())
+    }
+
+    fn root(&mut self, name: &str) -> u32 {
+        if let Some(i) = self.root_index.get(name) {
+            return *i;
+        }
+        let i = self.roots.len() as u32;
+        self.roots.push(RootText {
+            name: name.to_owned(),
+            rope: Rope::new(),
+        });
+        self.root_index.insert(name.to_owned(), i);
+        i
+    }
+
+    fn rope(&self, text: TextId) -> &Rope {
+        &self.roots[text.0 as usize].rope
+    }
+
+    /// The current content of `text`.
+    pub fn text_to_string(&self, text: TextId) -> String {
+        self.rope(text).to_string()
+    }
+
+    /// Length of `text` in the document's unit.
+    pub fn text_len(&self, text: TextId) -> usize {
+        self.options.unit.len_in(self.rope(text))
+    }
+
+    /// Start a transaction: edits made through it become one change. See [`Transaction`].
+    pub fn transaction(&mut self) -> Transaction<'_> {
+        Transaction::new(self)
+    }
+
+    /// Insert `s` at `pos` (in the document's unit) as a change of its own.
+    pub fn insert(&mut self, text: TextId, pos: usize, s: &str) -> Result<(), EditError> {
+        self.transaction().insert(text, pos, s)
+    }
+
+    /// Delete `len` units at `pos` as a change of its own.
+    pub fn delete(&mut self, text: TextId, pos: usize, len: usize) -> Result<(), EditError> {
+        self.transaction().delete(text, pos, len)
+    }
+
+    /// Delete `del` units at `pos`, then insert `s` there, as one change.
+    pub fn splice(
+        &mut self,
+        text: TextId,
+        pos: usize,
+        del: usize,
+        s: &str,
+    ) -> Result<(), EditError> {
+        let mut tx = self.transaction();
+        tx.delete(text, pos, del)?;
+        tx.insert(text, pos, s)
+    }
+
+    /// Local insert (called by [`Transaction`]).
+    pub(crate) fn local_insert(
+        &mut self,
+        text: TextId,
+        pos: usize,
+        s: &str,
+    ) -> Result<(), EditError> {
+        let unit = self.options.unit;
+        let rope = &self.roots[text.0 as usize].rope;
+        let at = unit.to_char(rope, pos)?;
+        if s.is_empty() {
+            return Ok(());
+        }
+        let n = s.chars().count();
+        let lv = self.push_local(n);
+        self.log.push_insert(text.0, lv, at, s);
+        self.roots[text.0 as usize].rope.insert(at, s);
+        Ok(())
+    }
+
+    /// Local delete (called by [`Transaction`]).
+    pub(crate) fn local_delete(
+        &mut self,
+        text: TextId,
+        pos: usize,
+        len: usize,
+    ) -> Result<(), EditError> {
+        let unit = self.options.unit;
+        let rope = &self.roots[text.0 as usize].rope;
+        let start = unit.to_char(rope, pos)?;
+        let end_unit = pos.checked_add(len).ok_or(EditError::OutOfBounds {
+            pos,
+            len: unit.len_in(rope),
+        })?;
+        let end = unit.to_char(rope, end_unit)?;
+        if end == start {
+            return Ok(());
+        }
+        let lv = self.push_local(end - start);
+        self.log.push_delete(text.0, lv, start, end - start);
+        self.roots[text.0 as usize].rope.remove(start..end);
+        Ok(())
+    }
+
+    /// Record `n` local operations in the causal graph on top of the current version.
+    fn push_local(&mut self, n: usize) -> Lv {
+        let seq = self.graph.next_seq(self.peer);
+        let range = self.graph.push(self.peer, seq, n, &self.frontier);
+        // A local operation is made on the whole current version: it is the only head now.
+        self.frontier.clear();
+        self.frontier.push(range.end - 1);
+        range.start
+    }
+
+    /// Number of operations this replica has (its history length).
+    pub(crate) fn op_count(&self) -> Lv {
+        self.graph.len()
+    }
+
+    /// The current version as a version vector.
+    pub fn version(&self) -> VersionVector {
+        self.graph.version_vector()
+    }
+
+    /// The current version as its heads.
+    pub fn frontier(&self) -> Frontier {
+        self.graph.frontier_to_ids(&self.frontier)
+    }
+
+    /// Operations received whose dependencies have not arrived yet.
+    pub fn pending_ops(&self) -> usize {
+        self.pending.iter().map(|(s, _)| s.len).sum()
+    }
+
+    /// The changes another replica at version `since` lacks, encoded as an update for
+    /// [`Doc::import`]. Pass [`VersionVector::new()`] for everything.
+    pub fn export_since(&self, since: &VersionVector) -> Vec<u8> {
+        encoding::encode(&self.change_set(since, ChunkKind::Update))
+    }
+
+    /// The whole document with its full history, for [`Doc::load`].
+    pub fn save(&self) -> Vec<u8> {
+        encoding::encode(&self.change_set(&VersionVector::new(), ChunkKind::Document))
+    }
+
+    /// Load a document saved with [`Doc::save`], editing as a fresh random peer.
+    #[cfg(feature = "getrandom")]
+    pub fn load(bytes: &[u8]) -> Result<Doc, ImportError> {
+        Doc::load_with_options(bytes, random_peer(), DocOptions::default())
+    }
+
+    /// Load a document saved with [`Doc::save`], editing as `peer`.
+    pub fn load_with_options(
+        bytes: &[u8],
+        peer: PeerId,
+        options: DocOptions,
+    ) -> Result<Doc, ImportError> {
+        let set = encoding::decode(bytes, &options.limits)?;
+        if set.kind != ChunkKind::Document {
+            return Err(DecodeError::WrongKind {
+                expected: "document",
+                found: "update",
+            }
+            .into());
+        }
+        let mut doc = Doc::with_options(peer, options);
+        doc.import_set(set, false)?;
+        if !doc.pending.is_empty() {
+            return Err(DecodeError::Invalid {
+                offset: 0,
+                what: "document refers to operations it does not contain",
+            }
+            .into());
+        }
+        Ok(doc)
+    }
+
+    /// Apply an update or a saved document from another replica. Operations already known are
+    /// skipped; operations whose dependencies are missing wait (see [`Doc::pending_ops`]) and
+    /// apply when a later import brings them. On error nothing changes.
+    pub fn import(&mut self, bytes: &[u8]) -> Result<ImportReport, ImportError> {
+        let set = encoding::decode(bytes, &self.options.limits)?;
+        self.import_set(set, true)
+    }
+
+    fn change_set(&self, since: &VersionVector, kind: ChunkKind) -> ChangeSet {
+        let mut ranges = Vec::new();
+        for peer in self.graph.peers() {
+            self.graph.ranges_since(peer, since.get(peer), &mut ranges);
+        }
+        ranges.sort_unstable_by_key(|r| r.start);
+        let mut used_roots: BTreeMap<u32, u32> = BTreeMap::new();
+        let mut roots = Vec::new();
+        let mut spans = Vec::new();
+        let mut parents = Vec::new();
+        for r in ranges {
+            for g in self.graph.runs_in(r) {
+                for run in self.log.runs_in(g.clone()) {
+                    let next = used_roots.len() as u32;
+                    let container = *used_roots.entry(run.container).or_insert_with(|| {
+                        roots.push(self.roots[run.container as usize].name.clone());
+                        next
+                    });
+                    self.graph.parents_into(run.lv, &mut parents);
+                    let mut parent_ids: Vec<OpId> =
+                        parents.iter().map(|p| self.graph.lv_to_id(*p)).collect();
+                    parent_ids.sort_unstable();
+                    let (peer, seq, _) = self.graph.peer_run_at(run.lv);
+                    let text = match run.kind {
+                        OpKind::Insert => self.log.text_of(&run).to_owned(),
+                        OpKind::Delete => String::new(),
+                    };
+                    spans.push(Span {
+                        peer,
+                        seq,
+                        len: run.len,
+                        parents: parent_ids,
+                        container,
+                        kind: run.kind,
+                        pos: run.pos,
+                        fwd: run.fwd,
+                        text,
+                    });
+                }
+            }
+        }
+        let metas = self
+            .metas
+            .iter()
+            .filter(|m| m.start.seq + m.len > since.get(m.start.peer))
+            .cloned()
+            .collect();
+        ChangeSet {
+            kind,
+            roots,
+            spans,
+            metas,
+        }
+    }
+
+    fn import_set(
+        &mut self,
+        set: ChangeSet,
+        want_patches: bool,
+    ) -> Result<ImportReport, ImportError> {
+        let start_lv = self.graph.len();
+        let pending_before = self.pending.clone();
+        let roots_before = self.roots.len();
+        let mut report = ImportReport::default();
+
+        for span in set.spans {
+            let name =
+                set.roots
+                    .get(span.container as usize)
+                    .cloned()
+                    .ok_or(DecodeError::Invalid {
+                        offset: 0,
+                        what: "span refers to a root that is not in the root table",
+                    })?;
+            self.pending.push((span, name));
+        }
+        // Apply whatever is ready, repeatedly, until nothing more is.
+        let mut progress = true;
+        while progress {
+            progress = false;
+            let mut i = 0;
+            while i < self.pending.len() {
+                let (span, _) = &self.pending[i];
+                let next = self.graph.next_seq(span.peer);
+                let end = span.seq + span.len as u64;
+                if end <= next {
+                    report.duplicates += span.len;
+                    self.pending.remove(i);
+                    continue;
+                }
+                if span.seq > next {
+                    i += 1;
+                    continue;
+                }
+                let span = if span.seq < next {
+                    let k = (next - span.seq) as usize;
+                    report.duplicates += k;
+                    span.skip(k)
+                } else {
+                    span.clone()
+                };
+                let parents: Option<Vec<Lv>> = span
+                    .parents
+                    .iter()
+                    .map(|p| self.graph.id_to_lv(*p))
+                    .collect();
+                let Some(mut parents) = parents else {
+                    i += 1;
+                    continue;
+                };
+                parents.sort_unstable();
+                parents.dedup();
+                let (_, name) = self.pending.remove(i);
+                let container = self.root(&name);
+                let range = self.graph.push(span.peer, span.seq, span.len, &parents);
+                let run = OpRun {
+                    container,
+                    lv: range.start,
+                    len: span.len,
+                    kind: span.kind,
+                    pos: span.pos,
+                    fwd: span.fwd,
+                    content_at: 0,
+                };
+                self.log.push_run(&run, &span.text);
+                report.applied += span.len;
+                progress = true;
+            }
+        }
+
+        let pending = self.pending_ops();
+        if pending > self.options.max_pending_ops {
+            self.rollback(start_lv, pending_before, roots_before);
+            return Err(ImportError::PendingFull {
+                pending,
+                limit: self.options.max_pending_ops,
+            });
+        }
+        report.pending = pending;
+
+        if let Err(e) = self.merge_new(start_lv, want_patches, &mut report) {
+            self.rollback(start_lv, pending_before, roots_before);
+            return Err(e);
+        }
+        for m in set.metas {
+            if !self.metas.contains(&m) && self.graph.id_to_lv(m.start).is_some() {
+                self.metas.push(m);
+            }
+        }
+        Ok(report)
+    }
+
+    fn rollback(&mut self, lv: Lv, pending: Vec<(Span, String)>, roots: usize) {
+        self.graph.truncate(lv);
+        self.log.truncate(lv);
+        self.pending = pending;
+        for r in self.roots.drain(roots..) {
+            self.root_index.remove(&r.name);
+        }
+    }
+
+    /// Bring operations `start..` into the texts. On error nothing has been changed.
+    fn merge_new(
+        &mut self,
+        start: Lv,
+        want_patches: bool,
+        report: &mut ImportReport,
+    ) -> Result<(), ImportError> {
+        let end = self.graph.len();
+        if start == end {
+            return Ok(());
+        }
+        let mut containers: Vec<u32> = self.log.runs_in(start..end).map(|r| r.container).collect();
+        containers.sort_unstable();
+        containers.dedup();
+        // Transform every text's operations before touching any rope, so an invalid operation
+        // leaves the document unchanged.
+        let mut frontier = self.frontier.clone();
+        let mut plans = Vec::with_capacity(containers.len());
+        for c in containers {
+            let mut f = self.frontier.clone();
+            let mut ops = Vec::new();
+            let len = self.roots[c as usize].rope.len_chars();
+            merge::transform(&self.graph, &self.log, c, &mut f, len, start..end, &mut ops)
+                .map_err(|e| ImportError::InvalidOperation {
+                    op: self.graph.lv_to_id(e.lv),
+                })?;
+            frontier = f;
+            plans.push((c, ops));
+        }
+        if plans.is_empty() {
+            // Only operations on texts... there are always some; keep the version right anyway.
+            let mut parents = Vec::new();
+            for g in self.graph.runs_in(start..end) {
+                self.graph.parents_into(g.start, &mut parents);
+                advance_frontier(&mut frontier, &parents, g);
+            }
+        }
+        self.frontier = frontier;
+        let unit = self.options.unit;
+        for (c, ops) in plans {
+            let rope = &mut self.roots[c as usize].rope;
+            let mut patch = want_patches.then(|| TextPatch::new(unit));
+            for op in ops {
+                apply_op(rope, &self.log, op, unit, patch.as_mut());
+            }
+            if let Some(p) = patch {
+                if !p.is_empty() {
+                    report.patches.push((TextId(c), p));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Changes with a message or time, oldest first: `(first op, op count, time, message)`.
+    pub fn change_metadata(&self) -> impl Iterator<Item = (OpId, u64, Option<i64>, Option<&str>)> {
+        self.metas
+            .iter()
+            .map(|m| (m.start, m.len, m.time, m.message.as_deref()))
+    }
+
+    /// Record a committed transaction's metadata.
+    pub(crate) fn record_change(
+        &mut self,
+        ops: Range<Lv>,
+        time: Option<i64>,
+        message: Option<String>,
+    ) {
+        if ops.is_empty() || (time.is_none() && message.is_none()) {
+            return;
+        }
+        self.metas.push(ChangeMeta {
+            start: self.graph.lv_to_id(ops.start),
+            len: ops.len() as u64,
+            time,
+            message,
+        });
+    }
+
+    /// Approximate heap bytes used by the document (texts, history, indexes).
+    pub fn heap_size(&self) -> usize {
+        self.roots
+            .iter()
+            .map(|r| r.rope.heap_size() + r.name.capacity())
+            .sum::<usize>()
+            + self.log.heap_size()
+            + self.graph.heap_size()
+    }
+}
+
+#[cfg(feature = "getrandom")]
+impl Default for Doc {
+    fn default() -> Self {
+        Doc::new()
+    }
+}
+
+/// Apply a transformed operation to a rope, recording it in `patch`.
+fn apply_op(
+    rope: &mut Rope,
+    log: &OpLog,
+    op: TransformedOp,
+    unit: TextUnit,
+    patch: Option<&mut TextPatch>,
+) {
+    match op {
+        TransformedOp::Insert { pos, run } => {
+            let text = log.text_of(&run);
+            if let Some(p) = patch {
+                p.insert(unit.from_char(rope, pos), text);
+            }
+            rope.insert(pos, text);
+        }
+        TransformedOp::Delete { pos, len } => {
+            if let Some(p) = patch {
+                let a = unit.from_char(rope, pos);
+                let b = unit.from_char(rope, pos + len);
+                p.delete(a, b - a);
+            }
+            rope.remove(pos..pos + len);
+        }
+    }
+}
+
+#[cfg(feature = "getrandom")]
+fn random_peer() -> PeerId {
+    let mut b = [0u8; 8];
+    // Without an OS random source there is no safe fallback; a fixed id could collide.
+    getrandom::fill(&mut b).expect("the operating system's random source failed");
+    PeerId(u64::from_le_bytes(b))
+}

@@ -1,0 +1,100 @@
+//! CRC-32 (IEEE 802.3), the checksum of the binary format.
+//!
+//! This is the common CRC-32 of zlib, PNG and Ethernet: reflected polynomial `0xEDB88320`,
+//! initial value and final XOR `0xFFFFFFFF`. `crc32(b"123456789") == 0xCBF43926`, and Python's
+//! `zlib.crc32` computes the same value, which helps when checking files by hand.
+
+/// The reflected CRC-32 polynomial.
+const POLYNOMIAL: u32 = 0xedb8_8320;
+
+/// The CRC of every byte value, for processing a byte at a time.
+const TABLE: [u32; 256] = table();
+
+const fn table() -> [u32; 256] {
+    let mut table = [0; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        let mut crc = byte as u32;
+        let mut bit = 0;
+        while bit < 8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ POLYNOMIAL
+            } else {
+                crc >> 1
+            };
+            bit += 1;
+        }
+        table[byte] = crc;
+        byte += 1;
+    }
+    table
+}
+
+/// The CRC-32 (IEEE) of `data`.
+pub(crate) fn crc32(data: &[u8]) -> u32 {
+    // A `u8` index is always within the 256-entry table.
+    !data.iter().fold(!0, |crc, &byte| {
+        TABLE[usize::from(crc as u8 ^ byte)] ^ (crc >> 8)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The definition, one bit at a time, to check the table-driven version against.
+    fn crc32_bitwise(data: &[u8]) -> u32 {
+        let mut crc = !0u32;
+        for &byte in data {
+            crc ^= u32::from(byte);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 {
+                    (crc >> 1) ^ POLYNOMIAL
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+        !crc
+    }
+
+    #[test]
+    fn known_vectors() {
+        assert_eq!(crc32(b""), 0);
+        assert_eq!(crc32(b"a"), 0xe8b7_be43);
+        assert_eq!(crc32(b"123456789"), 0xcbf4_3926);
+        assert_eq!(
+            crc32(b"The quick brown fox jumps over the lazy dog"),
+            0x414f_a339
+        );
+        assert_eq!(crc32(&[0; 32]), 0x190a_55ad);
+        assert_eq!(crc32(&[0xff; 32]), 0xff6c_ab0b);
+    }
+
+    #[test]
+    fn table_matches_the_published_one() {
+        assert_eq!(TABLE[0], 0);
+        assert_eq!(TABLE[1], 0x7707_3096);
+        assert_eq!(TABLE[128], 0xedb8_8320);
+        assert_eq!(TABLE[255], 0x2d02_ef8d);
+    }
+
+    proptest! {
+        #[test]
+        fn table_driven_matches_bitwise(data in proptest::collection::vec(any::<u8>(), 0..256)) {
+            prop_assert_eq!(crc32(&data), crc32_bitwise(&data));
+        }
+
+        #[test]
+        fn any_single_bit_flip_is_detected(
+            data in proptest::collection::vec(any::<u8>(), 1..256),
+            bit in any::<proptest::sample::Index>(),
+        ) {
+            let mut flipped = data.clone();
+            let bit = bit.index(data.len() * 8);
+            flipped[bit / 8] ^= 1 << (bit % 8);
+            prop_assert_ne!(crc32(&data), crc32(&flipped));
+        }
+    }
+}

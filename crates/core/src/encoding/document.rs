@@ -1,0 +1,545 @@
+//! Writer and reader of Weft chunks: whole documents and updates. `crates/core/FORMAT.md` is the
+//! normative description of these bytes; [`encode`] writes them and [`decode`] reads them.
+
+#![deny(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeMap;
+
+use super::{
+    crc32, DecodeError, DeltaDecoder, DeltaEncoder, Reader, RleUintDecoder, RleUintEncoder, Writer,
+};
+use crate::change_set::{ChangeMeta, ChangeSet, ChunkKind, Span};
+use crate::id::{OpId, PeerId};
+use crate::op_log::OpKind;
+
+/// The four bytes every chunk starts with.
+pub(crate) const MAGIC: [u8; 4] = *b"WEFT";
+/// The format version this code writes and the newest it reads.
+pub(crate) const FORMAT_VERSION: u32 = 1;
+
+const KIND_DOCUMENT: u8 = 1;
+const KIND_UPDATE: u8 = 2;
+
+const SECTION_PEERS: u8 = 1;
+const SECTION_ROOTS: u8 = 2;
+const SECTION_SPANS: u8 = 3;
+const SECTION_CONTENT: u8 = 4;
+const SECTION_CHANGES: u8 = 5;
+
+const OP_INSERT: u64 = 0;
+const OP_DELETE_FORWARD: u64 = 1;
+const OP_DELETE_BACKWARD: u64 = 2;
+
+const PARENTS_PREVIOUS: u64 = 0;
+const PARENTS_NONE: u64 = 1;
+const PARENTS_LISTED: u64 = 2;
+
+/// Limits on what a decoder accepts, checked before any allocation they govern.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Limits {
+    /// Most peers in one chunk.
+    pub max_peers: usize,
+    /// Most root texts in one chunk.
+    pub max_roots: usize,
+    /// Most spans (runs of operations) in one chunk.
+    pub max_spans: usize,
+    /// Most operations in one chunk.
+    pub max_ops: u64,
+    /// Most parents of one span.
+    pub max_parents: usize,
+    /// Most bytes of inserted text, root names or messages in one chunk.
+    pub max_text_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_peers: 1 << 20,
+            max_roots: 1 << 16,
+            max_spans: 1 << 26,
+            max_ops: 1 << 32,
+            max_parents: 1 << 16,
+            max_text_bytes: 1 << 30,
+        }
+    }
+}
+
+/// Encode a change set as a chunk.
+pub(crate) fn encode(set: &ChangeSet) -> Vec<u8> {
+    let mut peers: Vec<PeerId> = Vec::new();
+    let mut peer_idx: BTreeMap<PeerId, u64> = BTreeMap::new();
+    let mut index_of = |p: PeerId, peers: &mut Vec<PeerId>| -> u64 {
+        *peer_idx.entry(p).or_insert_with(|| {
+            peers.push(p);
+            peers.len() as u64 - 1
+        })
+    };
+
+    let mut col_peer = RleUintEncoder::new();
+    let mut col_seq = RleUintEncoder::new();
+    let mut col_len = RleUintEncoder::new();
+    let mut col_root = RleUintEncoder::new();
+    let mut col_kind = RleUintEncoder::new();
+    let mut col_pos = DeltaEncoder::new();
+    let mut col_parents = RleUintEncoder::new();
+    let mut listed = Writer::new();
+    let mut content = String::new();
+    let mut next_seq: BTreeMap<PeerId, u64> = BTreeMap::new();
+    let mut prev_last: Option<OpId> = None;
+
+    for s in &set.spans {
+        col_peer.push(index_of(s.peer, &mut peers));
+        let expected = next_seq.get(&s.peer).copied().unwrap_or(0);
+        col_seq.push(super::varint::zigzag(s.seq.wrapping_sub(expected) as i64));
+        next_seq.insert(s.peer, s.seq + s.len as u64);
+        col_len.push(s.len as u64);
+        col_root.push(u64::from(s.container));
+        col_kind.push(match (s.kind, s.fwd) {
+            (OpKind::Insert, _) => OP_INSERT,
+            (OpKind::Delete, true) => OP_DELETE_FORWARD,
+            (OpKind::Delete, false) => OP_DELETE_BACKWARD,
+        });
+        col_pos.push(s.pos as u64);
+        if s.parents.is_empty() {
+            col_parents.push(PARENTS_NONE);
+        } else if s.parents.len() == 1 && Some(s.parents[..1][0]) == prev_last {
+            col_parents.push(PARENTS_PREVIOUS);
+        } else {
+            col_parents.push(PARENTS_LISTED);
+            listed.uvarint(s.parents.len() as u64);
+            for p in &s.parents {
+                listed.uvarint(index_of(p.peer, &mut peers));
+                listed.uvarint(p.seq);
+            }
+        }
+        prev_last = Some(OpId {
+            peer: s.peer,
+            seq: s.seq + s.len as u64 - 1,
+        });
+        if s.kind == OpKind::Insert {
+            content.push_str(&s.text);
+        }
+    }
+
+    let mut metas = Writer::new();
+    metas.uvarint(set.metas.len() as u64);
+    for m in &set.metas {
+        metas.uvarint(index_of(m.start.peer, &mut peers));
+        metas.uvarint(m.start.seq);
+        metas.uvarint(m.len);
+        metas.u8(u8::from(m.time.is_some()) | (u8::from(m.message.is_some()) << 1));
+        if let Some(t) = m.time {
+            metas.ivarint(t);
+        }
+        if let Some(msg) = &m.message {
+            metas.len_prefixed(msg.as_bytes());
+        }
+    }
+
+    let mut body = Writer::new();
+    body.u8(SECTION_PEERS);
+    body.len_prefixed_section(|w| {
+        w.uvarint(peers.len() as u64);
+        for p in &peers {
+            w.bytes(&p.0.to_le_bytes());
+        }
+    });
+    body.u8(SECTION_ROOTS);
+    body.len_prefixed_section(|w| {
+        w.uvarint(set.roots.len() as u64);
+        for r in &set.roots {
+            w.len_prefixed(r.as_bytes());
+        }
+    });
+    body.u8(SECTION_SPANS);
+    body.len_prefixed_section(|w| {
+        w.uvarint(set.spans.len() as u64);
+        for col in [
+            col_peer.finish(),
+            col_seq.finish(),
+            col_len.finish(),
+            col_root.finish(),
+            col_kind.finish(),
+        ] {
+            w.len_prefixed(&col);
+        }
+        w.len_prefixed(&col_pos.finish());
+        w.len_prefixed(&col_parents.finish());
+        w.len_prefixed(listed.as_bytes());
+    });
+    body.u8(SECTION_CONTENT);
+    body.len_prefixed(content.as_bytes());
+    body.u8(SECTION_CHANGES);
+    body.len_prefixed(metas.as_bytes());
+
+    let mut out = Writer::new();
+    out.bytes(&MAGIC);
+    out.uvarint(u64::from(FORMAT_VERSION));
+    out.u8(match set.kind {
+        ChunkKind::Document => KIND_DOCUMENT,
+        ChunkKind::Update => KIND_UPDATE,
+    });
+    out.len_prefixed(body.as_bytes());
+    let sum = crc32(out.as_bytes());
+    out.u32_le(sum);
+    out.into_bytes()
+}
+
+/// Decode a chunk written by [`encode`] (any format version up to [`FORMAT_VERSION`]).
+pub(crate) fn decode(bytes: &[u8], limits: &Limits) -> Result<ChangeSet, DecodeError> {
+    let mut r = Reader::new(bytes);
+    let magic = r.bytes(4).map_err(|_| DecodeError::BadMagic)?;
+    if magic != MAGIC {
+        return Err(DecodeError::BadMagic);
+    }
+    let version_at = r.offset();
+    let version = r.uvarint()?;
+    if version > u64::from(FORMAT_VERSION) {
+        return Err(DecodeError::UnsupportedVersion {
+            found: u32::try_from(version).unwrap_or(u32::MAX),
+            supported: FORMAT_VERSION,
+        });
+    }
+    if version == 0 {
+        return Err(DecodeError::Invalid {
+            offset: version_at,
+            what: "format version 0",
+        });
+    }
+    // Check the checksum before interpreting the body.
+    let body_end = bytes
+        .len()
+        .checked_sub(4)
+        .ok_or(DecodeError::UnexpectedEnd {
+            offset: bytes.len(),
+            needed: 4,
+        })?;
+    let (covered, stored) = bytes.split_at(body_end);
+    let expected =
+        u32::from_le_bytes(stored.try_into().map_err(|_| DecodeError::UnexpectedEnd {
+            offset: body_end,
+            needed: 4,
+        })?);
+    let found = crc32(covered);
+    if expected != found {
+        return Err(DecodeError::ChecksumMismatch { expected, found });
+    }
+
+    let kind_at = r.offset();
+    let kind = match r.u8()? {
+        KIND_DOCUMENT => ChunkKind::Document,
+        KIND_UPDATE => ChunkKind::Update,
+        _ => {
+            return Err(DecodeError::Invalid {
+                offset: kind_at,
+                what: "unknown chunk kind",
+            })
+        }
+    };
+    let mut body = r.len_prefixed_section()?;
+    let _checksum = r.u32_le()?;
+    r.expect_end()?;
+
+    let peers = read_peers(&mut expect_section(&mut body, SECTION_PEERS)?, limits)?;
+    let roots = read_roots(&mut expect_section(&mut body, SECTION_ROOTS)?, limits)?;
+    let mut spans_r = expect_section(&mut body, SECTION_SPANS)?;
+    let content_r = expect_section(&mut body, SECTION_CONTENT)?;
+    let mut changes_r = expect_section(&mut body, SECTION_CHANGES)?;
+    body.expect_end()?;
+
+    let spans = read_spans(&mut spans_r, content_r, &peers, roots.len(), limits)?;
+    let metas = read_changes(&mut changes_r, &peers, limits)?;
+    Ok(ChangeSet {
+        kind,
+        roots,
+        spans,
+        metas,
+    })
+}
+
+fn expect_section<'a>(r: &mut Reader<'a>, id: u8) -> Result<Reader<'a>, DecodeError> {
+    let at = r.offset();
+    if r.u8()? != id {
+        return Err(DecodeError::Invalid {
+            offset: at,
+            what: "missing or misplaced section",
+        });
+    }
+    r.len_prefixed_section()
+}
+
+fn read_peers(r: &mut Reader<'_>, limits: &Limits) -> Result<Vec<PeerId>, DecodeError> {
+    let n = r.count("peer count", limits.max_peers)?;
+    let mut peers = Vec::with_capacity(n);
+    for _ in 0..n {
+        let b = r.bytes(8)?;
+        let mut a = [0u8; 8];
+        a.copy_from_slice(b);
+        peers.push(PeerId(u64::from_le_bytes(a)));
+    }
+    r.expect_end()?;
+    Ok(peers)
+}
+
+fn read_roots(r: &mut Reader<'_>, limits: &Limits) -> Result<Vec<String>, DecodeError> {
+    let n = r.count("root count", limits.max_roots)?;
+    let mut roots = Vec::with_capacity(n);
+    let mut bytes = 0usize;
+    for _ in 0..n {
+        let at = r.offset();
+        let len = r.limited_uvarint("root name length", limits.max_text_bytes)?;
+        bytes = bytes.saturating_add(len);
+        if bytes > limits.max_text_bytes {
+            return Err(DecodeError::LimitExceeded {
+                offset: at,
+                what: "root names",
+                value: bytes as u64,
+                limit: limits.max_text_bytes as u64,
+            });
+        }
+        roots.push(r.str(len)?.to_owned());
+    }
+    r.expect_end()?;
+    Ok(roots)
+}
+
+fn peer_at(peers: &[PeerId], idx: u64, offset: usize) -> Result<PeerId, DecodeError> {
+    usize::try_from(idx)
+        .ok()
+        .and_then(|i| peers.get(i).copied())
+        .ok_or(DecodeError::Invalid {
+            offset,
+            what: "peer index out of range",
+        })
+}
+
+fn next<T>(
+    it: &mut impl Iterator<Item = Result<T, DecodeError>>,
+    offset: usize,
+) -> Result<T, DecodeError> {
+    it.next().unwrap_or(Err(DecodeError::Invalid {
+        offset,
+        what: "column shorter than the span count",
+    }))
+}
+
+fn read_spans(
+    r: &mut Reader<'_>,
+    mut content: Reader<'_>,
+    peers: &[PeerId],
+    root_count: usize,
+    limits: &Limits,
+) -> Result<Vec<Span>, DecodeError> {
+    let at = r.offset();
+    let n = r.limited_uvarint("span count", limits.max_spans)?;
+    let mut peer_col = RleUintDecoder::new(r.len_prefixed_section()?, n)?;
+    let mut seq_col = RleUintDecoder::new(r.len_prefixed_section()?, n)?;
+    let mut len_col = RleUintDecoder::new(r.len_prefixed_section()?, n)?;
+    let mut root_col = RleUintDecoder::new(r.len_prefixed_section()?, n)?;
+    let mut kind_col = RleUintDecoder::new(r.len_prefixed_section()?, n)?;
+    let pos_r = r.len_prefixed_section()?;
+    let pos_at = pos_r.offset();
+    let mut pos_col = DeltaDecoder::new(pos_r, n)?;
+    let mut parents_col = RleUintDecoder::new(r.len_prefixed_section()?, n)?;
+    let mut listed = r.len_prefixed_section()?;
+    r.expect_end()?;
+
+    // Each span takes at least one byte of its columns unless runs repeat; cap the up-front
+    // allocation by the input size and let the vector grow past it if the data really is there.
+    let mut spans = Vec::with_capacity(n.min(r.offset().saturating_sub(at)));
+    let mut next_seq: BTreeMap<PeerId, u64> = BTreeMap::new();
+    let mut total_ops: u64 = 0;
+    let mut prev_last: Option<OpId> = None;
+    let content_text = content.str(content.remaining())?;
+    let mut chars = content_text.char_indices();
+    let content_base = content.offset() - content_text.len();
+
+    for _ in 0..n {
+        let peer = peer_at(peers, next(&mut peer_col, at)?, at)?;
+        let expected = next_seq.get(&peer).copied().unwrap_or(0);
+        let seq = expected.wrapping_add(super::varint::unzigzag(next(&mut seq_col, at)?) as u64);
+        let len64 = next(&mut len_col, at)?;
+        if len64 == 0 {
+            return Err(DecodeError::Invalid {
+                offset: at,
+                what: "empty span",
+            });
+        }
+        total_ops = total_ops.saturating_add(len64);
+        if total_ops > limits.max_ops {
+            return Err(DecodeError::LimitExceeded {
+                offset: at,
+                what: "operation count",
+                value: total_ops,
+                limit: limits.max_ops,
+            });
+        }
+        let len = usize::try_from(len64).map_err(|_| DecodeError::Invalid {
+            offset: at,
+            what: "span too long",
+        })?;
+        let end_seq = seq.checked_add(len64).ok_or(DecodeError::Invalid {
+            offset: at,
+            what: "sequence number overflow",
+        })?;
+        next_seq.insert(peer, end_seq);
+        let root = next(&mut root_col, at)?;
+        if root >= root_count as u64 {
+            return Err(DecodeError::Invalid {
+                offset: at,
+                what: "root index out of range",
+            });
+        }
+        let (kind, fwd) = match next(&mut kind_col, at)? {
+            OP_INSERT => (OpKind::Insert, true),
+            OP_DELETE_FORWARD => (OpKind::Delete, true),
+            OP_DELETE_BACKWARD => (OpKind::Delete, false),
+            _ => {
+                return Err(DecodeError::Invalid {
+                    offset: at,
+                    what: "unknown operation kind",
+                })
+            }
+        };
+        let pos =
+            usize::try_from(next(&mut pos_col, pos_at)?).map_err(|_| DecodeError::Invalid {
+                offset: pos_at,
+                what: "position too large",
+            })?;
+        if kind == OpKind::Delete && !fwd && pos.checked_add(1).is_none_or(|p| p < len) {
+            return Err(DecodeError::Invalid {
+                offset: pos_at,
+                what: "backspace run longer than its position",
+            });
+        }
+        if pos.checked_add(len).is_none() {
+            return Err(DecodeError::Invalid {
+                offset: pos_at,
+                what: "position too large",
+            });
+        }
+        let parents = match next(&mut parents_col, at)? {
+            PARENTS_NONE => Vec::new(),
+            PARENTS_PREVIOUS => vec![prev_last.ok_or(DecodeError::Invalid {
+                offset: at,
+                what: "first span cannot continue a previous one",
+            })?],
+            PARENTS_LISTED => {
+                let count = listed.count("parent count", limits.max_parents)?;
+                if count == 0 {
+                    return Err(DecodeError::Invalid {
+                        offset: listed.offset(),
+                        what: "empty parent list",
+                    });
+                }
+                let mut ps = Vec::with_capacity(count);
+                for _ in 0..count {
+                    let p_at = listed.offset();
+                    let p = peer_at(peers, listed.uvarint()?, p_at)?;
+                    ps.push(OpId {
+                        peer: p,
+                        seq: listed.uvarint()?,
+                    });
+                }
+                ps.sort_unstable();
+                ps.dedup();
+                ps
+            }
+            _ => {
+                return Err(DecodeError::Invalid {
+                    offset: at,
+                    what: "unknown parent encoding",
+                })
+            }
+        };
+        if parents.iter().any(|p| p.peer == peer && p.seq >= seq) {
+            return Err(DecodeError::Invalid {
+                offset: at,
+                what: "operation depends on itself or a later operation of its peer",
+            });
+        }
+        let text = if kind == OpKind::Insert {
+            let start = chars.clone().next().map_or(content_text.len(), |(b, _)| b);
+            let mut end = start;
+            for _ in 0..len {
+                match chars.next() {
+                    Some((b, c)) => end = b + c.len_utf8(),
+                    None => {
+                        return Err(DecodeError::UnexpectedEnd {
+                            offset: content_base + content_text.len(),
+                            needed: 1,
+                        });
+                    }
+                }
+            }
+            content_text.get(start..end).unwrap_or_default().to_owned()
+        } else {
+            String::new()
+        };
+        prev_last = Some(OpId {
+            peer,
+            seq: end_seq - 1,
+        });
+        spans.push(Span {
+            peer,
+            seq,
+            len,
+            parents,
+            container: root as u32,
+            kind,
+            pos,
+            fwd,
+            text,
+        });
+    }
+    listed.expect_end()?;
+    if let Some((b, _)) = chars.next() {
+        return Err(DecodeError::TrailingBytes {
+            offset: content_base + b,
+        });
+    }
+    Ok(spans)
+}
+
+fn read_changes(
+    r: &mut Reader<'_>,
+    peers: &[PeerId],
+    limits: &Limits,
+) -> Result<Vec<ChangeMeta>, DecodeError> {
+    let n = r.count("change count", limits.max_spans)?;
+    let mut metas = Vec::with_capacity(n);
+    for _ in 0..n {
+        let at = r.offset();
+        let peer = peer_at(peers, r.uvarint()?, at)?;
+        let seq = r.uvarint()?;
+        let len = r.uvarint()?;
+        let flags_at = r.offset();
+        let flags = r.u8()?;
+        if flags > 3 {
+            return Err(DecodeError::Invalid {
+                offset: flags_at,
+                what: "unknown change flags",
+            });
+        }
+        let time = if flags & 1 != 0 {
+            Some(r.ivarint()?)
+        } else {
+            None
+        };
+        let message = if flags & 2 != 0 {
+            let len = r.limited_uvarint("message length", limits.max_text_bytes)?;
+            Some(r.str(len)?.to_owned())
+        } else {
+            None
+        };
+        metas.push(ChangeMeta {
+            start: OpId { peer, seq },
+            len,
+            time,
+            message,
+        });
+    }
+    r.expect_end()?;
+    Ok(metas)
+}

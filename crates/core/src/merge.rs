@@ -1,0 +1,300 @@
+//! Merging operations into the current text: the Eg-walker algorithm.
+//!
+//! The document keeps only the current text and the op log. To bring in new operations
+//! ([`transform`]), each one is turned into a *transformed* operation that applies to the
+//! current text:
+//!
+//! - **Fast path.** An operation whose parents are exactly the current version was made on the
+//!   same text we have, so it applies as it is. Sequential editing, loading a linear history, and
+//!   most live collaboration take only this path: no CRDT state at all.
+//! - **Concurrent region.** Otherwise we find the last single operation both histories share
+//!   ([`CausalGraph::find_conflicting`]), build a [`Tracker`] whose placeholder stands for the text
+//!   at that point, replay the operations since then that the text already contains (retreating
+//!   and advancing items as the walk moves between branches), then replay the new ones; each new
+//!   operation comes out at its position in the merged text. The region ends as soon as the fast
+//!   path applies again, and the tracker is dropped.
+//!
+//! See Gentle & Kleppmann, "Collaborative Text Editing with Eg-walker" (EuroSys 2025).
+//!
+//! Operations from outside may carry impossible positions (past the end of the text at their
+//! version). Those are detected here, before anything is applied, and reported as
+//! [`InvalidOp`]; the caller then drops the whole import.
+
+mod tracker;
+
+use std::ops::Range;
+
+use crate::causal_graph::{advance_frontier, CausalGraph, Lv, Side};
+use crate::op_log::{OpKind, OpLog, OpRun};
+use tracker::Tracker;
+
+/// An operation ready to apply to the current text (positions in chars).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum TransformedOp {
+    /// Insert the text of `run` (an insert run of the op log) at `pos`.
+    Insert { pos: usize, run: OpRun },
+    /// Delete `len` chars at `pos`.
+    Delete { pos: usize, len: usize },
+}
+
+/// An operation whose position is impossible at its version.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct InvalidOp {
+    /// Local version of the offending operation.
+    pub(crate) lv: Lv,
+}
+
+/// Transform the operations `new` (all unknown to the text at `frontier`, all operations before
+/// `new.start` known to it) on text `container` into operations on that text, whose length is
+/// `text_len`, appended to `out`. `frontier` is advanced to include `new`.
+pub(crate) fn transform(
+    graph: &CausalGraph,
+    log: &OpLog,
+    container: u32,
+    frontier: &mut Vec<Lv>,
+    text_len: usize,
+    new: Range<Lv>,
+    out: &mut Vec<TransformedOp>,
+) -> Result<(), InvalidOp> {
+    let mut len = text_len;
+    let mut lv = new.start;
+    let mut parents = Vec::new();
+    while lv < new.end {
+        if graph.parents_equal(lv, frontier) {
+            let end = graph.run_from(lv).end.min(new.end);
+            for run in log.runs_in(lv..end).filter(|r| r.container == container) {
+                len = push_direct(&run, len, out)?;
+            }
+            graph.parents_into(lv, &mut parents);
+            advance_frontier(frontier, &parents, lv..end);
+            lv = end;
+            continue;
+        }
+        let end = region_end(graph, frontier, lv, new.end);
+        len = merge_region(graph, log, container, frontier, len, lv..end, out)?;
+        lv = end;
+    }
+    Ok(())
+}
+
+/// Apply a run made on exactly the current text. Returns the new text length.
+fn push_direct(run: &OpRun, len: usize, out: &mut Vec<TransformedOp>) -> Result<usize, InvalidOp> {
+    match run.kind {
+        OpKind::Insert => {
+            if run.pos > len {
+                return Err(InvalidOp { lv: run.lv });
+            }
+            out.push(TransformedOp::Insert {
+                pos: run.pos,
+                run: run.clone(),
+            });
+            Ok(len + run.len)
+        }
+        OpKind::Delete => {
+            let start = delete_start(run).ok_or(InvalidOp { lv: run.lv })?;
+            if start + run.len > len {
+                return Err(InvalidOp { lv: run.lv });
+            }
+            out.push(TransformedOp::Delete {
+                pos: start,
+                len: run.len,
+            });
+            Ok(len - run.len)
+        }
+    }
+}
+
+/// First char (at the run's version) of the contiguous block a delete run removes.
+fn delete_start(run: &OpRun) -> Option<usize> {
+    if run.fwd {
+        Some(run.pos)
+    } else {
+        (run.pos + 1).checked_sub(run.len)
+    }
+}
+
+/// End of the concurrent region starting at `start`: the first point where the next operation's
+/// parents are all the operations before it (so the fast path applies again).
+fn region_end(graph: &CausalGraph, frontier: &[Lv], start: Lv, end: Lv) -> Lv {
+    let mut f = frontier.to_vec();
+    let mut parents = Vec::new();
+    let mut lv = start;
+    while lv < end {
+        let run_end = graph.run_from(lv).end.min(end);
+        graph.parents_into(lv, &mut parents);
+        let before = f.clone();
+        advance_frontier(&mut f, &parents, lv..run_end);
+        // Inside the run every operation's parent is its predecessor: the fast path resumes
+        // right after the first one if the run's parents covered everything before it.
+        if lv > start && before == parents {
+            return lv;
+        }
+        if run_end - lv > 1 && f.len() == 1 {
+            return lv + 1;
+        }
+        lv = run_end;
+    }
+    end
+}
+
+/// Merge the region `new` with a tracker. Returns the new text length.
+fn merge_region(
+    graph: &CausalGraph,
+    log: &OpLog,
+    container: u32,
+    frontier: &mut Vec<Lv>,
+    text_len: usize,
+    new: Range<Lv>,
+    out: &mut Vec<TransformedOp>,
+) -> Result<usize, InvalidOp> {
+    let mut target = frontier.clone();
+    let mut parents = Vec::new();
+    for r in graph.runs_in(new.clone()) {
+        graph.parents_into(r.start, &mut parents);
+        advance_frontier(&mut target, &parents, r);
+    }
+    let mut known = Vec::new();
+    let common = graph.find_conflicting(frontier, &target, |r, side| {
+        if side != Side::OnlyB {
+            known.push(r);
+        }
+    });
+    known.reverse();
+
+    let mut walk = Walk {
+        graph,
+        log,
+        container,
+        tracker: Tracker::new(),
+        version: common,
+        parents: Vec::new(),
+    };
+    for r in &known {
+        walk.replay(r.clone(), None)?;
+    }
+    // Placeholder characters past the end of the real text; real length = visible - phantom.
+    let phantom = walk.tracker.end_total() - text_len;
+    let mut sink = Output {
+        out,
+        phantom,
+        len: text_len,
+    };
+    walk.replay(new, Some(&mut sink))?;
+    *frontier = target;
+    Ok(sink.len)
+}
+
+/// Where transformed operations go while replaying new operations.
+struct Output<'a> {
+    out: &'a mut Vec<TransformedOp>,
+    phantom: usize,
+    len: usize,
+}
+
+struct Walk<'a> {
+    graph: &'a CausalGraph,
+    log: &'a OpLog,
+    container: u32,
+    tracker: Tracker,
+    version: Vec<Lv>,
+    parents: Vec<Lv>,
+}
+
+impl Walk<'_> {
+    /// Replay the operations `range` in order; emit transformed operations if `sink` is given.
+    fn replay(
+        &mut self,
+        range: Range<Lv>,
+        mut sink: Option<&mut Output<'_>>,
+    ) -> Result<(), InvalidOp> {
+        let (graph, log, c) = (self.graph, self.log, self.container);
+        for g in graph.runs_in(range) {
+            graph.parents_into(g.start, &mut self.parents);
+            self.move_to_parents();
+            for run in log.runs_in(g.clone()).filter(|r| r.container == c) {
+                self.apply(&run, sink.as_deref_mut())?;
+            }
+            self.version.clear();
+            self.version.push(g.end - 1);
+        }
+        Ok(())
+    }
+
+    /// Retreat and advance the tracker from `version` to `parents`.
+    fn move_to_parents(&mut self) {
+        if self.version == self.parents {
+            return;
+        }
+        let (log, c) = (self.log, self.container);
+        let (retreat, advance) = self.graph.diff(&self.version, &self.parents);
+        for r in retreat.iter().rev() {
+            let runs: Vec<OpRun> = log
+                .runs_in(r.clone())
+                .filter(|r| r.container == c)
+                .collect();
+            for run in runs.iter().rev() {
+                self.toggle(run, false);
+            }
+        }
+        for r in advance {
+            for run in log.runs_in(r).filter(|r| r.container == c) {
+                self.toggle(&run, true);
+            }
+        }
+    }
+
+    fn toggle(&mut self, run: &OpRun, advance: bool) {
+        let ids = run.lv..run.end();
+        match run.kind {
+            OpKind::Insert => self.tracker.toggle_insert(ids, advance),
+            OpKind::Delete => self.tracker.toggle_delete(ids, advance),
+        }
+    }
+
+    fn apply(&mut self, run: &OpRun, sink: Option<&mut Output<'_>>) -> Result<(), InvalidOp> {
+        let graph = self.graph;
+        let invalid = InvalidOp { lv: run.lv };
+        if let Some(s) = &sink {
+            // Validate against the real text at this version (placeholder tail excluded).
+            let real = self.tracker.cur_total() - s.phantom;
+            let ok = match run.kind {
+                OpKind::Insert => run.pos <= real,
+                OpKind::Delete => delete_start(run).is_some_and(|st| st + run.len <= real),
+            };
+            if !ok {
+                return Err(invalid);
+            }
+        }
+        match run.kind {
+            OpKind::Insert => {
+                let pos = self.tracker.integrate(run.lv, run.len, run.pos, |lv| {
+                    if lv >= tracker::PLACEHOLDER_BASE {
+                        0
+                    } else {
+                        graph.peer_run_at(lv).0 .0
+                    }
+                });
+                if let Some(s) = sink {
+                    s.out.push(TransformedOp::Insert {
+                        pos,
+                        run: run.clone(),
+                    });
+                    s.len += run.len;
+                }
+            }
+            OpKind::Delete => {
+                let start = delete_start(run).ok_or(invalid)?;
+                let chunks = self.tracker.delete(run.lv, start, run.len, !run.fwd);
+                if let Some(s) = sink {
+                    for c in chunks {
+                        if let Some(pos) = c.out_pos {
+                            s.out.push(TransformedOp::Delete { pos, len: c.len });
+                            s.len -= c.len;
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}

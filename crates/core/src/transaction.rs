@@ -1,0 +1,79 @@
+//! [`Transaction`]: grouping local edits into one change.
+
+use crate::causal_graph::Lv;
+use crate::doc::{Doc, TextId};
+use crate::error::EditError;
+
+/// A group of local edits that becomes one change, optionally with a message and a time.
+///
+/// Edits apply to the document as they are made (reads through [`Transaction::doc`] see them).
+/// The change is recorded when the transaction is committed **or dropped**: dropping commits,
+/// it never rolls back.
+///
+/// ```
+/// # use weft_core::{Doc, PeerId};
+/// let mut doc = Doc::with_peer(PeerId(1));
+/// let body = doc.text("body");
+/// let mut tx = doc.transaction();
+/// tx.insert(body, 0, "Hello")?;
+/// tx.insert(body, 5, ", world")?;
+/// tx.set_message("greeting");
+/// tx.commit();
+/// assert_eq!(doc.text_to_string(body), "Hello, world");
+/// # Ok::<(), weft_core::EditError>(())
+/// ```
+#[derive(Debug)]
+pub struct Transaction<'a> {
+    doc: &'a mut Doc,
+    start: Lv,
+    time: Option<i64>,
+    message: Option<String>,
+}
+
+impl<'a> Transaction<'a> {
+    pub(crate) fn new(doc: &'a mut Doc) -> Self {
+        let start = doc.op_count();
+        Transaction {
+            doc,
+            start,
+            time: None,
+            message: None,
+        }
+    }
+
+    /// Insert `s` at `pos` (in the document's unit).
+    pub fn insert(&mut self, text: TextId, pos: usize, s: &str) -> Result<(), EditError> {
+        self.doc.local_insert(text, pos, s)
+    }
+
+    /// Delete `len` units at `pos`.
+    pub fn delete(&mut self, text: TextId, pos: usize, len: usize) -> Result<(), EditError> {
+        self.doc.local_delete(text, pos, len)
+    }
+
+    /// Attach a message to the change (shown in history views).
+    pub fn set_message(&mut self, message: impl Into<String>) {
+        self.message = Some(message.into());
+    }
+
+    /// Attach a time (milliseconds since the Unix epoch; Weft has no clock of its own).
+    pub fn set_time(&mut self, unix_millis: i64) {
+        self.time = Some(unix_millis);
+    }
+
+    /// The document, with this transaction's edits applied so far.
+    pub fn doc(&self) -> &Doc {
+        self.doc
+    }
+
+    /// Record the change. Same as dropping the transaction.
+    pub fn commit(self) {}
+}
+
+impl Drop for Transaction<'_> {
+    fn drop(&mut self) {
+        let end = self.doc.op_count();
+        self.doc
+            .record_change(self.start..end, self.time, self.message.take());
+    }
+}

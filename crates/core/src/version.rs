@@ -1,0 +1,132 @@
+//! Naming versions of a document: [`VersionVector`] (how many operations of each peer a replica
+//! has) and [`Frontier`] (the operations nothing else in the history depends on yet).
+
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+
+use crate::id::{OpId, PeerId};
+
+/// For each peer, how many of its operations a replica has seen.
+///
+/// Operations of one peer are always received in order, so the count says exactly which ones:
+/// `vv.get(p) == 3` means operations 0, 1 and 2 of peer `p`. Version vectors are what replicas
+/// exchange to find out what the other side lacks ([`Doc::export_since`](crate::Doc::export_since)).
+///
+/// Version vectors are partially ordered: `a <= b` when `b` has seen everything `a` has.
+/// Concurrent versions compare as `None`.
+///
+/// ```
+/// use weft_core::{PeerId, VersionVector};
+/// let mut a = VersionVector::new();
+/// a.set(PeerId(1), 3);
+/// let mut b = a.clone();
+/// b.set(PeerId(2), 1);
+/// assert!(a < b);
+/// assert!(b.includes(&a));
+/// ```
+#[derive(Clone, Default, PartialEq, Eq, Hash, Debug)]
+pub struct VersionVector {
+    counts: BTreeMap<PeerId, u64>,
+}
+
+impl VersionVector {
+    /// The empty version: nothing seen.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// How many operations of `peer` this version includes.
+    pub fn get(&self, peer: PeerId) -> u64 {
+        self.counts.get(&peer).copied().unwrap_or(0)
+    }
+
+    /// Set how many operations of `peer` this version includes. Zero removes the entry.
+    pub fn set(&mut self, peer: PeerId, count: u64) {
+        if count == 0 {
+            self.counts.remove(&peer);
+        } else {
+            self.counts.insert(peer, count);
+        }
+    }
+
+    /// Whether this version includes operation `id`.
+    pub fn contains(&self, id: OpId) -> bool {
+        id.seq < self.get(id.peer)
+    }
+
+    /// Whether this version includes everything `other` includes.
+    pub fn includes(&self, other: &VersionVector) -> bool {
+        other.counts.iter().all(|(p, n)| self.get(*p) >= *n)
+    }
+
+    /// Raise every entry to at least `other`'s (the version that includes both).
+    pub fn merge(&mut self, other: &VersionVector) {
+        for (p, n) in &other.counts {
+            let e = self.counts.entry(*p).or_insert(0);
+            *e = (*e).max(*n);
+        }
+    }
+
+    /// Peers and counts, in peer order.
+    pub fn iter(&self) -> impl Iterator<Item = (PeerId, u64)> + '_ {
+        self.counts.iter().map(|(p, n)| (*p, *n))
+    }
+
+    /// Total number of operations included.
+    pub fn total(&self) -> u64 {
+        self.counts.values().sum()
+    }
+
+    /// Whether nothing is included.
+    pub fn is_empty(&self) -> bool {
+        self.counts.is_empty()
+    }
+}
+
+impl PartialOrd for VersionVector {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        match (self.includes(other), other.includes(self)) {
+            (true, true) => Some(Ordering::Equal),
+            (true, false) => Some(Ordering::Greater),
+            (false, true) => Some(Ordering::Less),
+            (false, false) => None,
+        }
+    }
+}
+
+impl FromIterator<(PeerId, u64)> for VersionVector {
+    fn from_iter<I: IntoIterator<Item = (PeerId, u64)>>(iter: I) -> Self {
+        let mut vv = VersionVector::new();
+        for (p, n) in iter {
+            vv.set(p, n);
+        }
+        vv
+    }
+}
+
+/// The heads of a version: the operations that no other operation in it depends on.
+///
+/// A document edited by one peer has a single head (its last operation); after concurrent edits
+/// are merged it has one head per concurrent branch until somebody edits again. An empty frontier
+/// is the empty document. Ids are kept sorted.
+#[derive(Clone, Default, PartialEq, Eq, Hash, Debug)]
+pub struct Frontier(Vec<OpId>);
+
+impl Frontier {
+    /// Build a frontier from its head operations (sorted and deduplicated here).
+    pub fn from_ids(mut ids: Vec<OpId>) -> Self {
+        ids.sort_unstable();
+        ids.dedup();
+        Frontier(ids)
+    }
+
+    /// The head operations, sorted.
+    pub fn ids(&self) -> &[OpId] {
+        &self.0
+    }
+
+    /// Whether this is the empty version.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}

@@ -1,0 +1,131 @@
+//! Bytes from outside never panic and never change a document when refused.
+
+use weft_core::{DecodeError, Doc, DocOptions, ImportError, PeerId, VersionVector};
+
+fn sample() -> Doc {
+    let mut d = Doc::with_peer(PeerId(1));
+    let t = d.text("t");
+    d.insert(t, 0, "hello wörld 😀").unwrap();
+    d.delete(t, 2, 3).unwrap();
+    let mut tx = d.transaction();
+    tx.insert(t, 0, "> ").unwrap();
+    tx.set_message("quote");
+    tx.set_time(1_700_000_000_000);
+    tx.commit();
+    d
+}
+
+#[test]
+fn every_truncation_and_bit_flip_is_refused_without_panic() {
+    let bytes = sample().save();
+    for cut in 0..bytes.len() {
+        assert!(
+            Doc::load_with_options(&bytes[..cut], PeerId(2), DocOptions::default()).is_err(),
+            "truncated at {cut}"
+        );
+    }
+    for i in 0..bytes.len() {
+        for bit in 0..8 {
+            let mut b = bytes.clone();
+            b[i] ^= 1 << bit;
+            // The checksum (or the magic) catches every single-bit flip.
+            assert!(
+                Doc::load_with_options(&b, PeerId(2), DocOptions::default()).is_err(),
+                "flip at {i}.{bit}"
+            );
+        }
+    }
+}
+
+#[test]
+fn newer_format_versions_are_refused_clearly() {
+    let mut bytes = sample().save();
+    bytes[4] = 9; // the version varint follows the magic
+    let err = Doc::load_with_options(&bytes, PeerId(2), DocOptions::default()).unwrap_err();
+    assert_eq!(
+        err,
+        ImportError::Decode(DecodeError::UnsupportedVersion {
+            found: 9,
+            supported: 1
+        })
+    );
+    assert!(err.to_string().contains("upgrade"), "{err}");
+}
+
+#[test]
+fn garbage_is_refused_and_leaves_the_document_unchanged() {
+    let mut d = sample();
+    let before = d.save();
+    for junk in [&b""[..], b"WEFT", b"not a weft file at all", &[0xff; 64]] {
+        assert!(d.import(junk).is_err());
+    }
+    assert_eq!(d.save(), before);
+}
+
+#[test]
+fn an_update_is_not_a_document() {
+    let u = sample().export_since(&VersionVector::new());
+    let err = Doc::load_with_options(&u, PeerId(2), DocOptions::default()).unwrap_err();
+    assert!(
+        matches!(err, ImportError::Decode(DecodeError::WrongKind { .. })),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn metadata_survives_save_and_sync() {
+    let d = sample();
+    let loaded = Doc::load_with_options(&d.save(), PeerId(2), DocOptions::default()).unwrap();
+    let metas: Vec<_> = loaded
+        .change_metadata()
+        .map(|(_, n, time, msg)| (n, time, msg.map(str::to_owned)))
+        .collect();
+    assert_eq!(
+        metas,
+        vec![(2, Some(1_700_000_000_000), Some("quote".to_owned()))]
+    );
+}
+
+#[test]
+fn missing_dependencies_wait_in_the_pending_buffer() {
+    let mut a = Doc::with_peer(PeerId(1));
+    let t = a.text("t");
+    a.insert(t, 0, "one").unwrap();
+    let first = a.export_since(&VersionVector::new());
+    let v1 = a.version();
+    a.insert(t, 3, " two").unwrap();
+    let second = a.export_since(&v1);
+
+    let mut b = Doc::with_peer(PeerId(2));
+    let r = b.import(&second).unwrap();
+    assert_eq!((r.applied, r.pending), (0, 4));
+    assert_eq!(b.pending_ops(), 4);
+    let r = b.import(&first).unwrap();
+    assert_eq!((r.applied, r.pending), (7, 0));
+    assert_eq!(b.text_to_string(b.get_text("t").unwrap()), "one two");
+}
+
+#[test]
+fn the_pending_buffer_is_bounded() {
+    let mut a = Doc::with_peer(PeerId(1));
+    let t = a.text("t");
+    a.insert(t, 0, "one").unwrap();
+    let v1 = a.version();
+    a.insert(t, 3, " two three").unwrap();
+    let later = a.export_since(&v1);
+    let mut opts = DocOptions::default();
+    opts.max_pending_ops = 5;
+    let mut b = Doc::with_options(PeerId(2), opts);
+    let err = b.import(&later).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ImportError::PendingFull {
+                pending: 10,
+                limit: 5
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(b.pending_ops(), 0, "a refused import leaves nothing behind");
+}

@@ -1,0 +1,6 @@
+//! Integration tests of weft-core: one binary, one module per topic.
+
+mod corrupt_input;
+mod interleaving;
+mod properties;
+mod traces;

@@ -1,0 +1,94 @@
+//! Replaying editing traces into Weft documents, shared by tests, benchmarks and fuzzers.
+
+use weft_core::{Doc, EditError, PeerId, VersionVector};
+
+use crate::traces::{ConcurrentTrace, SequentialTrace};
+
+/// Replay a sequential trace as local edits on `doc`'s text `name`, one transaction per trace
+/// transaction (as an editor would). Positions are chars, so `doc` must use `TextUnit::Char`.
+pub fn replay_sequential(
+    doc: &mut Doc,
+    name: &str,
+    trace: &SequentialTrace,
+) -> Result<(), EditError> {
+    let text = doc.text(name);
+    for txn in &trace.txns {
+        let mut tx = doc.transaction();
+        for p in &txn.patches {
+            if p.del > 0 {
+                tx.delete(text, p.pos, p.del)?;
+            }
+            if !p.ins.is_empty() {
+                tx.insert(text, p.pos, &p.ins)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Peer id used for agent `agent` of a concurrent trace.
+pub fn agent_peer(agent: usize) -> PeerId {
+    PeerId(0x5eed_0000 + agent as u64)
+}
+
+/// The result of replaying a concurrent trace: one update per trace transaction (its operations
+/// only, in trace order, which is a causal order) and each agent's replica at the end.
+pub struct ConcurrentReplay {
+    /// `updates[i]` holds exactly the operations of transaction `i`.
+    pub updates: Vec<Vec<u8>>,
+    /// One replica per agent, holding everything it saw.
+    pub agents: Vec<Doc>,
+}
+
+/// Replay a concurrent trace: each transaction is made by its agent's replica after bringing it
+/// to exactly the transaction's parent version (by importing the updates of the missing
+/// ancestors). Returns per-transaction updates to merge in any order.
+pub fn replay_concurrent(
+    trace: &ConcurrentTrace,
+    name: &str,
+) -> Result<ConcurrentReplay, Box<dyn std::error::Error>> {
+    let n = trace.txns.len();
+    let mut agents: Vec<Doc> = (0..trace.num_agents)
+        .map(|a| Doc::with_peer(agent_peer(a)))
+        .collect();
+    // merged[a] = transactions already in agent a's replica (a causally closed set).
+    let mut merged: Vec<Vec<bool>> = vec![vec![false; n]; trace.num_agents];
+    let mut updates: Vec<Vec<u8>> = Vec::with_capacity(n);
+    let mut stack = Vec::new();
+    let mut missing = Vec::new();
+    for (i, txn) in trace.txns.iter().enumerate() {
+        let a = txn.agent;
+        // Collect ancestors not yet in the agent's replica.
+        missing.clear();
+        stack.extend(txn.parents.iter().copied());
+        while let Some(t) = stack.pop() {
+            if merged[a][t] {
+                continue;
+            }
+            merged[a][t] = true;
+            missing.push(t);
+            stack.extend(trace.txns[t].parents.iter().copied());
+        }
+        missing.sort_unstable();
+        let doc = &mut agents[a];
+        for t in &missing {
+            doc.import(&updates[*t])?;
+        }
+        let before: VersionVector = doc.version();
+        let text = doc.text(name);
+        {
+            let mut tx = doc.transaction();
+            for p in &txn.patches {
+                if p.del > 0 {
+                    tx.delete(text, p.pos, p.del)?;
+                }
+                if !p.ins.is_empty() {
+                    tx.insert(text, p.pos, &p.ins)?;
+                }
+            }
+        }
+        merged[a][i] = true;
+        updates.push(doc.export_since(&before));
+    }
+    Ok(ConcurrentReplay { updates, agents })
+}
