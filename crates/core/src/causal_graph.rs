@@ -94,11 +94,6 @@ impl CausalGraph {
         self.entries.last().map_or(0, |e| e.end)
     }
 
-    /// Number of run-length entries (a measure of how concurrent/fragmented the history is).
-    pub(crate) fn entry_count(&self) -> usize {
-        self.entries.len()
-    }
-
     /// Index of `peer` in the peer table, adding it if new.
     pub(crate) fn peer_index_or_insert(&mut self, peer: PeerId) -> u32 {
         if let Some(i) = self.peer_index.get(&peer) {

@@ -11,6 +11,7 @@ use crate::id::{OpId, PeerId};
 use crate::merge::{self, TransformedOp};
 use crate::op_log::{OpKind, OpLog, OpRun};
 use crate::patch::TextPatch;
+use crate::pending::Pending;
 use crate::rope::Rope;
 use crate::transaction::Transaction;
 use crate::unit::TextUnit;
@@ -78,8 +79,8 @@ pub struct Doc {
     roots: Vec<RootText>,
     root_index: BTreeMap<String, u32>,
     pub(crate) metas: Vec<ChangeMeta>,
-    /// Spans waiting for dependencies, in arrival order.
-    pending: Vec<(Span, String)>,
+    /// Spans waiting for dependencies.
+    pending: Pending,
 }
 
 impl Doc {
@@ -106,7 +107,7 @@ impl Doc {
             roots: Vec::new(),
             root_index: BTreeMap::new(),
             metas: Vec::new(),
-            pending: Vec::new(),
+            pending: Pending::default(),
         }
     }
 
@@ -267,7 +268,7 @@ impl Doc {
 
     /// Operations received whose dependencies have not arrived yet.
     pub fn pending_ops(&self) -> usize {
-        self.pending.iter().map(|(s, _)| s.len).sum()
+        self.pending.ops()
     }
 
     /// The changes another replica at version `since` lacks, encoded as an update for
@@ -303,7 +304,7 @@ impl Doc {
         }
         let mut doc = Doc::with_options(peer, options);
         doc.import_set(set, false)?;
-        if !doc.pending.is_empty() {
+        if doc.pending.ops() > 0 {
             return Err(DecodeError::Invalid {
                 offset: 0,
                 what: "document refers to operations it does not contain",
@@ -382,11 +383,12 @@ impl Doc {
         want_patches: bool,
     ) -> Result<ImportReport, ImportError> {
         let start_lv = self.graph.len();
-        let pending_before = self.pending.clone();
         let roots_before = self.roots.len();
         let mut report = ImportReport::default();
+        self.pending.begin();
 
-        for span in set.spans {
+        let mut ready: Vec<(Span, String)> = Vec::with_capacity(set.spans.len());
+        for span in set.spans.into_iter().rev() {
             let name =
                 set.roots
                     .get(span.container as usize)
@@ -395,65 +397,77 @@ impl Doc {
                         offset: 0,
                         what: "span refers to a root that is not in the root table",
                     })?;
-            self.pending.push((span, name));
+            ready.push((span, name));
         }
-        // Apply whatever is ready, repeatedly, until nothing more is.
-        let mut progress = true;
-        while progress {
-            progress = false;
-            let mut i = 0;
-            while i < self.pending.len() {
-                let (span, _) = &self.pending[i];
-                let next = self.graph.next_seq(span.peer);
-                let end = span.seq + span.len as u64;
-                if end <= next {
-                    report.duplicates += span.len;
-                    self.pending.remove(i);
-                    continue;
-                }
-                if span.seq > next {
-                    i += 1;
-                    continue;
-                }
-                let span = if span.seq < next {
-                    let k = (next - span.seq) as usize;
-                    report.duplicates += k;
-                    span.skip(k)
-                } else {
-                    span.clone()
-                };
-                let parents: Option<Vec<Lv>> = span
-                    .parents
-                    .iter()
-                    .map(|p| self.graph.id_to_lv(*p))
-                    .collect();
-                let Some(mut parents) = parents else {
-                    i += 1;
-                    continue;
-                };
-                parents.sort_unstable();
-                parents.dedup();
-                let (_, name) = self.pending.remove(i);
-                let container = self.root(&name);
-                let range = self.graph.push(span.peer, span.seq, span.len, &parents);
-                let run = OpRun {
-                    container,
-                    lv: range.start,
-                    len: span.len,
-                    kind: span.kind,
-                    pos: span.pos,
-                    fwd: span.fwd,
-                    content_at: 0,
-                };
-                self.log.push_run(&run, &span.text);
-                report.applied += span.len;
-                progress = true;
+        // `ready` is a stack: spans come off in their original (causal) order, and spans woken
+        // by an applied one are tried right after it.
+        let mut woken = Vec::new();
+        while let Some((span, name)) = ready.pop() {
+            let next = self.graph.next_seq(span.peer);
+            let end = span.seq + span.len as u64;
+            if end <= next {
+                report.duplicates += span.len;
+                continue;
             }
+            if span.seq > next {
+                let waits_for = OpId {
+                    peer: span.peer,
+                    seq: span.seq - 1,
+                };
+                self.pending.park(span, name, waits_for);
+                continue;
+            }
+            let span = if span.seq < next {
+                let k = (next - span.seq) as usize;
+                report.duplicates += k;
+                span.skip(k)
+            } else {
+                span
+            };
+            let mut parents = Vec::with_capacity(span.parents.len());
+            let mut missing = None;
+            for p in &span.parents {
+                match self.graph.id_to_lv(*p) {
+                    Some(lv) => parents.push(lv),
+                    None => {
+                        missing = Some(*p);
+                        break;
+                    }
+                }
+            }
+            if let Some(waits_for) = missing {
+                self.pending.park(span, name, waits_for);
+                continue;
+            }
+            parents.sort_unstable();
+            parents.dedup();
+            let container = self.root(&name);
+            let range = self.graph.push(span.peer, span.seq, span.len, &parents);
+            let run = OpRun {
+                container,
+                lv: range.start,
+                len: span.len,
+                kind: span.kind,
+                pos: span.pos,
+                fwd: span.fwd,
+                content_at: 0,
+            };
+            self.log.push_run(&run, &span.text);
+            report.applied += span.len;
+            self.pending.wake(
+                OpId {
+                    peer: span.peer,
+                    seq: span.seq,
+                },
+                span.len as u64,
+                &mut woken,
+            );
+            ready.extend(woken.drain(..).rev());
         }
 
-        let pending = self.pending_ops();
+        let pending = self.pending.ops();
         if pending > self.options.max_pending_ops {
-            self.rollback(start_lv, pending_before, roots_before);
+            self.rollback(start_lv, roots_before);
             return Err(ImportError::PendingFull {
                 pending,
                 limit: self.options.max_pending_ops,
@@ -462,7 +476,7 @@ impl Doc {
         report.pending = pending;
 
         if let Err(e) = self.merge_new(start_lv, want_patches, &mut report) {
-            self.rollback(start_lv, pending_before, roots_before);
+            self.rollback(start_lv, roots_before);
             return Err(e);
         }
         for m in set.metas {
@@ -473,10 +487,10 @@ impl Doc {
         Ok(report)
     }
 
-    fn rollback(&mut self, lv: Lv, pending: Vec<(Span, String)>, roots: usize) {
+    fn rollback(&mut self, lv: Lv, roots: usize) {
         self.graph.truncate(lv);
         self.log.truncate(lv);
-        self.pending = pending;
+        self.pending.rollback();
         for r in self.roots.drain(roots..) {
             self.root_index.remove(&r.name);
         }

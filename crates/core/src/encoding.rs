@@ -49,7 +49,7 @@ mod varint;
 mod writer;
 
 pub(crate) use checksum::crc32;
-#[allow(unused_imports)] // The bool column is specified and tested; no section uses it yet.
+#[allow(unused_imports)] // The bool column is for the map and list containers (see column.rs).
 pub(crate) use column::{
     BoolDecoder, BoolEncoder, DeltaDecoder, DeltaEncoder, RleUintDecoder, RleUintEncoder,
 };

@@ -74,6 +74,7 @@ mod id;
 mod merge;
 mod op_log;
 mod patch;
+mod pending;
 mod rope;
 mod transaction;
 mod unit;

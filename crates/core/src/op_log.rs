@@ -67,16 +67,6 @@ impl OpLog {
         self.runs.last().map_or(0, |r| r.end())
     }
 
-    /// Number of runs.
-    pub(crate) fn run_count(&self) -> usize {
-        self.runs.len()
-    }
-
-    /// All inserted text, in operation order.
-    pub(crate) fn content(&self) -> &str {
-        &self.content
-    }
-
     /// Append an insert of `text` (non-empty) at `pos`, as operations starting at `lv`.
     pub(crate) fn push_insert(&mut self, container: u32, lv: Lv, pos: usize, text: &str) {
         let n = text.chars().count();
@@ -240,7 +230,7 @@ mod tests {
         log.push_delete(0, 5, 4, 1);
         log.push_delete(0, 6, 3, 1);
         log.push_delete(0, 7, 2, 1);
-        assert_eq!(log.run_count(), 2);
+        assert_eq!(log.runs.len(), 2);
         let runs: Vec<_> = log.runs_in(0..8).collect();
         assert_eq!(runs[1].pos_at(2), 2);
         assert!(!runs[1].fwd);
@@ -264,6 +254,6 @@ mod tests {
         log.push_delete(0, 3, 0, 2);
         log.truncate(2);
         assert_eq!(log.len(), 2);
-        assert_eq!(log.content(), "añ");
+        assert_eq!(log.content, "añ");
     }
 }

@@ -3,11 +3,14 @@
 //!
 //! - [`traces`]: loading the real editing traces from `../shared/traces` (or `$WEFT_TRACES`), with a
 //!   reference replay; tests skip with a message when the traces are absent.
+//! - [`fuzz`]: the logic of every fuzz target (loading, importing, multi-replica scenarios),
+//!   shared by `fuzz/` and the corpus replay test.
 //! - [`replay`]: replaying those traces into Weft documents (sequential traces as local edits,
 //!   concurrent traces as one replica per agent with per-transaction updates).
 //!
 //! Other crates take it as a dev-dependency only (`.ci/steps/deps` checks this); only the
 //! comparison harness, weft-bench, depends on it normally.
 
+pub mod fuzz;
 pub mod replay;
 pub mod traces;

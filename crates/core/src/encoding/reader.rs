@@ -123,6 +123,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Reads a `uvarint` byte length, then that many bytes.
+    #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) fn len_prefixed_bytes(&mut self) -> Result<&'a [u8], DecodeError> {
         let len = self.count("byte length", usize::MAX)?;
         self.bytes(len)

@@ -17,6 +17,7 @@ impl Writer {
     }
 
     /// How many bytes have been written.
+    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.buf.len()
     }

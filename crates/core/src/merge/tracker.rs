@@ -141,14 +141,6 @@ impl Tracker {
         self.end_total
     }
 
-    /// Index of the item containing char `id`, and the offset in it.
-    fn find_id(&self, id: Lv) -> Option<(usize, usize)> {
-        self.items
-            .iter()
-            .position(|it| it.ids().contains(&id))
-            .map(|i| (i, id - self.items[i].id))
-    }
-
     /// Document-order index of char `id` counting every item; `NONE` as left is -1 (start) and as
     /// right is the total (end). Returned shifted by one so both fit in `usize`.
     fn order_of(&self, id: Lv, as_left: bool) -> usize {

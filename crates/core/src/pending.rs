@@ -1,0 +1,117 @@
+//! Operations that arrived before their dependencies.
+//!
+//! A span waits under the id of the one operation it needs next: the previous operation of its
+//! own peer, or a parent. When that operation becomes known, every span waiting for it (or for
+//! an earlier operation of the same peer) is woken and tried again. Each span is therefore
+//! retried only when something it needed arrived, so delivering N updates in reverse order costs
+//! O(N log N), not O(N²).
+//!
+//! Imports are all-or-nothing. While an import runs, the buffer keeps a journal of what it added
+//! and woke, so a refused import can be undone exactly.
+
+use std::collections::BTreeMap;
+
+use crate::change_set::Span;
+use crate::id::OpId;
+
+#[derive(Clone, Debug)]
+struct Entry {
+    span: Span,
+    root: String,
+    waits_for: OpId,
+}
+
+#[derive(Clone, Debug)]
+enum JournalItem {
+    Parked(usize),
+    Woken(Entry),
+}
+
+/// Spans waiting for missing operations.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Pending {
+    slots: Vec<Option<Entry>>,
+    free: Vec<usize>,
+    waiting: BTreeMap<OpId, Vec<usize>>,
+    ops: usize,
+    journal: Vec<JournalItem>,
+}
+
+impl Pending {
+    /// Operations waiting.
+    pub(crate) fn ops(&self) -> usize {
+        self.ops
+    }
+
+    /// Park `span` (on root `root`) until operation `waits_for` is known.
+    pub(crate) fn park(&mut self, span: Span, root: String, waits_for: OpId) {
+        self.ops += span.len;
+        let entry = Entry {
+            span,
+            root,
+            waits_for,
+        };
+        let slot = match self.free.pop() {
+            Some(i) => {
+                self.slots[i] = Some(entry);
+                i
+            }
+            None => {
+                self.slots.push(Some(entry));
+                self.slots.len() - 1
+            }
+        };
+        self.waiting.entry(waits_for).or_default().push(slot);
+        self.journal.push(JournalItem::Parked(slot));
+    }
+
+    /// Remove and return the spans waiting for any of `first..first + len` (operations of one peer
+    /// that just became known).
+    pub(crate) fn wake(&mut self, first: OpId, len: u64, out: &mut Vec<(Span, String)>) {
+        let last = OpId {
+            peer: first.peer,
+            seq: first.seq + len.saturating_sub(1),
+        };
+        let keys: Vec<OpId> = self.waiting.range(first..=last).map(|(k, _)| *k).collect();
+        for k in keys {
+            for slot in self.waiting.remove(&k).unwrap_or_default() {
+                if let Some(e) = self.slots[slot].take() {
+                    self.free.push(slot);
+                    self.ops -= e.span.len;
+                    out.push((e.span.clone(), e.root.clone()));
+                    self.journal.push(JournalItem::Woken(e));
+                }
+            }
+        }
+    }
+
+    /// Start an import: forget the previous journal.
+    pub(crate) fn begin(&mut self) {
+        self.journal.clear();
+    }
+
+    /// Undo everything since [`Pending::begin`].
+    pub(crate) fn rollback(&mut self) {
+        while let Some(item) = self.journal.pop() {
+            match item {
+                JournalItem::Parked(slot) => {
+                    if let Some(e) = self.slots[slot].take() {
+                        self.ops -= e.span.len;
+                        if let Some(v) = self.waiting.get_mut(&e.waits_for) {
+                            v.retain(|s| *s != slot);
+                            if v.is_empty() {
+                                self.waiting.remove(&e.waits_for);
+                            }
+                        }
+                        self.free.push(slot);
+                    }
+                }
+                JournalItem::Woken(e) => {
+                    let (span, root, key) = (e.span, e.root, e.waits_for);
+                    self.park(span, root, key);
+                    self.journal.pop(); // park() journals itself; this is the undo, not an action
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,61 @@
+//! Writes seed inputs for the fuzz targets into `fuzz/corpus/`: saved documents and updates
+//! from small editing sessions (valid chunks the fuzzer mutates from).
+
+use std::fs;
+use std::path::PathBuf;
+
+use weft_core::{Doc, PeerId, VersionVector};
+
+fn main() -> std::io::Result<()> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus");
+    let mut a = Doc::with_peer(PeerId(1));
+    let mut b = Doc::with_peer(PeerId(2));
+    let ta = a.text("t");
+    a.insert(ta, 0, "hello wörld 😀").expect("insert");
+    b.import(&a.export_since(&VersionVector::new()))
+        .expect("import");
+    let tb = b.text("t");
+    let v = b.version();
+    a.delete(ta, 0, 6).expect("delete");
+    b.insert(tb, 5, ", dear").expect("insert");
+    let mut tx = b.transaction();
+    tx.set_message("greeting");
+    tx.set_time(1_700_000_000_000);
+    tx.insert(tb, 0, ">> ").expect("insert");
+    tx.commit();
+    a.import(&b.export_since(&a.version())).expect("import");
+
+    let seeds = [
+        ("load", "empty", Doc::with_peer(PeerId(9)).save()),
+        ("load", "merged", a.save()),
+        (
+            "import",
+            "update_full",
+            b.export_since(&VersionVector::new()),
+        ),
+        ("import", "update_since", b.export_since(&v)),
+        ("import", "concurrent", a.export_since(&v)),
+    ];
+    for (target, name, bytes) in seeds {
+        let dir = root.join(target);
+        fs::create_dir_all(&dir)?;
+        fs::write(dir.join(format!("seed_{name}")), bytes)?;
+    }
+    let dir = root.join("scenario");
+    fs::create_dir_all(&dir)?;
+    // A few hand-made scenarios: insert/insert/sync/hold/deliver/save-load patterns.
+    let scenarios: [&[u8]; 3] = [
+        &[1, 0, 0, 0, 0, 1, 1, 0, 3, 3, 0, 1, 0, 3, 1, 0, 1],
+        &[
+            3, 1, 0, 0, 0, 4, 0, 1, 2, 0, 0, 1, 4, 1, 0, 0, 3, 2, 1, 5, 5, 1, 0, 0, 0,
+        ],
+        &[
+            2, 2, 0, 1, 0, 4, 1, 1, 0, 5, 2, 0, 1, 3, 3, 2, 1, 4, 0, 2, 0, 0, 2, 0, 7,
+        ],
+    ];
+    for (i, s) in scenarios.iter().enumerate() {
+        fs::write(dir.join(format!("seed_{i}")), s)?;
+    }
+    println!("seeds written to {}", root.display());
+    Ok(())
+}
