@@ -206,7 +206,7 @@ impl Doc {
     ) -> Result<(), EditError> {
         let unit = self.options.unit;
         let rope = &self.roots[text.0 as usize].rope;
-        let at = unit.to_char(rope, pos)?;
+        let at = unit.unit_to_char(rope, pos)?;
         if s.is_empty() {
             return Ok(());
         }
@@ -226,12 +226,12 @@ impl Doc {
     ) -> Result<(), EditError> {
         let unit = self.options.unit;
         let rope = &self.roots[text.0 as usize].rope;
-        let start = unit.to_char(rope, pos)?;
+        let start = unit.unit_to_char(rope, pos)?;
         let end_unit = pos.checked_add(len).ok_or(EditError::OutOfBounds {
             pos,
             len: unit.len_in(rope),
         })?;
-        let end = unit.to_char(rope, end_unit)?;
+        let end = unit.unit_to_char(rope, end_unit)?;
         if end == start {
             return Ok(());
         }
@@ -320,6 +320,43 @@ impl Doc {
     pub fn import(&mut self, bytes: &[u8]) -> Result<ImportReport, ImportError> {
         let set = encoding::decode(bytes, &self.options.limits)?;
         self.import_set(set, true)
+    }
+
+    /// Apply several updates (or saved documents) at once, as one import: cheaper than
+    /// importing them one by one when they hold concurrent edits, since the merge runs once.
+    /// On error nothing changes.
+    pub fn import_all<'a>(
+        &mut self,
+        chunks: impl IntoIterator<Item = &'a [u8]>,
+    ) -> Result<ImportReport, ImportError> {
+        let mut all = ChangeSet {
+            kind: ChunkKind::Update,
+            roots: Vec::new(),
+            spans: Vec::new(),
+            metas: Vec::new(),
+        };
+        let mut root_index: BTreeMap<String, u32> = BTreeMap::new();
+        for bytes in chunks {
+            let set = encoding::decode(bytes, &self.options.limits)?;
+            let map: Vec<u32> = set
+                .roots
+                .into_iter()
+                .map(|name| {
+                    let next = root_index.len() as u32;
+                    *root_index.entry(name.clone()).or_insert_with(|| {
+                        all.roots.push(name);
+                        next
+                    })
+                })
+                .collect();
+            for mut span in set.spans {
+                // The decoder checked the index against the chunk's root table.
+                span.container = map.get(span.container as usize).copied().unwrap_or(0);
+                all.spans.push(span);
+            }
+            all.metas.extend(set.metas);
+        }
+        self.import_set(all, true)
     }
 
     fn change_set(&self, since: &VersionVector, kind: ChunkKind) -> ChangeSet {
@@ -436,7 +473,10 @@ impl Doc {
                 }
             }
             if let Some(waits_for) = missing {
-                self.pending.park(span, name, waits_for);
+                let len = span.len;
+                if !self.pending.park(span, name, waits_for) {
+                    report.duplicates += len;
+                }
                 continue;
             }
             parents.sort_unstable();
@@ -605,14 +645,14 @@ fn apply_op(
         TransformedOp::Insert { pos, run } => {
             let text = log.text_of(&run);
             if let Some(p) = patch {
-                p.insert(unit.from_char(rope, pos), text);
+                p.insert(unit.char_to_unit(rope, pos), text);
             }
             rope.insert(pos, text);
         }
         TransformedOp::Delete { pos, len } => {
             if let Some(p) = patch {
-                let a = unit.from_char(rope, pos);
-                let b = unit.from_char(rope, pos + len);
+                let a = unit.char_to_unit(rope, pos);
+                let b = unit.char_to_unit(rope, pos + len);
                 p.delete(a, b - a);
             }
             rope.remove(pos..pos + len);

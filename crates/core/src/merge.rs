@@ -113,26 +113,28 @@ fn delete_start(run: &OpRun) -> Option<usize> {
     }
 }
 
-/// End of the concurrent region starting at `start`: the first point where the next operation's
-/// parents are all the operations before it (so the fast path applies again).
+/// End of the concurrent region starting at `start`: the first *critical* point after it, where
+/// the operations before it have a single head and every later operation (up to `end`) descends
+/// from that head. Nothing after a critical point can refer back into the region, so the region's
+/// tracker is never needed again and no later region re-walks this one.
 fn region_end(graph: &CausalGraph, frontier: &[Lv], start: Lv, end: Lv) -> Lv {
-    let mut f = frontier.to_vec();
+    // Smallest parent of any operation at or after each run start, from the back.
+    let runs: Vec<Range<Lv>> = graph.runs_in(start..end).collect();
     let mut parents = Vec::new();
-    let mut lv = start;
-    while lv < end {
-        let run_end = graph.run_from(lv).end.min(end);
-        graph.parents_into(lv, &mut parents);
-        let before = f.clone();
-        advance_frontier(&mut f, &parents, lv..run_end);
-        // Inside the run every operation's parent is its predecessor: the fast path resumes
-        // right after the first one if the run's parents covered everything before it.
-        if lv > start && before == parents {
-            return lv;
+    let mut min_after = vec![Lv::MAX; runs.len() + 1];
+    for (i, r) in runs.iter().enumerate().rev() {
+        graph.parents_into(r.start, &mut parents);
+        let lowest = parents.first().copied().unwrap_or(0); // no parents: reaches the root
+        min_after[i] = min_after[i + 1].min(lowest);
+    }
+    let mut f = frontier.to_vec();
+    for (i, r) in runs.iter().enumerate() {
+        graph.parents_into(r.start, &mut parents);
+        advance_frontier(&mut f, &parents, r.clone());
+        // Critical right after this run: single head, and nothing later reaches below it.
+        if f.len() == 1 && min_after[i + 1] >= r.end - 1 {
+            return r.end;
         }
-        if run_end - lv > 1 && f.len() == 1 {
-            return lv + 1;
-        }
-        lv = run_end;
     }
     end
 }
@@ -169,8 +171,8 @@ fn merge_region(
         version: common,
         parents: Vec::new(),
     };
-    for r in &known {
-        walk.replay(r.clone(), None)?;
+    for (r, parents) in walk_order(graph, &known) {
+        walk.replay_run(r, &parents, None)?;
     }
     // Placeholder characters past the end of the real text; real length = visible - phantom.
     let phantom = walk.tracker.end_total() - text_len;
@@ -179,9 +181,77 @@ fn merge_region(
         phantom,
         len: text_len,
     };
-    walk.replay(new, Some(&mut sink))?;
+    for (r, parents) in walk_order(graph, std::slice::from_ref(&new)) {
+        walk.replay_run(r, &parents, Some(&mut sink))?;
+    }
     *frontier = target;
     Ok(sink.len)
+}
+
+/// The runs of `ranges` (ascending, together a set of operations closed under "parents within
+/// the set come first") in a topological order that stays on one branch as long as it can:
+/// after a run, a run continuing from its last operation goes next if one is ready. Switching
+/// branches makes the tracker retreat one branch and advance another, so the order decides how
+/// much work the walk does on histories with long-lived branches. Each run comes with the
+/// parents of its first operation.
+fn walk_order(graph: &CausalGraph, ranges: &[Range<Lv>]) -> Vec<(Range<Lv>, Vec<Lv>)> {
+    let mut runs: Vec<(Range<Lv>, Vec<Lv>)> = Vec::new();
+    for r in ranges {
+        for g in graph.runs_in(r.clone()) {
+            let mut parents = Vec::new();
+            graph.parents_into(g.start, &mut parents);
+            runs.push((g, parents));
+        }
+    }
+    if runs.len() <= 1 {
+        return runs;
+    }
+    let run_of = |lv: Lv| -> Option<usize> {
+        let i = runs.partition_point(|(r, _)| r.end <= lv);
+        runs.get(i).filter(|(r, _)| r.start <= lv).map(|_| i)
+    };
+    // Dependencies on other runs in the set, and the reverse edges.
+    let mut waiting = vec![0usize; runs.len()];
+    let mut children: Vec<Vec<usize>> = vec![Vec::new(); runs.len()];
+    for (i, (_, parents)) in runs.iter().enumerate() {
+        let mut deps: Vec<usize> = parents.iter().filter_map(|p| run_of(*p)).collect();
+        deps.sort_unstable();
+        deps.dedup();
+        waiting[i] = deps.len();
+        for d in deps {
+            children[d].push(i);
+        }
+    }
+    let mut ready: std::collections::BTreeSet<usize> =
+        (0..runs.len()).filter(|i| waiting[*i] == 0).collect();
+    let mut order = Vec::with_capacity(runs.len());
+    let mut last: Option<usize> = None;
+    while !ready.is_empty() {
+        // Prefer a ready child that continues from the end of the run just walked.
+        let next = last
+            .and_then(|l| {
+                let end = runs[l].0.end - 1;
+                children[l]
+                    .iter()
+                    .copied()
+                    .filter(|c| ready.contains(c) && runs[*c].1.contains(&end))
+                    .min()
+            })
+            .or_else(|| ready.iter().next().copied());
+        let Some(i) = next else { break };
+        ready.remove(&i);
+        for &c in &children[i] {
+            waiting[c] -= 1;
+            if waiting[c] == 0 {
+                ready.insert(c);
+            }
+        }
+        order.push(i);
+        last = Some(i);
+    }
+    debug_assert_eq!(order.len(), runs.len(), "walk order covers every run");
+    let mut slots: Vec<Option<(Range<Lv>, Vec<Lv>)>> = runs.into_iter().map(Some).collect();
+    order.into_iter().filter_map(|i| slots[i].take()).collect()
 }
 
 /// Where transformed operations go while replaying new operations.
@@ -201,22 +271,23 @@ struct Walk<'a> {
 }
 
 impl Walk<'_> {
-    /// Replay the operations `range` in order; emit transformed operations if `sink` is given.
-    fn replay(
+    /// Replay the sequential run `range` whose first operation has `parents`; emit transformed
+    /// operations if `sink` is given.
+    fn replay_run(
         &mut self,
         range: Range<Lv>,
+        parents: &[Lv],
         mut sink: Option<&mut Output<'_>>,
     ) -> Result<(), InvalidOp> {
-        let (graph, log, c) = (self.graph, self.log, self.container);
-        for g in graph.runs_in(range) {
-            graph.parents_into(g.start, &mut self.parents);
-            self.move_to_parents();
-            for run in log.runs_in(g.clone()).filter(|r| r.container == c) {
-                self.apply(&run, sink.as_deref_mut())?;
-            }
-            self.version.clear();
-            self.version.push(g.end - 1);
+        let (log, c) = (self.log, self.container);
+        self.parents.clear();
+        self.parents.extend_from_slice(parents);
+        self.move_to_parents();
+        for run in log.runs_in(range.clone()).filter(|r| r.container == c) {
+            self.apply(&run, sink.as_deref_mut())?;
         }
+        self.version.clear();
+        self.version.push(range.end - 1);
         Ok(())
     }
 

@@ -33,6 +33,8 @@ pub(crate) struct Pending {
     slots: Vec<Option<Entry>>,
     free: Vec<usize>,
     waiting: BTreeMap<OpId, Vec<usize>>,
+    /// First operation of every parked span -> its length, to drop duplicates.
+    parked: BTreeMap<OpId, usize>,
     ops: usize,
     journal: Vec<JournalItem>,
 }
@@ -43,8 +45,17 @@ impl Pending {
         self.ops
     }
 
-    /// Park `span` (on root `root`) until operation `waits_for` is known.
-    pub(crate) fn park(&mut self, span: Span, root: String, waits_for: OpId) {
+    /// Park `span` (on root `root`) until operation `waits_for` is known. Returns `false` (and
+    /// parks nothing) if the same operations already wait.
+    pub(crate) fn park(&mut self, span: Span, root: String, waits_for: OpId) -> bool {
+        let first = OpId {
+            peer: span.peer,
+            seq: span.seq,
+        };
+        if self.parked.get(&first).is_some_and(|len| *len >= span.len) {
+            return false;
+        }
+        self.parked.insert(first, span.len);
         self.ops += span.len;
         let entry = Entry {
             span,
@@ -63,6 +74,7 @@ impl Pending {
         };
         self.waiting.entry(waits_for).or_default().push(slot);
         self.journal.push(JournalItem::Parked(slot));
+        true
     }
 
     /// Remove and return the spans waiting for any of `first..first + len` (operations of one peer
@@ -78,10 +90,21 @@ impl Pending {
                 if let Some(e) = self.slots[slot].take() {
                     self.free.push(slot);
                     self.ops -= e.span.len;
+                    self.unpark(&e.span);
                     out.push((e.span.clone(), e.root.clone()));
                     self.journal.push(JournalItem::Woken(e));
                 }
             }
+        }
+    }
+
+    fn unpark(&mut self, span: &Span) {
+        let first = OpId {
+            peer: span.peer,
+            seq: span.seq,
+        };
+        if self.parked.get(&first) == Some(&span.len) {
+            self.parked.remove(&first);
         }
     }
 
@@ -97,6 +120,7 @@ impl Pending {
                 JournalItem::Parked(slot) => {
                     if let Some(e) = self.slots[slot].take() {
                         self.ops -= e.span.len;
+                        self.unpark(&e.span);
                         if let Some(v) = self.waiting.get_mut(&e.waits_for) {
                             v.retain(|s| *s != slot);
                             if v.is_empty() {
@@ -108,8 +132,9 @@ impl Pending {
                 }
                 JournalItem::Woken(e) => {
                     let (span, root, key) = (e.span, e.root, e.waits_for);
-                    self.park(span, root, key);
-                    self.journal.pop(); // park() journals itself; this is the undo, not an action
+                    if self.park(span, root, key) {
+                        self.journal.pop(); // park() journals itself; this is the undo, not an action
+                    }
                 }
             }
         }

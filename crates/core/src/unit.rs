@@ -38,7 +38,7 @@ impl TextUnit {
     }
 
     /// Convert a position in this unit to a char position, checking bounds and boundaries.
-    pub(crate) fn to_char(self, rope: &Rope, pos: usize) -> Result<usize, EditError> {
+    pub(crate) fn unit_to_char(self, rope: &Rope, pos: usize) -> Result<usize, EditError> {
         let len = self.len_in(rope);
         if pos > len {
             return Err(EditError::OutOfBounds { pos, len });
@@ -55,7 +55,7 @@ impl TextUnit {
     }
 
     /// Convert a char position to this unit.
-    pub(crate) fn from_char(self, rope: &Rope, pos: usize) -> usize {
+    pub(crate) fn char_to_unit(self, rope: &Rope, pos: usize) -> usize {
         match self {
             TextUnit::Char => pos,
             TextUnit::Utf16 => rope.char_to_utf16(pos),

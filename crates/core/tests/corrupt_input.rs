@@ -129,3 +129,24 @@ fn the_pending_buffer_is_bounded() {
     );
     assert_eq!(b.pending_ops(), 0, "a refused import leaves nothing behind");
 }
+
+#[test]
+fn import_all_applies_out_of_order_batches_at_once() {
+    let mut a = Doc::with_peer(PeerId(1));
+    let t = a.text("t");
+    a.insert(t, 0, "one").unwrap();
+    let first = a.export_since(&VersionVector::new());
+    let v1 = a.version();
+    a.insert(t, 3, " two").unwrap();
+    let second = a.export_since(&v1);
+    let mut b = Doc::with_peer(PeerId(2));
+    let r = b
+        .import_all([second.as_slice(), first.as_slice(), second.as_slice()])
+        .unwrap();
+    assert_eq!((r.applied, r.pending), (7, 0));
+    assert_eq!(b.text_to_string(b.get_text("t").unwrap()), "one two");
+    // A bad chunk anywhere refuses the whole batch.
+    let mut c = Doc::with_peer(PeerId(3));
+    assert!(c.import_all([first.as_slice(), b"garbage"]).is_err());
+    assert_eq!(c.version(), VersionVector::new());
+}

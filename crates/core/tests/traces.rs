@@ -67,12 +67,17 @@ fn clownschool_converges_to_its_final_text() {
     converges_in_every_delivery_order("clownschool");
 }
 
+/// Slow in debug builds (the test harness re-merges long-lived git branches on 204 per-agent
+/// replicas); CI runs it in release in the `slow-traces` step.
 #[test]
+#[ignore = "slow: run with --release -- --ignored"]
 fn node_nodecc_converges_to_its_final_text() {
     converges_in_every_delivery_order("node_nodecc");
 }
 
+/// Slow like node_nodecc (375 agents); run in release with `--ignored`.
 #[test]
+#[ignore = "slow: run with --release -- --ignored"]
 fn git_makefile_x2_converges() {
     converges_in_every_delivery_order("git-makefile-x2");
 }

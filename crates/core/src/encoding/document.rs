@@ -103,7 +103,7 @@ pub(crate) fn encode(set: &ChangeSet) -> Vec<u8> {
         col_pos.push(s.pos as u64);
         if s.parents.is_empty() {
             col_parents.push(PARENTS_NONE);
-        } else if s.parents.len() == 1 && Some(s.parents[..1][0]) == prev_last {
+        } else if s.parents.len() == 1 && s.parents.first().copied() == prev_last {
             col_parents.push(PARENTS_PREVIOUS);
         } else {
             col_parents.push(PARENTS_LISTED);

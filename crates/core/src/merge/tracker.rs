@@ -51,10 +51,6 @@ struct Item {
 }
 
 impl Item {
-    fn ids(&self) -> Range<Lv> {
-        self.id..self.id + self.len
-    }
-
     fn cur_len(&self) -> usize {
         if self.state == INSERTED {
             self.len
@@ -105,10 +101,50 @@ pub(crate) struct DeletedChunk {
     pub(crate) len: usize,
 }
 
+/// Most items in one chunk before it splits in two.
+const CHUNK_MAX: usize = 64;
+
+/// A run of items in document order with their counts cached.
+#[derive(Debug, Default)]
+struct Chunk {
+    items: Vec<Item>,
+    /// Sum of `cur_len` of the items.
+    cur: usize,
+    /// Sum of `end_len`.
+    end: usize,
+    /// Sum of `len`.
+    total: usize,
+}
+
+impl Chunk {
+    fn recount(&mut self) {
+        self.cur = self.items.iter().map(Item::cur_len).sum();
+        self.end = self.items.iter().map(Item::end_len).sum();
+        self.total = self.items.iter().map(|i| i.len).sum();
+    }
+}
+
+/// A place in the item list: chunk index and item index within it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Loc {
+    chunk: usize,
+    item: usize,
+}
+
 /// The temporary CRDT state; see the module docs.
+///
+/// Items live in chunks of at most [`CHUNK_MAX`] with cached counts, so finding a position walks
+/// the chunk counts and then one chunk. An index from each item's first id to its chunk (by a
+/// stable chunk key) finds items by id.
 #[derive(Debug)]
 pub(crate) struct Tracker {
-    items: Vec<Item>,
+    chunks: Vec<Chunk>,
+    /// Stable key of each chunk, parallel to `chunks`.
+    keys: Vec<u32>,
+    /// Current index of each chunk key.
+    chunk_of_key: Vec<usize>,
+    /// First id of every item -> key of its chunk.
+    index: BTreeMap<Lv, u32>,
     deletes: BTreeMap<Lv, DeleteTarget>,
     cur_total: usize,
     end_total: usize,
@@ -116,15 +152,24 @@ pub(crate) struct Tracker {
 
 impl Tracker {
     pub(crate) fn new() -> Self {
+        let placeholder = Item {
+            id: PLACEHOLDER_BASE,
+            len: PLACEHOLDER_LEN,
+            origin_left: NONE,
+            origin_right: NONE,
+            state: INSERTED,
+            ever_deleted: false,
+        };
+        let mut chunk = Chunk {
+            items: vec![placeholder],
+            ..Chunk::default()
+        };
+        chunk.recount();
         Tracker {
-            items: vec![Item {
-                id: PLACEHOLDER_BASE,
-                len: PLACEHOLDER_LEN,
-                origin_left: NONE,
-                origin_right: NONE,
-                state: INSERTED,
-                ever_deleted: false,
-            }],
+            chunks: vec![chunk],
+            keys: vec![0],
+            chunk_of_key: vec![0],
+            index: BTreeMap::from([(PLACEHOLDER_BASE, 0)]),
             deletes: BTreeMap::new(),
             cur_total: PLACEHOLDER_LEN,
             end_total: PLACEHOLDER_LEN,
@@ -141,35 +186,175 @@ impl Tracker {
         self.end_total
     }
 
-    /// Document-order index of char `id` counting every item; `NONE` as left is -1 (start) and as
-    /// right is the total (end). Returned shifted by one so both fit in `usize`.
+    fn item(&self, at: Loc) -> &Item {
+        &self.chunks[at.chunk].items[at.item]
+    }
+
+    /// The item after `at`, skipping to the next chunk; `None` at the end.
+    fn next_loc(&self, at: Loc) -> Option<Loc> {
+        if at.item + 1 < self.chunks[at.chunk].items.len() {
+            return Some(Loc {
+                chunk: at.chunk,
+                item: at.item + 1,
+            });
+        }
+        let chunk = at.chunk + 1;
+        (chunk < self.chunks.len()).then_some(Loc { chunk, item: 0 })
+    }
+
+    /// Location of the item containing char `id`, and the offset in it.
+    fn find_id(&self, id: Lv) -> (Loc, usize) {
+        // Invariant: every id the walk asks about was integrated (or is a placeholder id).
+        let (start, key) = self
+            .index
+            .range(..=id)
+            .next_back()
+            .map(|(s, k)| (*s, *k))
+            .unwrap_or_else(|| unreachable!("id {id} not in tracker"));
+        let chunk = self.chunk_of_key[key as usize];
+        let item = self.chunks[chunk]
+            .items
+            .iter()
+            .position(|it| it.id == start)
+            .unwrap_or_else(|| unreachable!("index names a chunk without the item"));
+        (Loc { chunk, item }, id - start)
+    }
+
+    /// Sum of `f` over everything before `at`.
+    fn prefix(
+        &self,
+        at: Loc,
+        chunk_sum: impl Fn(&Chunk) -> usize,
+        item_len: impl Fn(&Item) -> usize,
+    ) -> usize {
+        self.chunks[..at.chunk].iter().map(chunk_sum).sum::<usize>()
+            + self.chunks[at.chunk].items[..at.item]
+                .iter()
+                .map(item_len)
+                .sum::<usize>()
+    }
+
+    /// Document-order index of char `id` counting every item, shifted by one so that `NONE` as a
+    /// left origin is 0 (the start) and as a right origin is `usize::MAX` (the end).
     fn order_of(&self, id: Lv, as_left: bool) -> usize {
         if id == NONE {
             return if as_left { 0 } else { usize::MAX };
         }
-        let mut acc = 0usize;
-        for it in &self.items {
-            if it.ids().contains(&id) {
-                return acc + (id - it.id) + 1;
-            }
-            acc += it.len;
-        }
-        // Invariant: origins always name items in the tracker.
-        unreachable!("origin {id} missing from tracker")
+        let (at, off) = self.find_id(id);
+        self.prefix(at, |c| c.total, |i| i.len) + off + 1
     }
 
-    /// Make an item boundary at char offset `off` of item `idx`; returns the index of the item
-    /// that starts there (may be `items.len()`).
-    fn split_at(&mut self, idx: usize, off: usize) -> usize {
+    /// Make an item boundary at char offset `off` of the item at `at`; returns the location of the
+    /// item starting there (which may be one past the end of its chunk).
+    fn split_at(&mut self, at: Loc, off: usize) -> Loc {
         if off == 0 {
-            return idx;
+            return at;
         }
-        if off >= self.items[idx].len {
-            return idx + 1;
+        let len = self.item(at).len;
+        if off >= len {
+            return Loc {
+                chunk: at.chunk,
+                item: at.item + 1,
+            };
         }
-        let right = self.items[idx].split(off);
-        self.items.insert(idx + 1, right);
-        idx + 1
+        let right = self.chunks[at.chunk].items[at.item].split(off);
+        self.index.insert(right.id, self.keys[at.chunk]);
+        self.chunks[at.chunk].items.insert(at.item + 1, right);
+        // Counts of the chunk are unchanged by a split.
+        let next = Loc {
+            chunk: at.chunk,
+            item: at.item + 1,
+        };
+        self.rebalance(next)
+    }
+
+    /// Insert `item` before `at` (which may be one past the end of its chunk).
+    fn insert_item(&mut self, at: Loc, item: Item) -> Loc {
+        self.index.insert(item.id, self.keys[at.chunk]);
+        let c = &mut self.chunks[at.chunk];
+        c.cur += item.cur_len();
+        c.end += item.end_len();
+        c.total += item.len;
+        c.items.insert(at.item, item);
+        self.rebalance(at)
+    }
+
+    /// Split the chunk of `at` if it is too big; returns where `at` is now.
+    fn rebalance(&mut self, at: Loc) -> Loc {
+        if self.chunks[at.chunk].items.len() <= CHUNK_MAX {
+            return at;
+        }
+        let half = CHUNK_MAX / 2;
+        let moved: Vec<Item> = self.chunks[at.chunk].items.split_off(half);
+        self.chunks[at.chunk].recount();
+        let key = self.chunk_of_key.len() as u32;
+        for it in &moved {
+            self.index.insert(it.id, key);
+        }
+        let mut chunk = Chunk {
+            items: moved,
+            ..Chunk::default()
+        };
+        chunk.recount();
+        self.chunks.insert(at.chunk + 1, chunk);
+        self.keys.insert(at.chunk + 1, key);
+        self.chunk_of_key.push(0);
+        for (i, k) in self.keys.iter().enumerate().skip(at.chunk + 1) {
+            self.chunk_of_key[*k as usize] = i;
+        }
+        if at.item >= half {
+            Loc {
+                chunk: at.chunk + 1,
+                item: at.item - half,
+            }
+        } else {
+            at
+        }
+    }
+
+    /// Change the state of the item at `at` to `state` (and mark it deleted at the end if asked),
+    /// keeping the counts right.
+    fn set_state(&mut self, at: Loc, state: u32, delete_at_end: bool) {
+        let c = &mut self.chunks[at.chunk];
+        let it = &mut c.items[at.item];
+        let (cur0, end0) = (it.cur_len(), it.end_len());
+        it.state = state;
+        if delete_at_end {
+            it.ever_deleted = true;
+        }
+        let (cur1, end1) = (it.cur_len(), it.end_len());
+        c.cur = c.cur + cur1 - cur0;
+        c.end = c.end + end1 - end0;
+        self.cur_total = self.cur_total + cur1 - cur0;
+        self.end_total = self.end_total + end1 - end0;
+    }
+
+    /// Location just after the visible char at `pos - 1` (`pos > 0`), and that char's id.
+    fn after_visible(&self, pos: usize) -> (Loc, usize, Lv) {
+        let mut acc = 0;
+        for (ci, c) in self.chunks.iter().enumerate() {
+            if acc + c.cur < pos {
+                acc += c.cur;
+                continue;
+            }
+            for (ii, it) in c.items.iter().enumerate() {
+                let l = it.cur_len();
+                if l > 0 && acc + l >= pos {
+                    let off = pos - acc;
+                    return (
+                        Loc {
+                            chunk: ci,
+                            item: ii,
+                        },
+                        off,
+                        it.id + off - 1,
+                    );
+                }
+                acc += l;
+            }
+        }
+        // Invariant: callers validate pos <= visible length.
+        unreachable!("insert position {pos} past the end")
     }
 
     /// Insert a run of `len` chars with ids `id..id + len` at current position `pos`, ordered
@@ -182,103 +367,90 @@ impl Tracker {
         pos: usize,
         peer_key: impl Fn(Lv) -> u64,
     ) -> usize {
-        // Cursor just after the visible char at pos - 1.
-        let (mut idx, mut off, origin_left) = if pos == 0 {
-            (0, 0, NONE)
+        // Cursor: where the new item goes if nothing concurrent is there.
+        let (cursor, inside, origin_left) = if pos == 0 {
+            (Some(Loc { chunk: 0, item: 0 }), None, NONE)
         } else {
-            let mut acc = 0;
-            let mut found = None;
-            for (i, it) in self.items.iter().enumerate() {
-                let l = it.cur_len();
-                if acc + l >= pos && l > 0 {
-                    let o = pos - acc;
-                    found = Some((i, o, it.id + o - 1));
-                    break;
-                }
-                acc += l;
+            let (at, off, left) = self.after_visible(pos);
+            if off < self.item(at).len {
+                // Inside a visible item: its next char is the right origin and we go right here.
+                (None, Some((at, off)), left)
+            } else {
+                (self.next_loc(at), None, left)
             }
-            // Invariant: callers validate pos <= visible length.
-            found.unwrap_or_else(|| unreachable!("insert position {pos} past the end"))
         };
-        // Origin right: first char after the cursor that exists at this version.
-        let origin_right = {
-            let mut r = NONE;
-            let (mut i, mut o) = (idx, off);
-            while i < self.items.len() {
-                let it = &self.items[i];
-                if o < it.len && it.state != NOT_INSERTED {
-                    r = it.id + o;
-                    break;
-                }
-                i += 1;
-                o = 0;
-            }
-            r
+        let new_item = |origin_right| Item {
+            id,
+            len,
+            origin_left,
+            origin_right,
+            state: INSERTED,
+            ever_deleted: false,
         };
-        if off > 0 && off >= self.items[idx].len {
-            idx += 1;
-            off = 0;
+        self.cur_total += len;
+        self.end_total += len;
+        if let Some((at, off)) = inside {
+            let origin_right = self.item(at).id + off;
+            let at = self.split_at(at, off);
+            let at = self.insert_item(at, new_item(origin_right));
+            return self.prefix(at, |c| c.end, Item::end_len);
         }
-
+        // Right origin: the first char after the cursor that exists at this version.
+        let mut origin_right = NONE;
+        let mut probe = cursor;
+        while let Some(at) = probe {
+            let it = self.item(at);
+            if it.state != NOT_INSERTED {
+                origin_right = it.id;
+                break;
+            }
+            probe = self.next_loc(at);
+        }
         let left_order = self.order_of(origin_left, true);
         let right_order = self.order_of(origin_right, false);
         let my_key = peer_key(id);
         let mut scanning = false;
-        let mut scan_idx = idx;
-        let mut cur = idx;
-        if off == 0 {
-            while cur < self.items.len() {
-                let other = &self.items[cur];
-                if other.id == origin_right {
-                    break;
-                }
-                let other_left = self.order_of(other.origin_left, true);
-                if other_left < left_order {
-                    break;
-                }
-                if other_left == left_order {
-                    if other.origin_right == origin_right {
-                        if my_key < peer_key(other.id) {
-                            break;
-                        }
-                        scanning = false;
-                    } else {
-                        let other_right = self.order_of(other.origin_right, false);
-                        if other_right < right_order {
-                            if !scanning {
-                                scanning = true;
-                                scan_idx = cur;
-                            }
-                        } else {
-                            scanning = false;
-                        }
-                    }
-                }
-                cur += 1;
+        let mut scan_start = cursor;
+        let mut cur = cursor;
+        while let Some(at) = cur {
+            let other = self.item(at);
+            if other.id == origin_right {
+                break;
             }
+            let other_left = self.order_of(other.origin_left, true);
+            if other_left < left_order {
+                break;
+            }
+            if other_left == left_order {
+                if other.origin_right == origin_right {
+                    if my_key < peer_key(other.id) {
+                        break;
+                    }
+                    scanning = false;
+                } else if self.order_of(other.origin_right, false) < right_order {
+                    if !scanning {
+                        scanning = true;
+                        scan_start = cur;
+                    }
+                } else {
+                    scanning = false;
+                }
+            }
+            cur = self.next_loc(at);
         }
-        let at_idx = if off > 0 {
-            // Inside an item: origin_right is the rest of it, so we go right here.
-            self.split_at(idx, off)
-        } else if scanning {
-            scan_idx
-        } else {
-            cur
+        let target = if scanning { scan_start } else { cur };
+        let at = match target {
+            Some(at) => at,
+            None => {
+                let chunk = self.chunks.len() - 1;
+                Loc {
+                    chunk,
+                    item: self.chunks[chunk].items.len(),
+                }
+            }
         };
-        self.items.insert(
-            at_idx,
-            Item {
-                id,
-                len,
-                origin_left,
-                origin_right,
-                state: INSERTED,
-                ever_deleted: false,
-            },
-        );
-        self.cur_total += len;
-        self.end_total += len;
-        self.items[..at_idx].iter().map(Item::end_len).sum()
+        let at = self.insert_item(at, new_item(origin_right));
+        self.prefix(at, |c| c.end, Item::end_len)
     }
 
     /// Delete the `len` visible chars starting at current position `start` (for a backspace run
@@ -293,47 +465,58 @@ impl Tracker {
         reversed: bool,
     ) -> Vec<DeletedChunk> {
         let mut out = Vec::new();
+        // Find the item holding visible char `start`.
         let mut acc = 0usize;
         let mut end_acc = 0usize;
-        let mut idx = 0usize;
-        // Find the item holding visible char `start`.
-        while idx < self.items.len() {
-            let l = self.items[idx].cur_len();
-            if acc + l > start {
-                let off = start - acc;
-                if off > 0 {
-                    end_acc += if self.items[idx].ever_deleted { 0 } else { off };
-                    idx = self.split_at(idx, off);
-                }
-                break;
-            }
-            acc += l;
-            end_acc += self.items[idx].end_len();
-            idx += 1;
-        }
-        let mut remaining = len;
-        let mut done = 0usize;
-        while remaining > 0 && idx < self.items.len() {
-            if self.items[idx].state != INSERTED {
-                end_acc += self.items[idx].end_len();
-                idx += 1;
+        let mut loc = None;
+        'find: for (ci, c) in self.chunks.iter().enumerate() {
+            if acc + c.cur <= start {
+                acc += c.cur;
+                end_acc += c.end;
                 continue;
             }
-            if self.items[idx].len > remaining {
-                self.split_at(idx, remaining);
+            for (ii, it) in c.items.iter().enumerate() {
+                let l = it.cur_len();
+                if acc + l > start {
+                    loc = Some((
+                        Loc {
+                            chunk: ci,
+                            item: ii,
+                        },
+                        start - acc,
+                    ));
+                    break 'find;
+                }
+                acc += l;
+                end_acc += it.end_len();
             }
-            let it = &mut self.items[idx];
-            let n = it.len;
-            it.state += 1;
-            self.cur_total -= n;
-            let out_pos = if it.ever_deleted {
-                None
-            } else {
-                it.ever_deleted = true;
-                self.end_total -= n;
-                Some(end_acc)
-            };
-            // Record which operations deleted these chars.
+        }
+        let Some((at, off)) = loc else {
+            debug_assert!(len == 0, "delete past the end (callers validate)");
+            return out;
+        };
+        if off > 0 && !self.item(at).ever_deleted {
+            end_acc += off;
+        }
+        let first = self.split_at(at, off);
+        let mut cur = self.normalize(first);
+        let mut done = 0usize;
+        while done < len {
+            let Some(mut at) = cur else { break };
+            if self.item(at).state != INSERTED {
+                end_acc += self.item(at).end_len();
+                cur = self.next_loc(at);
+                continue;
+            }
+            if self.item(at).len > len - done {
+                let right = self.split_at(at, len - done);
+                // Our item is just before the new right part (which may have moved chunks).
+                at = self.prev_loc(right);
+            }
+            let it = self.item(at);
+            let (n, id, was_deleted, state) = (it.len, it.id, it.ever_deleted, it.state);
+            self.set_state(at, state + 1, true);
+            let out_pos = (!was_deleted).then_some(end_acc);
             let first_op = if reversed {
                 lv + len - done - n
             } else {
@@ -343,41 +526,63 @@ impl Tracker {
                 first_op,
                 DeleteTarget {
                     len: n,
-                    target: it.id,
+                    target: id,
                     reversed,
                 },
             );
             out.push(DeletedChunk { out_pos, len: n });
             done += n;
-            remaining -= n;
-            idx += 1;
+            cur = self.next_loc(at);
         }
-        debug_assert_eq!(remaining, 0, "delete past the end (callers validate)");
+        debug_assert_eq!(done, len, "delete past the end (callers validate)");
         out
+    }
+
+    /// The location before `at` (`at` is not the first item).
+    fn prev_loc(&self, at: Loc) -> Loc {
+        if at.item > 0 {
+            Loc {
+                chunk: at.chunk,
+                item: at.item - 1,
+            }
+        } else {
+            let chunk = at.chunk - 1;
+            Loc {
+                chunk,
+                item: self.chunks[chunk].items.len() - 1,
+            }
+        }
+    }
+
+    /// `at`, or the first item of the next chunk if `at` is one past the end of its chunk.
+    fn normalize(&self, at: Loc) -> Option<Loc> {
+        if at.item < self.chunks[at.chunk].items.len() {
+            Some(at)
+        } else {
+            (at.chunk + 1 < self.chunks.len()).then_some(Loc {
+                chunk: at.chunk + 1,
+                item: 0,
+            })
+        }
     }
 
     /// Change the state of chars `ids` by `delta` (+1 advance, -1 retreat).
     fn bump(&mut self, ids: Range<Lv>, delta: i32) {
-        let mut i = 0;
-        while i < self.items.len() {
-            let r = self.items[i].ids();
-            if r.end <= ids.start || r.start >= ids.end {
-                i += 1;
+        let mut id = ids.start;
+        while id < ids.end {
+            let (at, off) = self.find_id(id);
+            if off > 0 {
+                self.split_at(at, off);
                 continue;
             }
-            if r.start < ids.start {
-                i = self.split_at(i, ids.start - r.start);
+            let it = self.item(at);
+            let (n, state) = (it.len, it.state);
+            if n > ids.end - id {
+                self.split_at(at, ids.end - id);
                 continue;
             }
-            if r.end > ids.end {
-                self.split_at(i, ids.end - r.start);
-            }
-            let it = &mut self.items[i];
-            let before = it.cur_len();
-            it.state = it.state.wrapping_add_signed(delta);
-            let after = it.cur_len();
-            self.cur_total = self.cur_total + after - before;
-            i += 1;
+            self.set_state(at, state.wrapping_add_signed(delta), false);
+            id += n;
         }
     }
 

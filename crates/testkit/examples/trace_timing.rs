@@ -1,0 +1,44 @@
+//! Times the phases of replaying a concurrent trace: `cargo run --release -p weft-testkit
+//! --example trace_timing -- NAME`. For profiling by hand; the benchmarks live in crates/bench.
+
+use std::time::Instant;
+
+use weft_core::{Doc, DocOptions, PeerId};
+use weft_testkit::{replay::replay_concurrent, traces};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let name = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "node_nodecc".to_owned());
+    let repeat_load: usize = std::env::args()
+        .nth(2)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1);
+    let trace = traces::load_concurrent(&name)?;
+    let t = Instant::now();
+    let replay = replay_concurrent(&trace, "text")?;
+    println!("replay by agents: {:?}", t.elapsed());
+    let t = Instant::now();
+    let mut doc = Doc::with_peer(PeerId(1));
+    for u in &replay.updates {
+        doc.import(u)?;
+    }
+    println!("import in causal order: {:?}", t.elapsed());
+    let saved = doc.save();
+    let t = Instant::now();
+    let mut loaded = Doc::load_with_options(&saved, PeerId(2), DocOptions::default())?;
+    for _ in 1..repeat_load {
+        loaded = Doc::load_with_options(&saved, PeerId(2), DocOptions::default())?;
+    }
+    println!(
+        "load {} bytes: {:?} per load",
+        saved.len(),
+        t.elapsed() / repeat_load as u32
+    );
+    let text = loaded
+        .get_text("text")
+        .map(|t| loaded.text_to_string(t))
+        .unwrap_or_default();
+    println!("matches endContent: {}", text == trace.end_content);
+    Ok(())
+}
