@@ -5,7 +5,7 @@ use automerge::transaction::Transactable;
 use automerge::{ActorId, Automerge, Change, ObjId, ObjType, ReadDoc, ROOT};
 use weft_testkit::traces::{ConcurrentTrace, Patch, SequentialTrace};
 
-use super::{replay_with_replicas, MergeLib, Replica, TextLib};
+use super::{replay_auto, ForkReplica, MergeLib, Replica, TextLib};
 
 /// Automerge.
 pub struct Am;
@@ -113,14 +113,28 @@ impl Replica for AmDoc {
     }
 }
 
+impl ForkReplica for AmDoc {
+    fn fork(&self) -> Self {
+        AmDoc {
+            doc: self.doc.fork(),
+            text: self.text.clone(),
+        }
+    }
+
+    fn set_agent(&mut self, agent: usize) {
+        self.doc
+            .set_actor(ActorId::from((agent as u64 + 1).to_be_bytes().to_vec()));
+    }
+}
+
 impl MergeLib for Am {
     const NAME: &'static str = "automerge";
-    const HOW: &'static str =
-        "per-agent docs exchanging each txn's Change (get_last_local_change / \
+    const HOW: &'static str = "replay_auto (per-agent replicas for <= 8 agents, else a replica per open txn: fork() + set_actor), \
+        each txn's Change (get_last_local_change / \
         apply_changes), all applied to one doc, save(); timed: Automerge::load + text";
 
     fn build(trace: &ConcurrentTrace) -> Result<Vec<u8>, String> {
-        let updates = replay_with_replicas::<AmDoc>(trace)?;
+        let updates = replay_auto::<AmDoc>(trace)?;
         let changes = updates
             .into_iter()
             .filter(|u| !u.is_empty())

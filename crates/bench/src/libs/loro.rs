@@ -3,7 +3,7 @@
 use loro::{ExportMode, LoroDoc};
 use weft_testkit::traces::{ConcurrentTrace, Patch, SequentialTrace};
 
-use super::{replay_with_replicas, MergeLib, Replica, TextLib};
+use super::{replay_auto, ForkReplica, MergeLib, Replica, TextLib};
 
 /// Loro.
 pub struct Loro;
@@ -80,14 +80,25 @@ impl Replica for LoroDoc {
     }
 }
 
+impl ForkReplica for LoroDoc {
+    fn fork(&self) -> Self {
+        LoroDoc::fork(self)
+    }
+
+    fn set_agent(&mut self, agent: usize) {
+        self.set_peer_id(agent as u64 + 1).expect("peer id");
+    }
+}
+
 impl MergeLib for Loro {
     const NAME: &'static str = "loro";
-    const HOW: &'static str = "per-agent LoroDocs exchanging export(updates(vv)) per txn, all \
+    const HOW: &'static str = "replay_auto (per-agent replicas for <= 8 agents, else a replica per open txn: fork() + set_peer_id), \
+        export(updates(vv)) per txn, all \
         imported into one doc, export(all_updates()) (history only: a snapshot would carry the \
         merged state and skip the merge); timed: import into a fresh LoroDoc + text";
 
     fn build(trace: &ConcurrentTrace) -> Result<Vec<u8>, String> {
-        let updates = replay_with_replicas::<LoroDoc>(trace)?;
+        let updates = replay_auto::<LoroDoc>(trace)?;
         let doc = LoroDoc::new();
         let nonempty: Vec<Vec<u8>> = updates.into_iter().filter(|u| !u.is_empty()).collect();
         doc.import_batch(&nonempty).map_err(|e| e.to_string())?;

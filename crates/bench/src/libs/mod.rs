@@ -104,3 +104,96 @@ pub fn replay_with_replicas<R: Replica>(trace: &ConcurrentTrace) -> Result<Vec<V
     }
     Ok(updates)
 }
+
+/// A [`Replica`] that can be copied and switched to another agent: lets
+/// [`replay_with_forks`] hand each transaction the replica of one of its parents.
+pub trait ForkReplica: Replica {
+    /// A copy of this replica (same history and state).
+    fn fork(&self) -> Self;
+    /// Makes later local transactions be by `agent`.
+    fn set_agent(&mut self, agent: usize);
+}
+
+/// Replays a concurrent trace keeping one replica per *open transaction* rather than per agent:
+/// each transaction takes over the replica of its first parent (a copy when that parent has
+/// other children still to come), imports what its other parents add, switches to its agent
+/// and edits. Replicas never import the long histories that per-agent replicas do on traces
+/// with hundreds of agents (node_nodecc, git-makefile-x2). Returns one update per transaction,
+/// in trace order.
+pub fn replay_with_forks<R: ForkReplica>(trace: &ConcurrentTrace) -> Result<Vec<Vec<u8>>, String> {
+    let n = trace.txns.len();
+    let words = n.div_ceil(64);
+    let mut children = vec![0usize; n];
+    for txn in &trace.txns {
+        for &p in &txn.parents {
+            children[p] += 1;
+        }
+    }
+    // pool[i]: the replica at exactly txn i's version, with its ancestor set (i included).
+    let mut pool: Vec<Option<(R, Vec<u64>)>> = (0..n).map(|_| None).collect();
+    let mut updates: Vec<Vec<u8>> = Vec::with_capacity(n);
+    let mut stack = Vec::new();
+    let mut missing = Vec::new();
+    for (i, txn) in trace.txns.iter().enumerate() {
+        let (mut r, mut seen) = match txn.parents.first() {
+            None => (R::new(txn.agent), vec![0u64; words]),
+            Some(&p0) => {
+                children[p0] -= 1;
+                let entry = if children[p0] == 0 {
+                    pool[p0].take()
+                } else {
+                    pool[p0].as_ref().map(|(r, s)| (r.fork(), s.clone()))
+                };
+                let (mut r, seen) = entry.ok_or_else(|| format!("txn {i}: parent {p0} gone"))?;
+                r.set_agent(txn.agent);
+                (r, seen)
+            }
+        };
+        let is_set = |s: &Vec<u64>, t: usize| s[t / 64] & (1 << (t % 64)) != 0;
+        missing.clear();
+        for &p in txn.parents.iter().skip(1) {
+            children[p] -= 1;
+            stack.push(p);
+        }
+        while let Some(t) = stack.pop() {
+            if is_set(&seen, t) {
+                continue;
+            }
+            seen[t / 64] |= 1 << (t % 64);
+            missing.push(t);
+            stack.extend(trace.txns[t].parents.iter().copied());
+        }
+        for &p in txn.parents.iter().skip(1) {
+            if children[p] == 0 {
+                pool[p] = None;
+            }
+        }
+        missing.sort_unstable();
+        for &t in &missing {
+            if !updates[t].is_empty() {
+                r.import(&updates[t])
+                    .map_err(|e| format!("txn {i}: importing txn {t}: {e}"))?;
+            }
+        }
+        updates.push(
+            r.local_txn(&txn.patches)
+                .map_err(|e| format!("txn {i}: {e}"))?,
+        );
+        seen[i / 64] |= 1 << (i % 64);
+        if children[i] > 0 {
+            pool[i] = Some((r, seen));
+        }
+    }
+    Ok(updates)
+}
+
+/// Builds with [`replay_with_replicas`] when the trace has few agents (many short branches:
+/// forking would copy the document at every branch) and with [`replay_with_forks`] otherwise
+/// (hundreds of agents: per-agent replicas would each import most of the history).
+pub fn replay_auto<R: ForkReplica>(trace: &ConcurrentTrace) -> Result<Vec<Vec<u8>>, String> {
+    if trace.num_agents <= 8 {
+        replay_with_replicas::<R>(trace)
+    } else {
+        replay_with_forks::<R>(trace)
+    }
+}

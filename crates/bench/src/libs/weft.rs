@@ -1,10 +1,10 @@
 //! weft-core: one transaction per trace transaction, positions in chars (the default unit).
 
-use weft_core::{Doc, DocOptions, PeerId};
-use weft_testkit::replay::{replay_concurrent, replay_sequential};
-use weft_testkit::traces::{ConcurrentTrace, SequentialTrace};
+use weft_core::{Doc, DocOptions, PeerId, VersionVector};
+use weft_testkit::replay::{agent_peer, replay_concurrent, replay_sequential};
+use weft_testkit::traces::{ConcurrentTrace, Patch, SequentialTrace};
 
-use super::{MergeLib, TextLib};
+use super::{replay_with_replicas, MergeLib, Replica, TextLib};
 
 /// weft-core.
 pub struct Weft;
@@ -32,6 +32,45 @@ pub fn build_merged(trace: &ConcurrentTrace) -> Result<Vec<u8>, String> {
         return Err(format!("{} operations still pending", doc.pending_ops()));
     }
     Ok(doc.save())
+}
+
+/// Like [`build_merged`] but with this crate's per-agent replay, which imports each missing
+/// update on its own, in causal order (`replay_concurrent` imports them all at once).
+pub fn build_merged_one_by_one(trace: &ConcurrentTrace) -> Result<Vec<u8>, String> {
+    let updates = replay_with_replicas::<Doc>(trace)?;
+    let mut doc = Doc::with_peer(PeerId(0xbe_0000));
+    for (i, u) in updates.iter().enumerate() {
+        doc.import(u).map_err(|e| format!("update {i}: {e}"))?;
+    }
+    Ok(doc.save())
+}
+
+impl Replica for Doc {
+    fn new(agent: usize) -> Self {
+        Doc::with_peer(agent_peer(agent))
+    }
+
+    fn local_txn(&mut self, patches: &[Patch]) -> Result<Vec<u8>, String> {
+        let before: VersionVector = self.version();
+        let text = self.text(TEXT);
+        let mut tx = self.transaction();
+        for p in patches {
+            if p.del > 0 {
+                tx.delete(text, p.pos, p.del).map_err(|e| e.to_string())?;
+            }
+            if !p.ins.is_empty() {
+                tx.insert(text, p.pos, &p.ins).map_err(|e| e.to_string())?;
+            }
+        }
+        drop(tx);
+        Ok(self.export_since(&before))
+    }
+
+    fn import(&mut self, update: &[u8]) -> Result<(), String> {
+        Doc::import(self, update)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
 }
 
 impl TextLib for Weft {
@@ -66,11 +105,13 @@ impl TextLib for Weft {
 
 impl MergeLib for Weft {
     const NAME: &'static str = "weft";
-    const HOW: &'static str = "replay_concurrent (per-agent replicas, one update per txn), all \
-        updates imported into one doc, save(); timed: Doc::load_with_options + text_to_string";
+    const HOW: &'static str = "per-agent replicas as in replay_concurrent but importing each \
+        missing update on its own (replay_with_replicas), one update per txn, all imported into one \
+        doc, save(); timed: Doc::load_with_options + text_to_string (load replays the whole causal \
+        graph)";
 
     fn build(trace: &ConcurrentTrace) -> Result<Vec<u8>, String> {
-        build_merged(trace)
+        build_merged_one_by_one(trace)
     }
 
     fn merge_text(bytes: &[u8]) -> Result<String, String> {
