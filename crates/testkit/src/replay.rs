@@ -1,8 +1,8 @@
 //! Replaying editing traces into Weft documents, shared by tests, benchmarks and fuzzers.
 
-use weft_core::{Doc, EditError, PeerId, VersionVector};
+use weft_core::{Doc, EditError, PeerId, TextId, Transaction, VersionVector};
 
-use crate::traces::{ConcurrentTrace, SequentialTrace};
+use crate::traces::{ConcurrentTrace, Patch, SequentialTrace};
 
 /// Replay a sequential trace as local edits on `doc`'s text `name`, one transaction per trace
 /// transaction (as an editor would). Positions are chars, so `doc` must use `TextUnit::Char`.
@@ -13,14 +13,23 @@ pub fn replay_sequential(
 ) -> Result<(), EditError> {
     let text = doc.text(name);
     for txn in &trace.txns {
-        let mut tx = doc.transaction();
-        for p in &txn.patches {
-            if p.del > 0 {
-                tx.delete(text, p.pos, p.del)?;
-            }
-            if !p.ins.is_empty() {
-                tx.insert(text, p.pos, &p.ins)?;
-            }
+        apply_patches(&mut doc.transaction(), text, &txn.patches)?;
+    }
+    Ok(())
+}
+
+/// Apply trace patches (`[pos, del, ins]`, splice semantics, chars) in one transaction.
+fn apply_patches(
+    tx: &mut Transaction<'_>,
+    text: TextId,
+    patches: &[Patch],
+) -> Result<(), EditError> {
+    for p in patches {
+        if p.del > 0 {
+            tx.delete(text, p.pos, p.del)?;
+        }
+        if !p.ins.is_empty() {
+            tx.insert(text, p.pos, &p.ins)?;
         }
     }
     Ok(())
@@ -76,17 +85,7 @@ pub fn replay_concurrent(
         }
         let before: VersionVector = doc.version();
         let text = doc.text(name);
-        {
-            let mut tx = doc.transaction();
-            for p in &txn.patches {
-                if p.del > 0 {
-                    tx.delete(text, p.pos, p.del)?;
-                }
-                if !p.ins.is_empty() {
-                    tx.insert(text, p.pos, &p.ins)?;
-                }
-            }
-        }
+        apply_patches(&mut doc.transaction(), text, &txn.patches)?;
         merged[a][i] = true;
         updates.push(doc.export_since(&before));
     }
