@@ -6,7 +6,7 @@ use weft_testkit::traces::{ConcurrentTrace, Patch, SequentialTrace};
 use yrs::updates::decoder::Decode;
 use yrs::{Doc, GetString, ReadTxn, StateVector, Text, TextRef, Transact, TransactionMut, Update};
 
-use super::{replay_with_replicas, MergeLib, Replica, TextLib};
+use super::{replay_auto, ForkReplica, MergeLib, Replica, TextLib};
 
 /// Yrs.
 pub struct Yrs;
@@ -15,13 +15,14 @@ pub struct Yrs;
 pub struct YDoc {
     doc: Doc,
     text: TextRef,
+    client: u64,
 }
 
 impl YDoc {
     fn new(client: u64) -> YDoc {
         let doc = Doc::with_client_id(client);
         let text = doc.get_or_insert_text("text");
-        YDoc { doc, text }
+        YDoc { doc, text, client }
     }
 
     fn apply(&self, patches: &[Patch]) {
@@ -115,13 +116,42 @@ impl Replica for YDoc {
     }
 }
 
+impl ForkReplica for YDoc {
+    fn fork(&self) -> Self {
+        let copy = YDoc::new(self.client);
+        let state = self
+            .doc
+            .transact()
+            .encode_state_as_update_v1(&StateVector::default());
+        copy.apply_update_v1(&state).expect("yrs fork");
+        copy
+    }
+
+    /// A Yrs client id is fixed when the `Doc` is made: switching agents copies the document
+    /// into a new `Doc` through a full-state update.
+    fn set_agent(&mut self, agent: usize) {
+        let client = agent as u64 + 1;
+        if client != self.client {
+            let fresh = YDoc::new(client);
+            let state = self
+                .doc
+                .transact()
+                .encode_state_as_update_v1(&StateVector::default());
+            fresh.apply_update_v1(&state).expect("yrs fork");
+            *self = fresh;
+        }
+    }
+}
+
 impl MergeLib for Yrs {
     const NAME: &'static str = "yrs";
-    const HOW: &'static str = "per-agent Docs exchanging v1 updates per txn, all applied to one \
+    const HOW: &'static str =
+        "replay_auto (per-agent replicas for <= 8 agents, else a replica per open txn, \
+        copied through a full-state update), v1 updates per txn, all applied to one \
         doc, encode_state_as_update_v2; timed: apply that update to a fresh Doc + get_string";
 
     fn build(trace: &ConcurrentTrace) -> Result<Vec<u8>, String> {
-        let updates = replay_with_replicas::<YDoc>(trace)?;
+        let updates = replay_auto::<YDoc>(trace)?;
         let doc = YDoc::new(0xbe_0000);
         for u in updates.iter().filter(|u| !u.is_empty()) {
             doc.apply_update_v1(u)?;
