@@ -150,3 +150,40 @@ fn import_all_applies_out_of_order_batches_at_once() {
     assert!(c.import_all([first.as_slice(), b"garbage"]).is_err());
     assert_eq!(c.version(), VersionVector::new());
 }
+
+#[test]
+fn corrupt_compressed_text_with_a_valid_checksum_is_refused() {
+    let mut d = Doc::with_peer(PeerId(1));
+    let t = d.text("t");
+    d.insert(
+        t,
+        0,
+        &"the quick brown fox jumps over the lazy dog ".repeat(20),
+    )
+    .unwrap();
+    let bytes = d.save();
+    assert!(
+        bytes.len() < 300,
+        "repetitive text is stored compressed ({} bytes)",
+        bytes.len()
+    );
+    let body = &bytes[..bytes.len() - 4];
+    let mut refused = 0;
+    // Flip every byte of the second half of the body (where the compressed text sits), fixing
+    // the checksum each time, so the decoder itself has to catch the damage.
+    for i in body.len() / 2..body.len() {
+        let mut b = body.to_vec();
+        b[i] ^= 0x5a;
+        let input = weft_testkit::fuzz::with_checksum(&b);
+        match Doc::load_with_options(&input, PeerId(2), DocOptions::default()) {
+            Err(ImportError::Decode(_)) | Err(ImportError::InvalidOperation { .. }) => refused += 1,
+            Err(e) => panic!("unexpected error {e:?}"),
+            Ok(loaded) => {
+                // Damage that still decodes must give a usable document.
+                let t = loaded.get_text("t").expect("text");
+                let _ = loaded.text_to_string(t);
+            }
+        }
+    }
+    assert!(refused > 0);
+}

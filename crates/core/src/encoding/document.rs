@@ -30,6 +30,11 @@ const OP_INSERT: u64 = 0;
 const OP_DELETE_FORWARD: u64 = 1;
 const OP_DELETE_BACKWARD: u64 = 2;
 
+const CONTENT_RAW: u8 = 0;
+const CONTENT_DEFLATE: u8 = 1;
+/// Text shorter than this is stored raw: compression would not pay for its header.
+const COMPRESS_MIN: usize = 64;
+
 const PARENTS_PREVIOUS: u64 = 0;
 const PARENTS_NONE: u64 = 1;
 const PARENTS_LISTED: u64 = 2;
@@ -169,7 +174,7 @@ pub(crate) fn encode(set: &ChangeSet) -> Vec<u8> {
         w.len_prefixed(listed.as_bytes());
     });
     body.u8(SECTION_CONTENT);
-    body.len_prefixed(content.as_bytes());
+    body.len_prefixed_section(|w| write_content(w, &content));
     body.u8(SECTION_CHANGES);
     body.len_prefixed(metas.as_bytes());
 
@@ -248,7 +253,16 @@ pub(crate) fn decode(bytes: &[u8], limits: &Limits) -> Result<ChangeSet, DecodeE
     let mut changes_r = expect_section(&mut body, SECTION_CHANGES)?;
     body.expect_end()?;
 
-    let spans = read_spans(&mut spans_r, content_r, &peers, roots.len(), limits)?;
+    let content_at = content_r.offset();
+    let content = read_content(content_r, limits)?;
+    let spans = read_spans(
+        &mut spans_r,
+        &content,
+        content_at,
+        &peers,
+        roots.len(),
+        limits,
+    )?;
     let metas = read_changes(&mut changes_r, &peers, limits)?;
     Ok(ChangeSet {
         kind,
@@ -256,6 +270,55 @@ pub(crate) fn decode(bytes: &[u8], limits: &Limits) -> Result<ChangeSet, DecodeE
         spans,
         metas,
     })
+}
+
+/// The content section: a mode byte, then the text raw, or its length and the text compressed
+/// with raw DEFLATE (RFC 1951) when that is smaller.
+fn write_content(w: &mut Writer, text: &str) {
+    if text.len() >= COMPRESS_MIN {
+        let packed = miniz_oxide::deflate::compress_to_vec(text.as_bytes(), 6);
+        if packed.len() < text.len() {
+            w.u8(CONTENT_DEFLATE);
+            w.uvarint(text.len() as u64);
+            w.bytes(&packed);
+            return;
+        }
+    }
+    w.u8(CONTENT_RAW);
+    w.bytes(text.as_bytes());
+}
+
+fn read_content(mut r: Reader<'_>, limits: &Limits) -> Result<String, DecodeError> {
+    let mode_at = r.offset();
+    match r.u8()? {
+        CONTENT_RAW => Ok(r.str(r.remaining())?.to_owned()),
+        CONTENT_DEFLATE => {
+            let len = r.limited_uvarint("content length", limits.max_text_bytes)?;
+            let data_at = r.offset();
+            let packed = r.bytes(r.remaining())?;
+            // The limit bounds the output whatever the compressed bytes claim.
+            let bytes =
+                miniz_oxide::inflate::decompress_to_vec_with_limit(packed, len).map_err(|_| {
+                    DecodeError::Invalid {
+                        offset: data_at,
+                        what: "corrupt compressed content",
+                    }
+                })?;
+            if bytes.len() != len {
+                return Err(DecodeError::Invalid {
+                    offset: data_at,
+                    what: "compressed content has the wrong length",
+                });
+            }
+            String::from_utf8(bytes).map_err(|e| DecodeError::InvalidUtf8 {
+                offset: data_at + e.utf8_error().valid_up_to(),
+            })
+        }
+        _ => Err(DecodeError::Invalid {
+            offset: mode_at,
+            what: "unknown content encoding",
+        }),
+    }
 }
 
 fn expect_section<'a>(r: &mut Reader<'a>, id: u8) -> Result<Reader<'a>, DecodeError> {
@@ -326,7 +389,8 @@ fn next<T>(
 
 fn read_spans(
     r: &mut Reader<'_>,
-    mut content: Reader<'_>,
+    content_text: &str,
+    content_base: usize,
     peers: &[PeerId],
     root_count: usize,
     limits: &Limits,
@@ -351,9 +415,7 @@ fn read_spans(
     let mut next_seq: BTreeMap<PeerId, u64> = BTreeMap::new();
     let mut total_ops: u64 = 0;
     let mut prev_last: Option<OpId> = None;
-    let content_text = content.str(content.remaining())?;
     let mut chars = content_text.char_indices();
-    let content_base = content.offset() - content_text.len();
 
     for _ in 0..n {
         let peer = peer_at(peers, next(&mut peer_col, at)?, at)?;
