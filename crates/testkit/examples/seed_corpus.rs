@@ -25,7 +25,24 @@ fn main() -> std::io::Result<()> {
     tx.commit();
     a.import(&b.export_since(&a.version())).expect("import");
 
+    // Long enough that the text column is stored compressed.
+    let mut long = Doc::with_peer(PeerId(3));
+    let tl = long.text("t");
+    long.insert(
+        tl,
+        0,
+        &"all work and no play makes weft a dull crdt. ".repeat(8),
+    )
+    .expect("insert");
+    long.delete(tl, 10, 30).expect("delete");
+
     let seeds = [
+        ("load", "compressed", long.save()),
+        (
+            "import",
+            "compressed",
+            long.export_since(&VersionVector::new()),
+        ),
         ("load", "empty", Doc::with_peer(PeerId(9)).save()),
         ("load", "merged", a.save()),
         (
