@@ -59,6 +59,8 @@ pub(crate) fn transform(
     let mut len = text_len;
     let mut lv = new.start;
     let mut parents = Vec::new();
+    let runs: Vec<Range<Lv>> = graph.runs_in(new.clone()).collect();
+    let min_after = min_parent_after(graph, &runs);
     while lv < new.end {
         if graph.parents_equal(lv, frontier) {
             let end = graph.run_from(lv).end.min(new.end);
@@ -70,7 +72,14 @@ pub(crate) fn transform(
             lv = end;
             continue;
         }
-        let end = region_end(graph, frontier, lv, new.end);
+        let first = runs.partition_point(|r| r.end <= lv);
+        let end = region_end(
+            graph,
+            frontier,
+            &runs[first..],
+            &min_after[first..],
+            new.end,
+        );
         len = merge_region(graph, log, container, frontier, len, lv..end, out)?;
         lv = end;
     }
@@ -113,20 +122,32 @@ fn delete_start(run: &OpRun) -> Option<usize> {
     }
 }
 
-/// End of the concurrent region starting at `start`: the first *critical* point after it, where
-/// the operations before it have a single head and every later operation (up to `end`) descends
-/// from that head. Nothing after a critical point can refer back into the region, so the region's
-/// tracker is never needed again and no later region re-walks this one.
-fn region_end(graph: &CausalGraph, frontier: &[Lv], start: Lv, end: Lv) -> Lv {
-    // Smallest parent of any operation at or after each run start, from the back.
-    let runs: Vec<Range<Lv>> = graph.runs_in(start..end).collect();
+/// For each run (and one past the last), the smallest parent of any operation from that run on.
+/// An operation without parents counts as reaching below everything (0).
+fn min_parent_after(graph: &CausalGraph, runs: &[Range<Lv>]) -> Vec<Lv> {
     let mut parents = Vec::new();
     let mut min_after = vec![Lv::MAX; runs.len() + 1];
     for (i, r) in runs.iter().enumerate().rev() {
         graph.parents_into(r.start, &mut parents);
-        let lowest = parents.first().copied().unwrap_or(0); // no parents: reaches the root
+        let lowest = parents.first().copied().unwrap_or(0);
         min_after[i] = min_after[i + 1].min(lowest);
     }
+    min_after
+}
+
+/// End of the concurrent region starting at `runs[0]`: the first *critical* point after it, where
+/// the operations before it have a single head and every later operation (up to `end`) descends
+/// from that head. Nothing after a critical point can refer back into the region, so the region's
+/// tracker is never needed again and no later region re-walks this one. `min_after` is
+/// [`min_parent_after`] for the same runs. Costs O(region length).
+fn region_end(
+    graph: &CausalGraph,
+    frontier: &[Lv],
+    runs: &[Range<Lv>],
+    min_after: &[Lv],
+    end: Lv,
+) -> Lv {
+    let mut parents = Vec::new();
     let mut f = frontier.to_vec();
     for (i, r) in runs.iter().enumerate() {
         graph.parents_into(r.start, &mut parents);

@@ -192,9 +192,10 @@ impl TextPatch {
                 None => i += 1,
             }
         }
-        // Deletes go before inserts at the same point (canonical form).
-        let mut i = 0;
-        while i + 1 < self.ops.len() {
+        // Deletes go before inserts at the same point (canonical form). Only the ops near `at`
+        // changed, so only they can be out of order.
+        let mut i = lo;
+        while i + 1 < self.ops.len() && i <= at + 2 {
             if matches!(self.ops[i], DeltaOp::Insert(_))
                 && matches!(self.ops[i + 1], DeltaOp::Delete(_))
             {

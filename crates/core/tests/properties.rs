@@ -102,9 +102,19 @@ fn run(replicas: usize, unit: TextUnit, actions: Vec<Action>) -> Result<(), Test
             Action::Sync { from, to, twice } => {
                 let (f, t) = (from % replicas, to % replicas);
                 let u = docs[f].export_since(&docs[t].version());
-                docs[t]
+                let before = text(&docs[t]);
+                let report = docs[t]
                     .import(&u)
                     .map_err(|e| TestCaseError::fail(e.to_string()))?;
+                // The patch turns the old text into the new one (checked in chars; the other
+                // units' patches are the same edits counted differently).
+                if unit == TextUnit::Char {
+                    let patched = report
+                        .patches
+                        .iter()
+                        .fold(before, |acc, (_, p)| p.apply_to(&acc));
+                    prop_assert_eq!(patched, text(&docs[t]), "patch matches the import");
+                }
                 if twice {
                     let r = docs[t]
                         .import(&u)

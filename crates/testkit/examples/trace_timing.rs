@@ -24,6 +24,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         doc.import(u)?;
     }
     println!("import in causal order: {:?}", t.elapsed());
+    let t = Instant::now();
+    let mut batch = Doc::with_peer(PeerId(3));
+    batch.import_all(replay.updates.iter().map(Vec::as_slice))?;
+    println!(
+        "import_all of {} updates: {:?}",
+        replay.updates.len(),
+        t.elapsed()
+    );
     let saved = doc.save();
     let t = Instant::now();
     let mut loaded = Doc::load_with_options(&saved, PeerId(2), DocOptions::default())?;
