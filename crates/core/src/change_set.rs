@@ -4,6 +4,7 @@
 
 use crate::id::{OpId, PeerId};
 use crate::op_log::OpKind;
+use crate::unit::byte_len_of_chars;
 
 /// What a chunk of bytes holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,11 +47,7 @@ impl Span {
         match (self.kind, self.fwd) {
             (OpKind::Insert, _) => {
                 s.pos += k;
-                let cut = self
-                    .text
-                    .char_indices()
-                    .nth(k)
-                    .map_or(self.text.len(), |(b, _)| b);
+                let cut = byte_len_of_chars(&self.text, k).unwrap_or(self.text.len());
                 s.text = self.text[cut..].to_owned();
             }
             (OpKind::Delete, true) => {}

@@ -14,6 +14,7 @@
 use std::ops::Range;
 
 use crate::causal_graph::Lv;
+use crate::unit::byte_len_of_chars;
 
 /// What a run of operations does.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -152,7 +153,7 @@ impl OpLog {
                     let keep = lv - last.lv;
                     if last.kind == OpKind::Insert {
                         let text = &self.content[last.content_at..];
-                        let cut = text.char_indices().nth(keep).map_or(text.len(), |(b, _)| b);
+                        let cut = byte_len_of_chars(text, keep).unwrap_or(text.len());
                         self.content.truncate(last.content_at + cut);
                     }
                     last.len = keep;
@@ -197,7 +198,7 @@ impl OpLog {
         r.pos = run.pos_at(skip);
         if run.kind == OpKind::Insert {
             let text = &self.content[run.content_at..];
-            r.content_at += text.char_indices().nth(skip).map_or(text.len(), |(b, _)| b);
+            r.content_at += byte_len_of_chars(text, skip).unwrap_or(text.len());
         }
         r
     }
@@ -205,10 +206,7 @@ impl OpLog {
     /// The text inserted by an insert run (as returned by [`OpLog::runs_in`]).
     pub(crate) fn text_of(&self, run: &OpRun) -> &str {
         let text = &self.content[run.content_at..];
-        let end = text
-            .char_indices()
-            .nth(run.len)
-            .map_or(text.len(), |(b, _)| b);
+        let end = byte_len_of_chars(text, run.len).unwrap_or(text.len());
         &text[..end]
     }
 

@@ -3,6 +3,18 @@
 use crate::error::EditError;
 use crate::rope::Rope;
 
+/// Byte length of the first `chars` characters of `s`, or `None` if `s` has fewer. Pure-ASCII
+/// prefixes (most text) are answered without decoding characters.
+pub(crate) fn byte_len_of_chars(s: &str, chars: usize) -> Option<usize> {
+    if s.as_bytes().get(..chars).is_some_and(<[u8]>::is_ascii) {
+        return Some(chars);
+    }
+    match s.char_indices().nth(chars) {
+        Some((b, _)) => Some(b),
+        None => (s.chars().count() == chars).then_some(s.len()),
+    }
+}
+
 /// The unit that positions and lengths in a document's text API count.
 ///
 /// Changing the unit never changes what is stored: the op log always counts Unicode scalar
@@ -61,5 +73,24 @@ impl TextUnit {
             TextUnit::Utf16 => rope.char_to_utf16(pos),
             TextUnit::Utf8 => rope.char_to_byte(pos),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::byte_len_of_chars;
+
+    #[test]
+    fn byte_len_of_chars_counts_characters() {
+        assert_eq!(byte_len_of_chars("hello", 3), Some(3));
+        assert_eq!(byte_len_of_chars("hello", 5), Some(5));
+        assert_eq!(byte_len_of_chars("hello", 6), None);
+        assert_eq!(byte_len_of_chars("", 0), Some(0));
+        assert_eq!(byte_len_of_chars("añb😀c", 2), Some(3));
+        assert_eq!(byte_len_of_chars("añb😀c", 4), Some(8));
+        assert_eq!(byte_len_of_chars("añb😀c", 5), Some(9));
+        assert_eq!(byte_len_of_chars("añb😀c", 6), None);
+        // An ASCII prefix shorter than the request falls through to counting.
+        assert_eq!(byte_len_of_chars("ab😀", 3), Some(6));
     }
 }

@@ -11,6 +11,7 @@ use super::{
 use crate::change_set::{ChangeMeta, ChangeSet, ChunkKind, Span};
 use crate::id::{OpId, PeerId};
 use crate::op_log::OpKind;
+use crate::unit::byte_len_of_chars;
 
 /// The four bytes every chunk starts with.
 pub(crate) const MAGIC: [u8; 4] = *b"WEFT";
@@ -415,7 +416,7 @@ fn read_spans(
     let mut next_seq: BTreeMap<PeerId, u64> = BTreeMap::new();
     let mut total_ops: u64 = 0;
     let mut prev_last: Option<OpId> = None;
-    let mut chars = content_text.char_indices();
+    let mut content_pos = 0usize;
 
     for _ in 0..n {
         let peer = peer_at(peers, next(&mut peer_col, at)?, at)?;
@@ -522,20 +523,15 @@ fn read_spans(
             });
         }
         let text = if kind == OpKind::Insert {
-            let start = chars.clone().next().map_or(content_text.len(), |(b, _)| b);
-            let mut end = start;
-            for _ in 0..len {
-                match chars.next() {
-                    Some((b, c)) => end = b + c.len_utf8(),
-                    None => {
-                        return Err(DecodeError::UnexpectedEnd {
-                            offset: content_base + content_text.len(),
-                            needed: 1,
-                        });
-                    }
-                }
-            }
-            content_text.get(start..end).unwrap_or_default().to_owned()
+            let rest = content_text.get(content_pos..).unwrap_or_default();
+            let Some(n) = byte_len_of_chars(rest, len) else {
+                return Err(DecodeError::UnexpectedEnd {
+                    offset: content_base + content_text.len(),
+                    needed: 1,
+                });
+            };
+            content_pos += n;
+            rest.get(..n).unwrap_or_default().to_owned()
         } else {
             String::new()
         };
@@ -556,9 +552,9 @@ fn read_spans(
         });
     }
     listed.expect_end()?;
-    if let Some((b, _)) = chars.next() {
+    if content_pos < content_text.len() {
         return Err(DecodeError::TrailingBytes {
-            offset: content_base + b,
+            offset: content_base + content_pos,
         });
     }
     Ok(spans)
