@@ -31,8 +31,8 @@ const OP_INSERT: u64 = 0;
 const OP_DELETE_FORWARD: u64 = 1;
 const OP_DELETE_BACKWARD: u64 = 2;
 
-const CONTENT_RAW: u8 = 0;
-const CONTENT_DEFLATE: u8 = 1;
+const PACKED_RAW: u8 = 0;
+const PACKED_DEFLATE: u8 = 1;
 /// Text shorter than this is stored raw: compression would not pay for its header.
 const COMPRESS_MIN: usize = 64;
 
@@ -158,8 +158,9 @@ pub(crate) fn encode(set: &ChangeSet) -> Vec<u8> {
             w.len_prefixed(r.as_bytes());
         }
     });
-    body.u8(SECTION_SPANS);
-    body.len_prefixed_section(|w| {
+    let mut spans = Writer::new();
+    {
+        let w = &mut spans;
         w.uvarint(set.spans.len() as u64);
         for col in [
             col_peer.finish(),
@@ -173,9 +174,11 @@ pub(crate) fn encode(set: &ChangeSet) -> Vec<u8> {
         w.len_prefixed(&col_pos.finish());
         w.len_prefixed(&col_parents.finish());
         w.len_prefixed(listed.as_bytes());
-    });
+    }
+    body.u8(SECTION_SPANS);
+    body.len_prefixed_section(|w| write_packed(w, spans.as_bytes()));
     body.u8(SECTION_CONTENT);
-    body.len_prefixed_section(|w| write_content(w, &content));
+    body.len_prefixed_section(|w| write_packed(w, content.as_bytes()));
     body.u8(SECTION_CHANGES);
     body.len_prefixed(metas.as_bytes());
 
@@ -249,7 +252,12 @@ pub(crate) fn decode(bytes: &[u8], limits: &Limits) -> Result<ChangeSet, DecodeE
 
     let peers = read_peers(&mut expect_section(&mut body, SECTION_PEERS)?, limits)?;
     let roots = read_roots(&mut expect_section(&mut body, SECTION_ROOTS)?, limits)?;
-    let mut spans_r = expect_section(&mut body, SECTION_SPANS)?;
+    let spans_packed = read_packed(
+        expect_section(&mut body, SECTION_SPANS)?,
+        "span columns length",
+        limits.max_text_bytes,
+    )?;
+    let mut spans_r = spans_packed.reader();
     let content_r = expect_section(&mut body, SECTION_CONTENT)?;
     let mut changes_r = expect_section(&mut body, SECTION_CHANGES)?;
     body.expect_end()?;
@@ -273,52 +281,83 @@ pub(crate) fn decode(bytes: &[u8], limits: &Limits) -> Result<ChangeSet, DecodeE
     })
 }
 
-/// The content section: a mode byte, then the text raw, or its length and the text compressed
+/// A packed section: a mode byte, then the bytes raw, or their length and the bytes compressed
 /// with raw DEFLATE (RFC 1951) when that is smaller.
-fn write_content(w: &mut Writer, text: &str) {
-    if text.len() >= COMPRESS_MIN {
-        let packed = miniz_oxide::deflate::compress_to_vec(text.as_bytes(), 6);
-        if packed.len() < text.len() {
-            w.u8(CONTENT_DEFLATE);
-            w.uvarint(text.len() as u64);
+fn write_packed(w: &mut Writer, data: &[u8]) {
+    if data.len() >= COMPRESS_MIN {
+        let packed = miniz_oxide::deflate::compress_to_vec(data, 6);
+        if packed.len() < data.len() {
+            w.u8(PACKED_DEFLATE);
+            w.uvarint(data.len() as u64);
             w.bytes(&packed);
             return;
         }
     }
-    w.u8(CONTENT_RAW);
-    w.bytes(text.as_bytes());
+    w.u8(PACKED_RAW);
+    w.bytes(data);
 }
 
-fn read_content(mut r: Reader<'_>, limits: &Limits) -> Result<String, DecodeError> {
+/// Read a packed section: the raw bytes (borrowed, offsets absolute) or the inflated ones (owned;
+/// offsets inside count from the start of the inflated bytes).
+fn read_packed<'a>(
+    mut r: Reader<'a>,
+    what: &'static str,
+    limit: usize,
+) -> Result<Packed<'a>, DecodeError> {
     let mode_at = r.offset();
     match r.u8()? {
-        CONTENT_RAW => Ok(r.str(r.remaining())?.to_owned()),
-        CONTENT_DEFLATE => {
-            let len = r.limited_uvarint("content length", limits.max_text_bytes)?;
+        PACKED_RAW => Ok(Packed::Raw(r)),
+        PACKED_DEFLATE => {
+            let len = r.limited_uvarint(what, limit)?;
             let data_at = r.offset();
             let packed = r.bytes(r.remaining())?;
-            // The limit bounds the output whatever the compressed bytes claim.
+            // The declared length bounds the output whatever the compressed bytes claim.
             let bytes =
                 miniz_oxide::inflate::decompress_to_vec_with_limit(packed, len).map_err(|_| {
                     DecodeError::Invalid {
                         offset: data_at,
-                        what: "corrupt compressed content",
+                        what: "corrupt compressed data",
                     }
                 })?;
             if bytes.len() != len {
                 return Err(DecodeError::Invalid {
                     offset: data_at,
-                    what: "compressed content has the wrong length",
+                    what: "compressed data has the wrong length",
                 });
             }
-            String::from_utf8(bytes).map_err(|e| DecodeError::InvalidUtf8 {
-                offset: data_at + e.utf8_error().valid_up_to(),
-            })
+            Ok(Packed::Inflated(bytes, data_at))
         }
         _ => Err(DecodeError::Invalid {
             offset: mode_at,
-            what: "unknown content encoding",
+            what: "unknown packing",
         }),
+    }
+}
+
+/// The bytes of a packed section.
+enum Packed<'a> {
+    Raw(Reader<'a>),
+    /// Inflated bytes, and the offset of the compressed data (reported for text errors).
+    Inflated(Vec<u8>, usize),
+}
+
+impl Packed<'_> {
+    fn reader(&self) -> Reader<'_> {
+        match self {
+            Packed::Raw(r) => r.clone(),
+            Packed::Inflated(bytes, _) => Reader::new(bytes),
+        }
+    }
+}
+
+fn read_content(r: Reader<'_>, limits: &Limits) -> Result<String, DecodeError> {
+    match read_packed(r, "content length", limits.max_text_bytes)? {
+        Packed::Raw(mut r) => Ok(r.str(r.remaining())?.to_owned()),
+        Packed::Inflated(bytes, at) => {
+            String::from_utf8(bytes).map_err(|e| DecodeError::InvalidUtf8 {
+                offset: at + e.utf8_error().valid_up_to(),
+            })
+        }
     }
 }
 
