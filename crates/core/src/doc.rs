@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::ops::Range;
 
-use crate::causal_graph::{advance_frontier, CausalGraph, Lv};
+use crate::causal_graph::{CausalGraph, Lv};
 use crate::change_set::{ChangeMeta, ChangeSet, ChunkKind, Span};
 use crate::encoding::{self, DecodeError};
 use crate::error::{EditError, ImportError};
@@ -564,14 +564,6 @@ impl Doc {
                 })?;
             frontier = f;
             plans.push((c, ops));
-        }
-        if plans.is_empty() {
-            // Only operations on texts... there are always some; keep the version right anyway.
-            let mut parents = Vec::new();
-            for g in self.graph.runs_in(start..end) {
-                self.graph.parents_into(g.start, &mut parents);
-                advance_frontier(&mut frontier, &parents, g);
-            }
         }
         self.frontier = frontier;
         let unit = self.options.unit;

@@ -86,15 +86,20 @@ fn metadata_survives_save_and_sync() {
     );
 }
 
-#[test]
-fn missing_dependencies_wait_in_the_pending_buffer() {
+/// Two updates from one peer: "one", then " two" (which depends on the first).
+fn one_then_two() -> (Vec<u8>, Vec<u8>) {
     let mut a = Doc::with_peer(PeerId(1));
     let t = a.text("t");
     a.insert(t, 0, "one").unwrap();
     let first = a.export_since(&VersionVector::new());
     let v1 = a.version();
     a.insert(t, 3, " two").unwrap();
-    let second = a.export_since(&v1);
+    (first, a.export_since(&v1))
+}
+
+#[test]
+fn missing_dependencies_wait_in_the_pending_buffer() {
+    let (first, second) = one_then_two();
 
     let mut b = Doc::with_peer(PeerId(2));
     let r = b.import(&second).unwrap();
@@ -132,13 +137,7 @@ fn the_pending_buffer_is_bounded() {
 
 #[test]
 fn import_all_applies_out_of_order_batches_at_once() {
-    let mut a = Doc::with_peer(PeerId(1));
-    let t = a.text("t");
-    a.insert(t, 0, "one").unwrap();
-    let first = a.export_since(&VersionVector::new());
-    let v1 = a.version();
-    a.insert(t, 3, " two").unwrap();
-    let second = a.export_since(&v1);
+    let (first, second) = one_then_two();
     let mut b = Doc::with_peer(PeerId(2));
     let r = b
         .import_all([second.as_slice(), first.as_slice(), second.as_slice()])

@@ -40,6 +40,25 @@ pub fn agent_peer(agent: usize) -> PeerId {
     PeerId(0x5eed_0000 + agent as u64)
 }
 
+/// The transactions a replica must import before making transaction `txn` of `trace`, in trace
+/// (causal) order: its ancestors not yet in `merged`, the set of transactions the replica already
+/// holds (causally closed). Marks them, and `txn` itself, as merged.
+pub fn missing_ancestors(trace: &ConcurrentTrace, txn: usize, merged: &mut [bool]) -> Vec<usize> {
+    let mut missing = Vec::new();
+    let mut stack: Vec<usize> = trace.txns[txn].parents.clone();
+    while let Some(t) = stack.pop() {
+        if merged[t] {
+            continue;
+        }
+        merged[t] = true;
+        missing.push(t);
+        stack.extend(trace.txns[t].parents.iter().copied());
+    }
+    merged[txn] = true;
+    missing.sort_unstable();
+    missing
+}
+
 /// The result of replaying a concurrent trace: one update per trace transaction (its operations
 /// only, in trace order, which is a causal order) and each agent's replica at the end.
 pub struct ConcurrentReplay {
@@ -63,22 +82,9 @@ pub fn replay_concurrent(
     // merged[a] = transactions already in agent a's replica (a causally closed set).
     let mut merged: Vec<Vec<bool>> = vec![vec![false; n]; trace.num_agents];
     let mut updates: Vec<Vec<u8>> = Vec::with_capacity(n);
-    let mut stack = Vec::new();
-    let mut missing = Vec::new();
     for (i, txn) in trace.txns.iter().enumerate() {
         let a = txn.agent;
-        // Collect ancestors not yet in the agent's replica.
-        missing.clear();
-        stack.extend(txn.parents.iter().copied());
-        while let Some(t) = stack.pop() {
-            if merged[a][t] {
-                continue;
-            }
-            merged[a][t] = true;
-            missing.push(t);
-            stack.extend(trace.txns[t].parents.iter().copied());
-        }
-        missing.sort_unstable();
+        let missing = missing_ancestors(trace, i, &mut merged[a]);
         let doc = &mut agents[a];
         for t in &missing {
             doc.import(&updates[*t])?;
@@ -86,7 +92,6 @@ pub fn replay_concurrent(
         let before: VersionVector = doc.version();
         let text = doc.text(name);
         apply_patches(&mut doc.transaction(), text, &txn.patches)?;
-        merged[a][i] = true;
         updates.push(doc.export_since(&before));
     }
     Ok(ConcurrentReplay { updates, agents })

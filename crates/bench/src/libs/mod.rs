@@ -2,6 +2,7 @@
 //! and [`MergeLib`] (building the full history of a concurrent trace, then merging it on a fresh
 //! replica).
 
+use weft_testkit::replay::missing_ancestors;
 use weft_testkit::traces::{ConcurrentTrace, Patch, SequentialTrace};
 
 pub mod automerge;
@@ -74,21 +75,9 @@ pub fn replay_with_replicas<R: Replica>(trace: &ConcurrentTrace) -> Result<Vec<V
     let mut replicas: Vec<R> = (0..trace.num_agents).map(R::new).collect();
     let mut merged: Vec<Vec<bool>> = vec![vec![false; n]; trace.num_agents];
     let mut updates: Vec<Vec<u8>> = Vec::with_capacity(n);
-    let mut stack = Vec::new();
-    let mut missing = Vec::new();
     for (i, txn) in trace.txns.iter().enumerate() {
         let a = txn.agent;
-        missing.clear();
-        stack.extend(txn.parents.iter().copied());
-        while let Some(t) = stack.pop() {
-            if merged[a][t] {
-                continue;
-            }
-            merged[a][t] = true;
-            missing.push(t);
-            stack.extend(trace.txns[t].parents.iter().copied());
-        }
-        missing.sort_unstable();
+        let missing = missing_ancestors(trace, i, &mut merged[a]);
         let r = &mut replicas[a];
         for &t in &missing {
             if !updates[t].is_empty() {
@@ -96,7 +85,6 @@ pub fn replay_with_replicas<R: Replica>(trace: &ConcurrentTrace) -> Result<Vec<V
                     .map_err(|e| format!("txn {i}: importing txn {t}: {e}"))?;
             }
         }
-        merged[a][i] = true;
         updates.push(
             r.local_txn(&txn.patches)
                 .map_err(|e| format!("txn {i}: {e}"))?,
