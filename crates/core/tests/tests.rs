@@ -1,5 +1,6 @@
 //! Integration tests of weft-core: one binary, one module per topic.
 
+mod compat;
 mod corrupt_input;
 mod interleaving;
 mod properties;
