@@ -78,4 +78,7 @@ pub(crate) struct ChangeSet {
     /// Spans in causal order (every parent precedes its children or is outside the set).
     pub(crate) spans: Vec<Span>,
     pub(crate) metas: Vec<ChangeMeta>,
+    /// Documents only: the text of every root (same order as `roots`) at the version the spans
+    /// lead to, so a loader can skip replaying them. `None` in updates.
+    pub(crate) state: Option<Vec<String>>,
 }

@@ -54,7 +54,7 @@ pub(crate) use column::{
     BoolDecoder, BoolEncoder, DeltaDecoder, DeltaEncoder, RleUintDecoder, RleUintEncoder,
 };
 pub use document::Limits;
-pub(crate) use document::{decode, encode};
+pub(crate) use document::{decode, decode_with, encode};
 pub use error::DecodeError;
 pub(crate) use reader::Reader;
 pub(crate) use writer::Writer;

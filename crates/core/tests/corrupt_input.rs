@@ -46,7 +46,7 @@ fn newer_format_versions_are_refused_clearly() {
         err,
         ImportError::Decode(DecodeError::UnsupportedVersion {
             found: 9,
-            supported: 1
+            supported: 2
         })
     );
     assert!(err.to_string().contains("upgrade"), "{err}");
@@ -185,4 +185,63 @@ fn corrupt_compressed_text_with_a_valid_checksum_is_refused() {
         }
     }
     assert!(refused > 0);
+}
+
+/// `chunk` with one more section (`id`, `payload`) at the end of its body, checksum redone.
+fn with_extra_section(chunk: &[u8], id: u8, payload: &[u8]) -> Vec<u8> {
+    // magic (4), version (1 byte while below 128), kind (1), body length (uvarint), body, CRC (4)
+    let mut at = 6;
+    let mut body_len = 0usize;
+    let mut shift = 0;
+    loop {
+        let b = chunk[at];
+        body_len |= usize::from(b & 0x7f) << shift;
+        at += 1;
+        shift += 7;
+        if b & 0x80 == 0 {
+            break;
+        }
+    }
+    let mut body = chunk[at..at + body_len].to_vec();
+    body.push(id);
+    body.push(payload.len() as u8);
+    body.extend_from_slice(payload);
+    let mut out = chunk[..6].to_vec();
+    let mut n = body.len();
+    while n >= 0x80 {
+        out.push((n as u8) | 0x80);
+        n >>= 7;
+    }
+    out.push(n as u8);
+    out.extend_from_slice(&body);
+    weft_testkit::fuzz::with_checksum(&out)
+}
+
+#[test]
+fn optional_sections_from_newer_writers_are_skipped() {
+    let doc = sample();
+    let bytes = with_extra_section(&doc.save(), 200, b"future data");
+    let loaded = Doc::load_with_options(&bytes, PeerId(2), DocOptions::default()).unwrap();
+    assert_eq!(loaded.version(), doc.version());
+    let t = loaded.get_text("t").unwrap();
+    assert_eq!(loaded.text_to_string(t), "> he wörld 😀");
+}
+
+#[test]
+fn unknown_required_sections_and_misplaced_state_are_refused() {
+    let doc = sample();
+    let unknown = with_extra_section(&doc.save(), 100, b"?");
+    let err = Doc::load_with_options(&unknown, PeerId(2), DocOptions::default()).unwrap_err();
+    assert!(err.to_string().contains("newer Weft"), "{err}");
+
+    // The state section (id 6) belongs to documents only.
+    let update = doc.export_since(&VersionVector::new());
+    let state_in_update = with_extra_section(&update, 6, &[0, 0]);
+    let mut other = Doc::with_peer(PeerId(3));
+    let err = other.import(&state_in_update).unwrap_err();
+    assert!(err.to_string().contains("state section"), "{err}");
+
+    // Sections come in increasing id order, each at most once.
+    let twice = with_extra_section(&with_extra_section(&doc.save(), 200, b""), 200, b"");
+    assert!(Doc::load_with_options(&twice, PeerId(2), DocOptions::default()).is_err());
 }

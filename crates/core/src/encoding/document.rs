@@ -11,12 +11,14 @@ use super::{
 use crate::change_set::{ChangeMeta, ChangeSet, ChunkKind, Span};
 use crate::id::{OpId, PeerId};
 use crate::op_log::OpKind;
+use crate::rope::Rope;
 use crate::unit::byte_len_of_chars;
 
 /// The four bytes every chunk starts with.
 pub(crate) const MAGIC: [u8; 4] = *b"WEFT";
-/// The format version this code writes and the newest it reads.
-pub(crate) const FORMAT_VERSION: u32 = 1;
+/// The format version this code writes and the newest it reads. Version 2 added the optional
+/// sections (the state snapshot, and the rule that ids from 128 up may be skipped).
+pub(crate) const FORMAT_VERSION: u32 = 2;
 
 const KIND_DOCUMENT: u8 = 1;
 const KIND_UPDATE: u8 = 2;
@@ -26,6 +28,11 @@ const SECTION_ROOTS: u8 = 2;
 const SECTION_SPANS: u8 = 3;
 const SECTION_CONTENT: u8 = 4;
 const SECTION_CHANGES: u8 = 5;
+/// Optional, documents only: the text of every root at the document's version.
+const SECTION_STATE: u8 = 6;
+/// Optional sections with an id at least this large may be skipped by readers that do not know
+/// them; unknown smaller ids are refused.
+const SECTION_SKIPPABLE: u8 = 128;
 
 const OP_INSERT: u64 = 0;
 const OP_DELETE_FORWARD: u64 = 1;
@@ -181,6 +188,14 @@ pub(crate) fn encode(set: &ChangeSet) -> Vec<u8> {
     body.len_prefixed_section(|w| write_packed(w, content.as_bytes()));
     body.u8(SECTION_CHANGES);
     body.len_prefixed(metas.as_bytes());
+    if let Some(state) = &set.state {
+        let mut texts = Writer::new();
+        for text in state {
+            texts.len_prefixed(text.as_bytes());
+        }
+        body.u8(SECTION_STATE);
+        body.len_prefixed_section(|w| write_packed(w, texts.as_bytes()));
+    }
 
     let mut out = Writer::new();
     out.bytes(&MAGIC);
@@ -195,8 +210,79 @@ pub(crate) fn encode(set: &ChangeSet) -> Vec<u8> {
     out.into_bytes()
 }
 
+/// One span as [`decode_with`] hands it out: text and parents borrowed from the decoder.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct SpanRef<'a> {
+    pub(crate) peer: PeerId,
+    pub(crate) seq: u64,
+    pub(crate) len: usize,
+    /// Parents of the first operation, sorted and without duplicates.
+    pub(crate) parents: &'a [OpId],
+    /// Index into [`ChunkHead::roots`].
+    pub(crate) container: u32,
+    pub(crate) kind: OpKind,
+    pub(crate) pos: usize,
+    pub(crate) fwd: bool,
+    /// Inserts: the inserted text (`len` chars). Empty for deletes.
+    pub(crate) text: &'a str,
+}
+
+impl SpanRef<'_> {
+    fn to_span(self) -> Span {
+        Span {
+            peer: self.peer,
+            seq: self.seq,
+            len: self.len,
+            parents: self.parents.to_vec(),
+            container: self.container,
+            kind: self.kind,
+            pos: self.pos,
+            fwd: self.fwd,
+            text: self.text.to_owned(),
+        }
+    }
+}
+
+/// Everything in a chunk but its spans.
+#[derive(Clone, Debug)]
+pub(crate) struct ChunkHead {
+    pub(crate) kind: ChunkKind,
+    pub(crate) roots: Vec<String>,
+    pub(crate) metas: Vec<ChangeMeta>,
+    /// Documents only, when written: every root's text (same order as `roots`).
+    pub(crate) state: Option<Vec<Rope>>,
+}
+
 /// Decode a chunk written by [`encode`] (any format version up to [`FORMAT_VERSION`]).
 pub(crate) fn decode(bytes: &[u8], limits: &Limits) -> Result<ChangeSet, DecodeError> {
+    let mut spans = Vec::new();
+    let head = decode_with(bytes, limits, |s| {
+        spans.push(s.to_span());
+        true
+    })?
+    .ok_or(DecodeError::Invalid {
+        offset: 0,
+        what: "decoding stopped",
+    })?;
+    Ok(ChangeSet {
+        kind: head.kind,
+        roots: head.roots,
+        spans,
+        metas: head.metas,
+        // Only `Doc::load` uses the state (through `decode_with`); imports replay the history.
+        state: None,
+    })
+}
+
+/// Decode a chunk, handing every span to `visit` in chunk order without collecting them.
+/// Returns `Ok(None)` if `visit` returned `false` (it is not called again). Every span is checked
+/// before it is handed out, and the sections after the spans are checked after the last one, so a
+/// caller must be ready to discard what it built from a chunk that turns out invalid.
+pub(crate) fn decode_with(
+    bytes: &[u8],
+    limits: &Limits,
+    visit: impl FnMut(SpanRef<'_>) -> bool,
+) -> Result<Option<ChunkHead>, DecodeError> {
     let mut r = Reader::new(bytes);
     let magic = r.bytes(4).map_err(|_| DecodeError::BadMagic)?;
     if magic != MAGIC {
@@ -260,25 +346,73 @@ pub(crate) fn decode(bytes: &[u8], limits: &Limits) -> Result<ChangeSet, DecodeE
     let mut spans_r = spans_packed.reader();
     let content_r = expect_section(&mut body, SECTION_CONTENT)?;
     let mut changes_r = expect_section(&mut body, SECTION_CHANGES)?;
-    body.expect_end()?;
+    let mut state_r = None;
+    let mut last_id = SECTION_CHANGES;
+    while !body.is_empty() {
+        let at = body.offset();
+        let id = body.u8()?;
+        let section = body.len_prefixed_section()?;
+        if id <= last_id {
+            return Err(DecodeError::Invalid {
+                offset: at,
+                what: "misplaced or repeated section",
+            });
+        }
+        last_id = id;
+        match id {
+            SECTION_STATE if kind == ChunkKind::Document => state_r = Some(section),
+            SECTION_STATE => {
+                return Err(DecodeError::Invalid {
+                    offset: at,
+                    what: "state section in an update",
+                })
+            }
+            id if id >= SECTION_SKIPPABLE => {}
+            _ => {
+                return Err(DecodeError::Invalid {
+                    offset: at,
+                    what: "unknown required section (written by a newer Weft?)",
+                })
+            }
+        }
+    }
 
+    let metas = read_changes(&mut changes_r, &peers, limits)?;
+    let state = match state_r {
+        Some(r) => Some(read_state(r, roots.len(), limits)?),
+        None => None,
+    };
     let content_at = content_r.offset();
     let content = read_content(content_r, limits)?;
-    let spans = read_spans(
+    let finished = read_spans(
         &mut spans_r,
         &content,
         content_at,
         &peers,
         roots.len(),
         limits,
+        visit,
     )?;
-    let metas = read_changes(&mut changes_r, &peers, limits)?;
-    Ok(ChangeSet {
+    Ok(finished.then_some(ChunkHead {
         kind,
         roots,
-        spans,
         metas,
-    })
+        state,
+    }))
+}
+
+/// The state section: one `string` per root, nothing else.
+fn read_state(r: Reader<'_>, roots: usize, limits: &Limits) -> Result<Vec<Rope>, DecodeError> {
+    let packed = read_packed(r, "state length", limits.max_text_bytes)?;
+    let mut r = packed.reader();
+    let mut texts = Vec::with_capacity(roots.min(r.remaining()));
+    for _ in 0..roots {
+        let len = r.limited_uvarint("state text length", limits.max_text_bytes)?;
+        let text = r.str(len)?;
+        texts.push(Rope::from_str(text));
+    }
+    r.expect_end()?;
+    Ok(texts)
 }
 
 /// A packed section: a mode byte, then the bytes raw, or their length and the bytes compressed
@@ -427,6 +561,7 @@ fn next<T>(
     }))
 }
 
+/// Read the span columns, handing each span to `visit`; `Ok(false)` if `visit` stopped.
 fn read_spans(
     r: &mut Reader<'_>,
     content_text: &str,
@@ -434,7 +569,8 @@ fn read_spans(
     peers: &[PeerId],
     root_count: usize,
     limits: &Limits,
-) -> Result<Vec<Span>, DecodeError> {
+    mut visit: impl FnMut(SpanRef<'_>) -> bool,
+) -> Result<bool, DecodeError> {
     let at = r.offset();
     let n = r.limited_uvarint("span count", limits.max_spans)?;
     let mut peer_col = RleUintDecoder::new(r.len_prefixed_section()?, n)?;
@@ -449,9 +585,7 @@ fn read_spans(
     let mut listed = r.len_prefixed_section()?;
     r.expect_end()?;
 
-    // Each span takes at least one byte of its columns unless runs repeat; cap the up-front
-    // allocation by the input size and let the vector grow past it if the data really is there.
-    let mut spans = Vec::with_capacity(n.min(r.offset().saturating_sub(at)));
+    let mut parents: Vec<OpId> = Vec::new();
     let mut next_seq: BTreeMap<PeerId, u64> = BTreeMap::new();
     let mut total_ops: u64 = 0;
     let mut prev_last: Option<OpId> = None;
@@ -521,12 +655,13 @@ fn read_spans(
                 what: "position too large",
             });
         }
-        let parents = match next(&mut parents_col, at)? {
-            PARENTS_NONE => Vec::new(),
-            PARENTS_PREVIOUS => vec![prev_last.ok_or(DecodeError::Invalid {
+        parents.clear();
+        match next(&mut parents_col, at)? {
+            PARENTS_NONE => {}
+            PARENTS_PREVIOUS => parents.push(prev_last.ok_or(DecodeError::Invalid {
                 offset: at,
                 what: "first span cannot continue a previous one",
-            })?],
+            })?),
             PARENTS_LISTED => {
                 let count = listed.count("parent count", limits.max_parents)?;
                 if count == 0 {
@@ -535,18 +670,16 @@ fn read_spans(
                         what: "empty parent list",
                     });
                 }
-                let mut ps = Vec::with_capacity(count);
                 for _ in 0..count {
                     let p_at = listed.offset();
                     let p = peer_at(peers, listed.uvarint()?, p_at)?;
-                    ps.push(OpId {
+                    parents.push(OpId {
                         peer: p,
                         seq: listed.uvarint()?,
                     });
                 }
-                ps.sort_unstable();
-                ps.dedup();
-                ps
+                parents.sort_unstable();
+                parents.dedup();
             }
             _ => {
                 return Err(DecodeError::Invalid {
@@ -569,26 +702,30 @@ fn read_spans(
                     needed: 1,
                 });
             };
+            let text = rest.get(..n).unwrap_or_default();
             content_pos += n;
-            rest.get(..n).unwrap_or_default().to_owned()
+            text
         } else {
-            String::new()
+            ""
         };
         prev_last = Some(OpId {
             peer,
             seq: end_seq - 1,
         });
-        spans.push(Span {
+        let span = SpanRef {
             peer,
             seq,
             len,
-            parents,
+            parents: &parents,
             container: root as u32,
             kind,
             pos,
             fwd,
             text,
-        });
+        };
+        if !visit(span) {
+            return Ok(false);
+        }
     }
     listed.expect_end()?;
     if content_pos < content_text.len() {
@@ -596,7 +733,7 @@ fn read_spans(
             offset: content_base + content_pos,
         });
     }
-    Ok(spans)
+    Ok(true)
 }
 
 fn read_changes(
