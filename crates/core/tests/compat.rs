@@ -36,7 +36,9 @@ fn a_format_1_document_can_be_edited_resaved_and_synced() {
         format!("» {V1_TEXT}")
     );
     let mut fresh = Doc::with_peer(PeerId(9));
-    fresh.import(&doc.export_since(&VersionVector::new())).unwrap();
+    fresh
+        .import(&doc.export_since(&VersionVector::new()))
+        .unwrap();
     assert_eq!(fresh.version(), doc.version());
     let body = fresh.text("body");
     assert_eq!(fresh.text_to_string(body), format!("» {V1_TEXT}"));
