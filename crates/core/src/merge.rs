@@ -248,15 +248,16 @@ fn walk_order(graph: &CausalGraph, ranges: &[Range<Lv>]) -> Vec<(Range<Lv>, Vec<
     let mut order = Vec::with_capacity(runs.len());
     let mut last: Option<usize> = None;
     while !ready.is_empty() {
-        // Prefer a ready child that continues from the end of the run just walked.
+        // Prefer a ready child that continues from the end of the run just walked: first one
+        // whose only parent is that end (no advance needed), then a merge that includes it.
         let next = last
             .and_then(|l| {
                 let end = runs[l].0.end - 1;
-                children[l]
-                    .iter()
-                    .copied()
-                    .filter(|c| ready.contains(c) && runs[*c].1.contains(&end))
+                let ready_children = || children[l].iter().copied().filter(|c| ready.contains(c));
+                ready_children()
+                    .filter(|c| runs[*c].1 == [end])
                     .min()
+                    .or_else(|| ready_children().filter(|c| runs[*c].1.contains(&end)).min())
             })
             .or_else(|| ready.iter().next().copied());
         let Some(i) = next else { break };

@@ -1,9 +1,15 @@
 //! Times the phases of replaying a concurrent trace: `cargo run --release -p weft-testkit
-//! --example trace_timing -- NAME`. For profiling by hand; the benchmarks live in crates/bench.
+//! --example trace_timing -- NAME [REPEAT]`. For profiling by hand; the benchmarks live in
+//! crates/bench.
+//!
+//! Building a concurrent trace's history takes long (node_nodecc: most of a minute), so with
+//! `WEFT_SAVE_DIR=DIR` the saved document is also written to `DIR/NAME.weft`, and
+//! `trace_timing --load FILE [REPEAT]` then times only loading it (merging its whole history on
+//! a fresh replica): the quick loop for perf and callgrind.
 
 use std::time::Instant;
 
-use weft_core::{Doc, DocOptions, PeerId};
+use weft_core::{Doc, DocOptions, PeerId, VersionVector};
 use weft_testkit::replay::{replay_concurrent, replay_sequential};
 use weft_testkit::traces;
 
@@ -14,6 +20,7 @@ fn sequential(name: &str, repeat_load: usize) -> Result<(), Box<dyn std::error::
     let t = Instant::now();
     replay_sequential(&mut doc, "text", &trace)?;
     println!("replay as local edits: {:?}", t.elapsed());
+    println!("heap {}", doc.heap_size());
     let saved = doc.save();
     let t = Instant::now();
     for _ in 0..repeat_load {
@@ -29,7 +36,34 @@ fn sequential(name: &str, repeat_load: usize) -> Result<(), Box<dyn std::error::
     Ok(())
 }
 
+/// Time loading a saved document `repeat` times.
+fn load_only(path: &str, repeat: usize) -> Result<(), Box<dyn std::error::Error>> {
+    let saved = std::fs::read(path)?;
+    let t = Instant::now();
+    let mut chars = 0;
+    for _ in 0..repeat {
+        let loaded = Doc::load_with_options(&saved, PeerId(2), DocOptions::default())?;
+        chars = loaded
+            .get_text("text")
+            .map_or(0, |t| loaded.text_to_string(t).chars().count());
+    }
+    println!(
+        "load {} bytes ({chars} chars): {:?} per load",
+        saved.len(),
+        t.elapsed() / repeat as u32
+    );
+    Ok(())
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    if std::env::args().nth(1).as_deref() == Some("--load") {
+        let path = std::env::args().nth(2).ok_or("--load needs a file")?;
+        let repeat = std::env::args()
+            .nth(3)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(1);
+        return load_only(&path, repeat);
+    }
     let name = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "node_nodecc".to_owned());
@@ -59,6 +93,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         t.elapsed()
     );
     let saved = doc.save();
+    if let Ok(dir) = std::env::var("WEFT_SAVE_DIR") {
+        std::fs::write(format!("{dir}/{name}.weft"), &saved)?;
+    }
     let t = Instant::now();
     let mut loaded = Doc::load_with_options(&saved, PeerId(2), DocOptions::default())?;
     for _ in 1..repeat_load {
@@ -68,6 +105,29 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "load {} bytes: {:?} per load",
         saved.len(),
         t.elapsed() / repeat_load as u32
+    );
+    // Merging the full history from scratch, independent of any state snapshot in saved files.
+    // Import also builds the patch for the editor, which this figure includes.
+    let full = doc.export_since(&VersionVector::new());
+    let t = Instant::now();
+    let mut merged = Doc::with_peer(PeerId(4));
+    merged.import(&full)?;
+    for _ in 1..repeat_load {
+        merged = Doc::with_peer(PeerId(4));
+        merged.import(&full)?;
+    }
+    println!(
+        "merge from full history (import of full update with patch, {} bytes): {:?} per merge",
+        full.len(),
+        t.elapsed() / repeat_load as u32
+    );
+    let merged_text = merged
+        .get_text("text")
+        .map(|t| merged.text_to_string(t))
+        .unwrap_or_default();
+    println!(
+        "merge matches endContent: {}",
+        merged_text == trace.end_content
     );
     let text = loaded
         .get_text("text")
