@@ -45,7 +45,7 @@ mod column;
 mod document;
 mod error;
 mod reader;
-mod varint;
+pub(crate) mod varint;
 mod writer;
 
 pub(crate) use checksum::crc32;
