@@ -107,14 +107,20 @@ impl MergeLib for Weft {
     const NAME: &'static str = "weft";
     const HOW: &'static str = "per-agent replicas as in replay_concurrent but importing each \
         missing update on its own (replay_with_replicas), one update per txn, all imported into one \
-        doc, save(); timed: Doc::load_with_options + text_to_string (load replays the whole causal \
-        graph)";
+        doc, export_since(empty) (the whole history as an update, which carries no text snapshot); \
+        timed: Doc::import of it into a fresh doc + text_to_string (merges the whole causal graph)";
 
     fn build(trace: &ConcurrentTrace) -> Result<Vec<u8>, String> {
-        build_merged_one_by_one(trace)
+        let saved = build_merged_one_by_one(trace)?;
+        let doc = Doc::load_with_options(&saved, PeerId(0xbe_0002), DocOptions::default())
+            .map_err(|e| e.to_string())?;
+        Ok(doc.export_since(&VersionVector::new()))
     }
 
     fn merge_text(bytes: &[u8]) -> Result<String, String> {
-        load_text(bytes)
+        let mut doc = Doc::with_peer(PeerId(0xbe_0001));
+        doc.import(bytes).map_err(|e| e.to_string())?;
+        let text = doc.text(TEXT);
+        Ok(doc.text_to_string(text))
     }
 }
