@@ -1,0 +1,90 @@
+//! [`Channel`]: what one session knows about one document it syncs.
+
+use std::collections::VecDeque;
+
+use weft_core::VersionVector;
+
+use crate::types::{Access, DocId};
+
+/// The peer's side of a channel, from its `Open`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PeerOpen {
+    /// The peer's number for the document in the messages it sends.
+    pub(crate) channel: u64,
+    /// Whether the peer accepts this side's changes.
+    pub(crate) may_write: bool,
+}
+
+/// One document on one session. It is *ready* once both sides have opened it; only then do
+/// changes, acknowledgements and presence flow.
+#[derive(Debug)]
+pub(crate) struct Channel {
+    pub(crate) doc: DocId,
+    /// This side's `Open` is sent (or queued), granting the peer this access.
+    pub(crate) local: Option<Access>,
+    /// The peer's `Open` arrived.
+    pub(crate) peer: Option<PeerOpen>,
+    /// A lower bound of the peer's version: its version from `Open`, plus everything sent to it,
+    /// plus what it sent or acknowledged. Exports start from here, so nothing the peer is known
+    /// to have is sent twice, and since it is a lower bound nothing it lacks is left out.
+    pub(crate) belief: VersionVector,
+    /// The peer's durable version, from its `Ack`s.
+    pub(crate) peer_durable: VersionVector,
+    /// This side's durable version, as the application reported it.
+    pub(crate) durable: VersionVector,
+    /// The durable version already announced to the peer.
+    pub(crate) durable_sent: VersionVector,
+    /// The document may have changes the peer lacks.
+    pub(crate) dirty: bool,
+    /// Frames of an update being sent in parts, interleaved with other documents.
+    pub(crate) parts: VecDeque<Vec<u8>>,
+    /// Number of the next update sent in parts.
+    pub(crate) next_transfer: u64,
+    /// The channel is in the session's work queue.
+    pub(crate) queued: bool,
+}
+
+impl Channel {
+    pub(crate) fn new(doc: DocId) -> Self {
+        Channel {
+            doc,
+            local: None,
+            peer: None,
+            belief: VersionVector::new(),
+            peer_durable: VersionVector::new(),
+            durable: VersionVector::new(),
+            durable_sent: VersionVector::new(),
+            dirty: false,
+            parts: VecDeque::new(),
+            next_transfer: 0,
+            queued: false,
+        }
+    }
+
+    /// Both sides opened the document.
+    pub(crate) fn is_ready(&self) -> bool {
+        self.local.is_some() && self.peer.is_some()
+    }
+
+    /// This side may send changes: ready, and the peer accepts them.
+    pub(crate) fn may_write(&self) -> bool {
+        self.local.is_some() && self.peer.is_some_and(|p| p.may_write)
+    }
+
+    /// Entries of the durable version the peer has not been told yet.
+    pub(crate) fn ack_delta(&self) -> VersionVector {
+        self.durable
+            .iter()
+            .filter(|&(p, n)| self.durable_sent.get(p) < n)
+            .collect()
+    }
+
+    /// Whether a visit by the transmit loop would produce a frame (or find out there is
+    /// nothing to send after all).
+    pub(crate) fn has_work(&self) -> bool {
+        self.is_ready()
+            && (!self.parts.is_empty()
+                || (self.dirty && self.may_write())
+                || !self.durable_sent.includes(&self.durable))
+    }
+}

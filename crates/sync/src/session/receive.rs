@@ -1,0 +1,346 @@
+//! The input side of [`SyncSession`]: what each received message does.
+
+use weft_core::{PeerId, VersionVector};
+
+use super::{PeerHello, SyncSession};
+use crate::channel::{Channel, PeerOpen};
+use crate::error::ProtocolError;
+use crate::event::Event;
+use crate::frame::{FrameBuffer, FrameError};
+use crate::message::{DeclineReason, Hello, Message, PROTOCOL_VERSION};
+use crate::options::Limits;
+use crate::presence::Update;
+use crate::reassembly::PartOutcome;
+use crate::store::DocStore;
+use crate::types::{Access, Capabilities, DocId, Millis, Presence};
+
+impl SyncSession {
+    /// Process every whole frame in `inbuf`.
+    pub(super) fn handle_frames(
+        &mut self,
+        now: Millis,
+        inbuf: &mut FrameBuffer,
+        docs: &mut impl DocStore,
+    ) -> Result<(), ProtocolError> {
+        loop {
+            let body = match inbuf.next_frame(self.options.limits.max_frame_len) {
+                Ok(Some(body)) => body,
+                Ok(None) => return Ok(()),
+                Err(FrameError::TooLong { len, limit }) => {
+                    return Err(ProtocolError::FrameTooLong { len, limit })
+                }
+                Err(FrameError::BadLength(e)) if self.peer.is_none() => {
+                    return Err(ProtocolError::NotWeft(e))
+                }
+                Err(FrameError::BadLength(e)) => return Err(ProtocolError::Malformed(e)),
+            };
+            self.stats.frames_received += 1;
+            self.handle_frame(now, body, docs)?;
+        }
+    }
+
+    fn handle_frame(
+        &mut self,
+        now: Millis,
+        body: &[u8],
+        docs: &mut impl DocStore,
+    ) -> Result<(), ProtocolError> {
+        let msg = Message::decode(body);
+        if self.peer.is_none() {
+            return match msg {
+                Ok(Message::Hello(h)) => self.on_hello(&h),
+                Ok(_) => Err(ProtocolError::Violation("the first message must be Hello")),
+                Err(e) => Err(ProtocolError::NotWeft(e)),
+            };
+        }
+        match msg? {
+            Message::Hello(_) => Err(ProtocolError::Violation("a second Hello")),
+            Message::Open {
+                channel,
+                may_write,
+                doc,
+                version,
+            } => self.on_open(channel, may_write, doc, version),
+            Message::Decline { channel, reason } => {
+                self.on_decline(channel, reason);
+                Ok(())
+            }
+            Message::Changes { channel, update } => {
+                let slot = self.writable_slot(channel)?;
+                self.import(slot, update, docs)
+            }
+            Message::Part {
+                channel,
+                transfer,
+                total,
+                offset,
+                data,
+            } => {
+                let slot = self.writable_slot(channel)?;
+                let limits = &self.options.limits;
+                match self
+                    .reassembly
+                    .add(limits, channel, transfer, total, offset, data)?
+                {
+                    PartOutcome::Complete(update) => self.import(slot, &update, docs),
+                    PartOutcome::Incomplete | PartOutcome::Duplicate => Ok(()),
+                }
+            }
+            Message::Ack { channel, version } => self.on_ack(channel, &version),
+            Message::Presence {
+                channel,
+                origin,
+                seq,
+                ttl_ms,
+                payload,
+            } => self.on_presence(now, channel, origin, seq, ttl_ms, payload),
+            Message::Close { code, detail } => Err(ProtocolError::Closed {
+                code,
+                detail: detail.to_owned(),
+            }),
+        }
+    }
+
+    fn on_hello(&mut self, h: &Hello<'_>) -> Result<(), ProtocolError> {
+        if h.version != PROTOCOL_VERSION {
+            return Err(ProtocolError::UnsupportedVersion {
+                ours: PROTOCOL_VERSION,
+                theirs: h.version,
+            });
+        }
+        if h.max_frame_len < Limits::MIN_FRAME_LEN {
+            return Err(ProtocolError::Violation(
+                "Hello announces a frame limit below the protocol minimum",
+            ));
+        }
+        let capabilities = self
+            .options
+            .capabilities
+            .intersect(Capabilities(h.capabilities));
+        self.peer = Some(PeerHello {
+            capabilities,
+            max_frame_len: h.max_frame_len,
+        });
+        self.events.push_back(Event::Connected {
+            identity: h.identity.to_vec(),
+            capabilities,
+        });
+        Ok(())
+    }
+
+    fn on_open(
+        &mut self,
+        channel: u64,
+        may_write: bool,
+        doc: &[u8],
+        version: VersionVector,
+    ) -> Result<(), ProtocolError> {
+        if let Some(&slot) = self.by_peer.get(&channel) {
+            let ch = self.slot_mut(slot)?;
+            if ch.doc.as_bytes() != doc {
+                return Err(ProtocolError::Violation(
+                    "a channel number reused for another document",
+                ));
+            }
+            // A replayed Open: what the peer had then, it still has.
+            ch.belief.merge(&version);
+            return Ok(());
+        }
+        let id = DocId::from_checked(doc);
+        let slot = match self.by_doc.get(&id) {
+            Some(&slot) => slot,
+            None => {
+                let limit = self.options.limits.max_documents;
+                if self.by_peer.len() >= limit {
+                    return Err(ProtocolError::LimitExceeded {
+                        what: "documents opened by the peer",
+                        value: self.by_peer.len() as u64 + 1,
+                        limit: limit as u64,
+                    });
+                }
+                let slot = self.channels.len();
+                self.channels.push(Some(Channel::new(id.clone())));
+                self.by_doc.insert(id.clone(), slot);
+                slot
+            }
+        };
+        let ch = self.slot_mut(slot)?;
+        if ch.peer.is_some() {
+            return Err(ProtocolError::Violation(
+                "a document opened twice on one connection",
+            ));
+        }
+        ch.peer = Some(PeerOpen { channel, may_write });
+        ch.belief.merge(&version);
+        let event = if ch.local.is_some() {
+            ch.dirty = true;
+            Event::Opened {
+                doc: id,
+                may_write: ch.may_write(),
+            }
+        } else {
+            Event::OpenRequested { doc: id }
+        };
+        self.by_peer.insert(channel, slot);
+        self.events.push_back(event);
+        self.schedule(slot);
+        Ok(())
+    }
+
+    fn on_decline(&mut self, channel: u64, reason: DeclineReason) {
+        // `channel` is this side's number. Unknown numbers are late copies: numbers are never
+        // reused, so there is nothing to do.
+        let Ok(slot) = usize::try_from(channel) else {
+            return;
+        };
+        let Some(ch) = self.channels.get(slot).and_then(Option::as_ref) else {
+            return;
+        };
+        if ch.local.is_none() {
+            return;
+        }
+        let doc = ch.doc.clone();
+        self.remove_channel(slot);
+        self.events.push_back(Event::Declined { doc, reason });
+    }
+
+    fn on_ack(&mut self, channel: u64, version: &VersionVector) -> Result<(), ProtocolError> {
+        let slot = self.opened_slot(channel)?;
+        let ch = self.slot_mut(slot)?;
+        if ch.peer_durable.includes(version) {
+            return Ok(());
+        }
+        ch.peer_durable.merge(version);
+        // What the peer stored, it has.
+        ch.belief.merge(version);
+        let event = Event::Acked {
+            doc: ch.doc.clone(),
+            version: ch.peer_durable.clone(),
+        };
+        self.events.push_back(event);
+        Ok(())
+    }
+
+    fn on_presence(
+        &mut self,
+        now: Millis,
+        channel: u64,
+        origin: PeerId,
+        seq: u64,
+        ttl_ms: u64,
+        payload: &[u8],
+    ) -> Result<(), ProtocolError> {
+        let both = self.peer.as_ref().map(|p| p.capabilities);
+        if !both.is_some_and(|c| c.contains(Capabilities::PRESENCE)) {
+            return Err(ProtocolError::Violation(
+                "presence without the presence capability",
+            ));
+        }
+        let limits = &self.options.limits;
+        if payload.len() as u64 > limits.max_presence_len {
+            return Err(ProtocolError::LimitExceeded {
+                what: "presence payload length",
+                value: payload.len() as u64,
+                limit: limits.max_presence_len,
+            });
+        }
+        let slot = self.opened_slot(channel)?;
+        let doc = self.slot_mut(slot)?.doc.clone();
+        let limits = &self.options.limits;
+        let ttl_ms = ttl_ms.min(limits.max_presence_ttl_ms);
+        if let Update::Fresh { .. } = self.presence.update(limits, &doc, origin, seq, ttl_ms, now) {
+            self.events.push_back(Event::Presence {
+                doc,
+                presence: Presence {
+                    origin,
+                    seq,
+                    ttl_ms,
+                    payload: payload.to_vec(),
+                },
+            });
+        }
+        Ok(())
+    }
+
+    /// Apply an update from the peer to the document of `slot`.
+    fn import(
+        &mut self,
+        slot: usize,
+        update: &[u8],
+        docs: &mut impl DocStore,
+    ) -> Result<(), ProtocolError> {
+        let ch = self.slot_mut(slot)?;
+        let id = ch.doc.clone();
+        let Some(doc) = docs.doc_mut(&id) else {
+            // The application dropped the document while it was open: stop syncing it, and
+            // tell the peer so it does not count on this side having its changes.
+            if let Some(peer) = ch.peer {
+                self.control.push_back(
+                    Message::Decline {
+                        channel: peer.channel,
+                        reason: DeclineReason::NotFound,
+                    }
+                    .encode_frame(),
+                );
+            }
+            self.remove_channel(slot);
+            return Ok(());
+        };
+        let before = doc.version();
+        let pending_before = doc.pending_ops();
+        let report = doc.import(update).map_err(|error| ProtocolError::Import {
+            doc: id.clone(),
+            error,
+        })?;
+        if pending_before == 0 {
+            // Nothing was waiting, so every operation applied now came in this update: the peer
+            // has it, and (operations of one peer being causally ordered) all of that peer's
+            // earlier operations too. Without this the peer's changes would be echoed back.
+            for (peer, n) in doc.version().iter() {
+                if n > before.get(peer) && ch.belief.get(peer) < n {
+                    ch.belief.set(peer, n);
+                }
+            }
+        }
+        if report.applied > 0 {
+            self.events.push_back(Event::Imported { doc: id, report });
+        }
+        Ok(())
+    }
+
+    /// The slot of the peer's channel `channel`, which this side must have opened too.
+    fn opened_slot(&mut self, channel: u64) -> Result<usize, ProtocolError> {
+        let slot = *self.by_peer.get(&channel).ok_or(ProtocolError::Violation(
+            "a message on a channel never opened",
+        ))?;
+        if self.slot_mut(slot)?.local.is_none() {
+            return Err(ProtocolError::Violation(
+                "a message on a document this side has not opened",
+            ));
+        }
+        Ok(slot)
+    }
+
+    /// Like `opened_slot`, for changes: the peer must also be allowed to write.
+    fn writable_slot(&mut self, channel: u64) -> Result<usize, ProtocolError> {
+        let slot = self.opened_slot(channel)?;
+        let ch = self.slot_mut(slot)?;
+        if ch.local == Some(Access::ReadOnly) {
+            return Err(ProtocolError::ReadOnly {
+                doc: ch.doc.clone(),
+            });
+        }
+        Ok(slot)
+    }
+
+    fn slot_mut(&mut self, slot: usize) -> Result<&mut Channel, ProtocolError> {
+        // The maps only hold live slots; an empty one would be a bug in this file, reported as
+        // a violation rather than a panic so that a session never brings its process down.
+        self.channels
+            .get_mut(slot)
+            .and_then(Option::as_mut)
+            .ok_or(ProtocolError::Violation(
+                "internal: a channel map names a closed slot",
+            ))
+    }
+}

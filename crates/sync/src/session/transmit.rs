@@ -1,0 +1,140 @@
+//! The output side of [`SyncSession`]: choosing the next frame to send.
+
+use weft_core::VersionVector;
+
+use super::SyncSession;
+use crate::channel::Channel;
+use crate::codec::uvarint_len;
+use crate::message::{Hello, Message, MAX_ID_LEN, PROTOCOL_VERSION};
+use crate::store::DocStore;
+
+/// Most entries in one `Ack` message; a longer one is split (each message stays well under the
+/// protocol's minimum frame limit).
+const MAX_ACK_ENTRIES: usize = 1000;
+
+/// Room for a `Part` message's header fields (type, four varints), so that header and data stay
+/// within the peer's frame limit.
+const PART_HEADER: u64 = 1 + 4 * 10;
+
+impl SyncSession {
+    /// The next frame to send to the peer, if any. Reads the documents in `docs` to export what
+    /// the peer lacks.
+    ///
+    /// The order: this side's `Hello`; nothing else until the peer's `Hello` has arrived; then
+    /// control messages (`Open`, `Decline`, presence, `Close`) in the order they were made; then
+    /// document data, one frame per document in turn: acknowledgements, the next part of a large
+    /// update, or the changes made since the last visit. A large update is exported once and sent
+    /// in parts of at most [`Limits::chunk_len`](crate::Limits) bytes, so polling a few frames
+    /// at a time gives every document its turn.
+    pub fn poll_transmit(&mut self, docs: &impl DocStore) -> Option<Vec<u8>> {
+        let frame = self.next_frame(docs)?;
+        self.stats.frames_sent += 1;
+        self.stats.bytes_sent += frame.len() as u64;
+        Some(frame)
+    }
+
+    fn next_frame(&mut self, docs: &impl DocStore) -> Option<Vec<u8>> {
+        if !self.hello_sent {
+            self.hello_sent = true;
+            let identity = &self.options.identity;
+            return Some(
+                Message::Hello(Hello {
+                    version: PROTOCOL_VERSION,
+                    capabilities: self.options.capabilities.0,
+                    max_frame_len: self.options.limits.max_frame_len,
+                    identity: &identity[..identity.len().min(MAX_ID_LEN)],
+                })
+                .encode_frame(),
+            );
+        }
+        if self.peer.is_none() && !self.closed {
+            return None;
+        }
+        if let Some(frame) = self.control.pop_front() {
+            return Some(frame);
+        }
+        while let Some(slot) = self.work.pop_front() {
+            let frame = self.visit(slot, docs);
+            if let Some(ch) = self.channels.get_mut(slot).and_then(Option::as_mut) {
+                ch.queued = false;
+            }
+            self.schedule(slot);
+            if frame.is_some() {
+                return frame;
+            }
+        }
+        None
+    }
+
+    /// One turn of channel `slot`: at most one frame.
+    fn visit(&mut self, slot: usize, docs: &impl DocStore) -> Option<Vec<u8>> {
+        let chunk = self.chunk_len();
+        let ch = self.channels.get_mut(slot)?.as_mut()?;
+        if !ch.is_ready() {
+            return None;
+        }
+        if !ch.durable_sent.includes(&ch.durable) {
+            return Some(ack_frame(slot, ch));
+        }
+        if let Some(part) = ch.parts.pop_front() {
+            return Some(part);
+        }
+        if !(ch.dirty && ch.may_write()) {
+            return None;
+        }
+        ch.dirty = false;
+        let doc = docs.doc(&ch.doc)?;
+        let version = doc.version();
+        if ch.belief.includes(&version) {
+            return None;
+        }
+        let update = doc.export_since(&ch.belief);
+        // Once the peer has imported this update it has everything in `version`.
+        ch.belief.merge(&version);
+        if update.len() as u64 <= chunk {
+            return Some(
+                Message::Changes {
+                    channel: slot as u64,
+                    update: &update,
+                }
+                .encode_frame(),
+            );
+        }
+        let transfer = ch.next_transfer;
+        ch.next_transfer += 1;
+        let total = update.len() as u64;
+        // `chunk` is at least 1 and at most the frame limit, which fits in usize.
+        for (i, data) in update.chunks(chunk as usize).enumerate() {
+            ch.parts.push_back(
+                Message::Part {
+                    channel: slot as u64,
+                    transfer,
+                    total,
+                    offset: (i as u64) * chunk,
+                    data,
+                }
+                .encode_frame(),
+            );
+        }
+        ch.parts.pop_front()
+    }
+
+    /// Largest update data per message: this side's chunk length, within the peer's frame limit.
+    fn chunk_len(&self) -> u64 {
+        let peer_max = self.peer.as_ref().map_or(0, |p| p.max_frame_len);
+        let room = peer_max.saturating_sub(PART_HEADER + uvarint_len(peer_max) as u64);
+        self.options.limits.chunk_len.min(room).max(1)
+    }
+}
+
+/// An `Ack` with the entries of the durable version the peer has not been told yet (at most
+/// `MAX_ACK_ENTRIES`; the channel stays scheduled for the rest).
+fn ack_frame(slot: usize, ch: &mut Channel) -> Vec<u8> {
+    let delta: VersionVector = ch.ack_delta().iter().take(MAX_ACK_ENTRIES).collect();
+    ch.durable_sent.merge(&delta);
+    Message::Ack {
+        channel: slot as u64,
+        version: delta,
+    }
+    .encode_frame()
+}
