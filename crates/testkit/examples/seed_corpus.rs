@@ -36,7 +36,24 @@ fn main() -> std::io::Result<()> {
     .expect("insert");
     long.delete(tl, 10, 30).expect("delete");
 
+    // Long enough a history (8192 spans and more) that `save` stores the texts too (the state
+    // section): typing a word in a different place each time makes one span per word.
+    let mut state = Doc::with_peer(PeerId(4));
+    let ts = state.text("t");
+    for i in 0..8200 {
+        let len = state.text_len(ts);
+        let at = (i * 7919) % (len + 1);
+        if i % 3 == 2 {
+            state
+                .delete(ts, at.min(len.saturating_sub(2)), 2.min(len))
+                .expect("delete");
+        } else {
+            state.insert(ts, at, "wé ").expect("insert");
+        }
+    }
+
     let seeds = [
+        ("load", "with_state", state.save()),
         ("load", "compressed", long.save()),
         (
             "import",
