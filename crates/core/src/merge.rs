@@ -20,12 +20,14 @@
 //! version). Those are detected here, before anything is applied, and reported as
 //! [`InvalidOp`]; the caller then drops the whole import.
 
+mod ops;
 mod tracker;
 
 use std::ops::Range;
 
 use crate::causal_graph::{advance_frontier, CausalGraph, Lv, Side};
 use crate::op_log::{OpKind, OpLog, OpRun};
+use ops::{Cursor, RegionOps};
 use tracker::Tracker;
 
 /// An operation ready to apply to the current text (positions in chars).
@@ -61,10 +63,15 @@ pub(crate) fn transform(
     let mut parents = Vec::new();
     let runs: Vec<Range<Lv>> = graph.runs_in(new.clone()).collect();
     let min_after = min_parent_after(graph, &runs);
+    let mut cursor = Cursor::new(
+        log,
+        log.runs_in(new.clone())
+            .filter(|r| r.container == container),
+    );
     while lv < new.end {
         if graph.parents_equal(lv, frontier) {
             let end = graph.run_from(lv).end.min(new.end);
-            for run in log.runs_in(lv..end).filter(|r| r.container == container) {
+            while let Some(run) = cursor.next_in(lv, end) {
                 len = push_direct(&run, len, out)?;
             }
             graph.parents_into(lv, &mut parents);
@@ -184,11 +191,13 @@ fn merge_region(
     });
     known.reverse();
 
+    // Every operation the walk replays descends from `common`, so comes after it.
+    let base = common.first().map_or(0, |c| c + 1);
     let mut walk = Walk {
         graph,
         log,
-        container,
-        tracker: Tracker::new(),
+        ops: RegionOps::new(log, container, base..new.end),
+        tracker: Tracker::new(base),
         version: common,
         parents: Vec::new(),
     };
@@ -286,10 +295,19 @@ struct Output<'a> {
 struct Walk<'a> {
     graph: &'a CausalGraph,
     log: &'a OpLog,
-    container: u32,
+    /// The region's operations on the text being merged.
+    ops: RegionOps,
     tracker: Tracker,
     version: Vec<Lv>,
     parents: Vec<Lv>,
+}
+
+/// Advance or retreat the operations `ids` (all of one kind) in the tracker.
+fn toggle(tracker: &mut Tracker, ids: Range<Lv>, kind: OpKind, advance: bool) {
+    match kind {
+        OpKind::Insert => tracker.toggle_insert(ids, advance),
+        OpKind::Delete => tracker.toggle_delete(ids, advance),
+    }
 }
 
 impl Walk<'_> {
@@ -301,12 +319,13 @@ impl Walk<'_> {
         parents: &[Lv],
         mut sink: Option<&mut Output<'_>>,
     ) -> Result<(), InvalidOp> {
-        let (log, c) = (self.log, self.container);
         self.parents.clear();
         self.parents.extend_from_slice(parents);
         self.move_to_parents();
-        for run in log.runs_in(range.clone()).filter(|r| r.container == c) {
+        let mut i = self.ops.first_index(range.start);
+        while let Some(run) = self.ops.run_at(self.log, i, range.clone()) {
             self.apply(&run, sink.as_deref_mut())?;
+            i += 1;
         }
         self.version.clear();
         self.version.push(range.end - 1);
@@ -318,29 +337,16 @@ impl Walk<'_> {
         if self.version == self.parents {
             return;
         }
-        let (log, c) = (self.log, self.container);
         let (retreat, advance) = self.graph.diff(&self.version, &self.parents);
         for r in retreat.iter().rev() {
-            let runs: Vec<OpRun> = log
-                .runs_in(r.clone())
-                .filter(|r| r.container == c)
-                .collect();
-            for run in runs.iter().rev() {
-                self.toggle(run, false);
+            for (ids, kind) in self.ops.spans_rev(r.clone()) {
+                toggle(&mut self.tracker, ids, kind, false);
             }
         }
         for r in advance {
-            for run in log.runs_in(r).filter(|r| r.container == c) {
-                self.toggle(&run, true);
+            for (ids, kind) in self.ops.spans(r) {
+                toggle(&mut self.tracker, ids, kind, true);
             }
-        }
-    }
-
-    fn toggle(&mut self, run: &OpRun, advance: bool) {
-        let ids = run.lv..run.end();
-        match run.kind {
-            OpKind::Insert => self.tracker.toggle_insert(ids, advance),
-            OpKind::Delete => self.tracker.toggle_delete(ids, advance),
         }
     }
 

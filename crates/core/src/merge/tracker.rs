@@ -134,8 +134,10 @@ struct Loc {
 /// The temporary CRDT state; see the module docs.
 ///
 /// Items live in chunks of at most [`CHUNK_MAX`] with cached counts, so finding a position walks
-/// the chunk counts and then one chunk. An index from each item's first id to its chunk (by a
-/// stable chunk key) finds items by id.
+/// the chunk counts and then one chunk. An index from ids to chunks (by a stable chunk key) finds
+/// items by id: a flat array over the operations' ids, which are dense from the walk's base (a
+/// lookup is one array read, where a search tree cost most of the merge), and a small search tree
+/// for the pieces of the placeholder.
 #[derive(Debug)]
 pub(crate) struct Tracker {
     chunks: Vec<Chunk>,
@@ -143,15 +145,20 @@ pub(crate) struct Tracker {
     keys: Vec<u32>,
     /// Current index of each chunk key.
     chunk_of_key: Vec<usize>,
-    /// First id of every item -> key of its chunk.
-    index: BTreeMap<Lv, u32>,
+    /// Smallest operation id the tracker can hold.
+    base: Lv,
+    /// Key of the chunk holding char `base + i`, for every integrated char.
+    key_of_id: Vec<u32>,
+    /// First id of every placeholder piece -> key of its chunk.
+    placeholder_index: BTreeMap<Lv, u32>,
     deletes: BTreeMap<Lv, DeleteTarget>,
     cur_total: usize,
     end_total: usize,
 }
 
 impl Tracker {
-    pub(crate) fn new() -> Self {
+    /// An empty tracker (just the placeholder) for operations with ids from `base` on.
+    pub(crate) fn new(base: Lv) -> Self {
         let placeholder = Item {
             id: PLACEHOLDER_BASE,
             len: PLACEHOLDER_LEN,
@@ -169,7 +176,9 @@ impl Tracker {
             chunks: vec![chunk],
             keys: vec![0],
             chunk_of_key: vec![0],
-            index: BTreeMap::from([(PLACEHOLDER_BASE, 0)]),
+            base,
+            key_of_id: Vec::new(),
+            placeholder_index: BTreeMap::from([(PLACEHOLDER_BASE, 0)]),
             deletes: BTreeMap::new(),
             cur_total: PLACEHOLDER_LEN,
             end_total: PLACEHOLDER_LEN,
@@ -205,19 +214,40 @@ impl Tracker {
     /// Location of the item containing char `id`, and the offset in it.
     fn find_id(&self, id: Lv) -> (Loc, usize) {
         // Invariant: every id the walk asks about was integrated (or is a placeholder id).
-        let (start, key) = self
-            .index
-            .range(..=id)
-            .next_back()
-            .map(|(s, k)| (*s, *k))
-            .unwrap_or_else(|| unreachable!("id {id} not in tracker"));
+        let key = if id >= PLACEHOLDER_BASE {
+            self.placeholder_index
+                .range(..=id)
+                .next_back()
+                .map(|(_, k)| *k)
+        } else {
+            id.checked_sub(self.base)
+                .and_then(|i| self.key_of_id.get(i))
+                .copied()
+        }
+        .unwrap_or_else(|| unreachable!("id {id} not in tracker"));
         let chunk = self.chunk_of_key[key as usize];
         let item = self.chunks[chunk]
             .items
             .iter()
-            .position(|it| it.id == start)
+            .position(|it| it.id <= id && id - it.id < it.len)
             .unwrap_or_else(|| unreachable!("index names a chunk without the item"));
+        let start = self.chunks[chunk].items[item].id;
         (Loc { chunk, item }, id - start)
+    }
+
+    /// Record that `item` now lives in the chunk with key `key`.
+    fn index_item(&mut self, item_id: Lv, len: usize, key: u32) {
+        if item_id >= PLACEHOLDER_BASE {
+            self.placeholder_index.insert(item_id, key);
+            return;
+        }
+        // Invariant: operation ids are at least `base` (the walk starts above its common point).
+        let start = item_id - self.base;
+        let end = start + len;
+        if self.key_of_id.len() < end {
+            self.key_of_id.resize(end, 0);
+        }
+        self.key_of_id[start..end].fill(key);
     }
 
     /// Sum of `f` over everything before `at`.
@@ -258,7 +288,11 @@ impl Tracker {
             };
         }
         let right = self.chunks[at.chunk].items[at.item].split(off);
-        self.index.insert(right.id, self.keys[at.chunk]);
+        if right.id >= PLACEHOLDER_BASE {
+            // Operation ids map to their chunk char by char, so only placeholder pieces need a
+            // new index entry.
+            self.placeholder_index.insert(right.id, self.keys[at.chunk]);
+        }
         self.chunks[at.chunk].items.insert(at.item + 1, right);
         // Counts of the chunk are unchanged by a split.
         let next = Loc {
@@ -270,7 +304,7 @@ impl Tracker {
 
     /// Insert `item` before `at` (which may be one past the end of its chunk).
     fn insert_item(&mut self, at: Loc, item: Item) -> Loc {
-        self.index.insert(item.id, self.keys[at.chunk]);
+        self.index_item(item.id, item.len, self.keys[at.chunk]);
         let c = &mut self.chunks[at.chunk];
         c.cur += item.cur_len();
         c.end += item.end_len();
@@ -289,7 +323,7 @@ impl Tracker {
         self.chunks[at.chunk].recount();
         let key = self.chunk_of_key.len() as u32;
         for it in &moved {
-            self.index.insert(it.id, key);
+            self.index_item(it.id, it.len, key);
         }
         let mut chunk = Chunk {
             items: moved,
@@ -624,7 +658,7 @@ mod tests {
 
     #[test]
     fn integrate_and_delete_track_positions() {
-        let mut t = Tracker::new();
+        let mut t = Tracker::new(0);
         // "ab" typed at 0 on top of a placeholder; then delete "a".
         assert_eq!(t.integrate(0, 2, 0, |_| 1), 0);
         assert_eq!(
@@ -650,7 +684,7 @@ mod tests {
 
     #[test]
     fn concurrent_inserts_at_same_place_do_not_interleave() {
-        let mut t = Tracker::new();
+        let mut t = Tracker::new(0);
         // Peer 1 types "abc" (ids 0..3) at 0; retreat it; peer 2 types "xyz" (3..6) at 0.
         t.integrate(0, 3, 0, |lv| if lv < 3 { 1 } else { 2 });
         t.toggle_insert(0..3, false);
