@@ -1,1 +1,3 @@
-//! Integration tests of weft-sync.
+//! Integration tests of weft-sync: one binary, one module per topic.
+
+mod simnet;

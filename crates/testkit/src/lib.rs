@@ -5,6 +5,9 @@
 //!   reference replay; tests skip with a message when the traces are absent.
 //! - [`fuzz`]: the logic of every fuzz target (loading, importing, multi-replica scenarios),
 //!   shared by `fuzz/` and the corpus replay test.
+//! - [`simnet`]: a deterministic simulated network for `weft-sync` (seeded scheduler, manual
+//!   clock, per-link frame queues, faults), with the convergence, liveness, quiescence and
+//!   durability checks the sync tests run on thousands of seeds.
 //! - [`replay`]: replaying those traces into Weft documents (sequential traces as local edits,
 //!   concurrent traces as one replica per agent with per-transaction updates).
 //!
@@ -13,4 +16,5 @@
 
 pub mod fuzz;
 pub mod replay;
+pub mod simnet;
 pub mod traces;
