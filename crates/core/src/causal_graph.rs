@@ -315,17 +315,25 @@ impl CausalGraph {
         b: &[Lv],
         visit: impl FnMut(Range<Lv>, Side),
     ) -> Vec<Lv> {
-        self.walk_back(a, b, true, visit)
+        let mut heap = BinaryHeap::new();
+        self.walk_back(a, b, true, &mut heap, visit);
+        let mut common: Vec<Lv> = heap.into_iter().map(|(lv, _)| lv).collect();
+        common.sort_unstable();
+        common.dedup();
+        common
     }
 
+    /// Walk back from `a` and `b` (see [`CausalGraph::find_conflicting`] and
+    /// [`CausalGraph::diff`]); `heap` (emptied first) holds where the walk stopped.
     fn walk_back(
         &self,
         a: &[Lv],
         b: &[Lv],
         to_single_point: bool,
+        heap: &mut BinaryHeap<(Lv, Reverse<Side>)>,
         mut visit: impl FnMut(Range<Lv>, Side),
-    ) -> Vec<Lv> {
-        let mut heap: BinaryHeap<(Lv, Reverse<Side>)> = BinaryHeap::new();
+    ) {
+        heap.clear();
         let mut unshared = 0usize;
         for lv in a {
             heap.push((*lv, Reverse(Side::OnlyA)));
@@ -335,7 +343,6 @@ impl CausalGraph {
             heap.push((*lv, Reverse(Side::OnlyB)));
             unshared += 1;
         }
-        let mut parents = Vec::new();
         let mut reached_root = false;
         loop {
             if to_single_point {
@@ -385,34 +392,44 @@ impl CausalGraph {
                 }
             }
             visit(e.start..lv + 1, side);
-            self.parents_into(e.start, &mut parents);
+            let parents =
+                &self.parent_arena[e.parents_at as usize..(e.parents_at + e.parents_len) as usize];
             reached_root |= parents.is_empty();
-            for p in &parents {
+            for p in parents {
                 heap.push((*p, Reverse(side)));
                 if side != Side::Shared {
                     unshared += 1;
                 }
             }
         }
-        let mut common: Vec<Lv> = heap.into_iter().map(|(lv, _)| lv).collect();
-        common.sort_unstable();
-        common.dedup();
-        common
     }
 
     /// Operations in the history of `a` but not `b`, and in `b` but not `a`, each as ascending
     /// ranges.
+    #[cfg(test)]
     pub(crate) fn diff(&self, a: &[Lv], b: &[Lv]) -> (Vec<Range<Lv>>, Vec<Range<Lv>>) {
-        let mut only_a = Vec::new();
-        let mut only_b = Vec::new();
-        self.walk_back(a, b, false, |r, side| match side {
-            Side::OnlyA => push_range_desc(&mut only_a, r),
-            Side::OnlyB => push_range_desc(&mut only_b, r),
+        let mut scratch = DiffScratch::default();
+        self.diff_into(a, b, &mut scratch);
+        (scratch.only_a, scratch.only_b)
+    }
+
+    /// [`CausalGraph::diff`] into reused buffers (`scratch.only_a` and `scratch.only_b`): the
+    /// merge walk asks this for every switch between branches, mostly about a few operations.
+    pub(crate) fn diff_into(&self, a: &[Lv], b: &[Lv], scratch: &mut DiffScratch) {
+        let DiffScratch {
+            only_a,
+            only_b,
+            heap,
+        } = scratch;
+        only_a.clear();
+        only_b.clear();
+        self.walk_back(a, b, false, heap, |r, side| match side {
+            Side::OnlyA => push_range_desc(only_a, r),
+            Side::OnlyB => push_range_desc(only_b, r),
             Side::Shared => {}
         });
         only_a.reverse();
         only_b.reverse();
-        (only_a, only_b)
     }
 
     /// Iterate the entries overlapping `range` as `(sub_range, index)` pairs.
@@ -427,6 +444,16 @@ impl CausalGraph {
             .take_while(move |e| e.start < range.end)
             .map(move |e| e.start.max(range.start)..e.end.min(range.end))
     }
+}
+
+/// Buffers for [`CausalGraph::diff_into`], kept between calls.
+#[derive(Debug, Default)]
+pub(crate) struct DiffScratch {
+    /// Operations only in the history of the first version, as ascending ranges.
+    pub(crate) only_a: Vec<Range<Lv>>,
+    /// Operations only in the history of the second version, as ascending ranges.
+    pub(crate) only_b: Vec<Range<Lv>>,
+    heap: BinaryHeap<(Lv, Reverse<Side>)>,
 }
 
 /// Push a range visited in descending order, merging with the previous one when adjacent.

@@ -21,13 +21,15 @@
 //! [`InvalidOp`]; the caller then drops the whole import.
 
 mod ops;
+mod plan;
 mod tracker;
 
 use std::ops::Range;
 
-use crate::causal_graph::{advance_frontier, CausalGraph, Lv, Side};
+use crate::causal_graph::{advance_frontier, CausalGraph, DiffScratch, Lv, Side};
 use crate::op_log::{OpKind, OpLog, OpRun};
 use ops::{Cursor, RegionOps};
+use plan::WalkPlan;
 use tracker::Tracker;
 
 /// An operation ready to apply to the current text (positions in chars).
@@ -200,9 +202,10 @@ fn merge_region(
         tracker: Tracker::new(base),
         version: common,
         parents: Vec::new(),
+        diff: DiffScratch::default(),
     };
-    for (r, parents) in walk_order(graph, &known) {
-        walk.replay_run(r, &parents, None)?;
+    for (r, parents) in WalkPlan::new(graph, &known).iter() {
+        walk.replay_run(r, parents, None)?;
     }
     // Placeholder characters past the end of the real text; real length = visible - phantom.
     let phantom = walk.tracker.end_total() - text_len;
@@ -211,78 +214,11 @@ fn merge_region(
         phantom,
         len: text_len,
     };
-    for (r, parents) in walk_order(graph, std::slice::from_ref(&new)) {
-        walk.replay_run(r, &parents, Some(&mut sink))?;
+    for (r, parents) in WalkPlan::new(graph, std::slice::from_ref(&new)).iter() {
+        walk.replay_run(r, parents, Some(&mut sink))?;
     }
     *frontier = target;
     Ok(sink.len)
-}
-
-/// The runs of `ranges` (ascending, together a set of operations closed under "parents within
-/// the set come first") in a topological order that stays on one branch as long as it can:
-/// after a run, a run continuing from its last operation goes next if one is ready. Switching
-/// branches makes the tracker retreat one branch and advance another, so the order decides how
-/// much work the walk does on histories with long-lived branches. Each run comes with the
-/// parents of its first operation.
-fn walk_order(graph: &CausalGraph, ranges: &[Range<Lv>]) -> Vec<(Range<Lv>, Vec<Lv>)> {
-    let mut runs: Vec<(Range<Lv>, Vec<Lv>)> = Vec::new();
-    for r in ranges {
-        for g in graph.runs_in(r.clone()) {
-            let mut parents = Vec::new();
-            graph.parents_into(g.start, &mut parents);
-            runs.push((g, parents));
-        }
-    }
-    if runs.len() <= 1 {
-        return runs;
-    }
-    let run_of = |lv: Lv| -> Option<usize> {
-        let i = runs.partition_point(|(r, _)| r.end <= lv);
-        runs.get(i).filter(|(r, _)| r.start <= lv).map(|_| i)
-    };
-    // Dependencies on other runs in the set, and the reverse edges.
-    let mut waiting = vec![0usize; runs.len()];
-    let mut children: Vec<Vec<usize>> = vec![Vec::new(); runs.len()];
-    for (i, (_, parents)) in runs.iter().enumerate() {
-        let mut deps: Vec<usize> = parents.iter().filter_map(|p| run_of(*p)).collect();
-        deps.sort_unstable();
-        deps.dedup();
-        waiting[i] = deps.len();
-        for d in deps {
-            children[d].push(i);
-        }
-    }
-    let mut ready: std::collections::BTreeSet<usize> =
-        (0..runs.len()).filter(|i| waiting[*i] == 0).collect();
-    let mut order = Vec::with_capacity(runs.len());
-    let mut last: Option<usize> = None;
-    while !ready.is_empty() {
-        // Prefer a ready child that continues from the end of the run just walked: first one
-        // whose only parent is that end (no advance needed), then a merge that includes it.
-        let next = last
-            .and_then(|l| {
-                let end = runs[l].0.end - 1;
-                let ready_children = || children[l].iter().copied().filter(|c| ready.contains(c));
-                ready_children()
-                    .filter(|c| runs[*c].1 == [end])
-                    .min()
-                    .or_else(|| ready_children().filter(|c| runs[*c].1.contains(&end)).min())
-            })
-            .or_else(|| ready.iter().next().copied());
-        let Some(i) = next else { break };
-        ready.remove(&i);
-        for &c in &children[i] {
-            waiting[c] -= 1;
-            if waiting[c] == 0 {
-                ready.insert(c);
-            }
-        }
-        order.push(i);
-        last = Some(i);
-    }
-    debug_assert_eq!(order.len(), runs.len(), "walk order covers every run");
-    let mut slots: Vec<Option<(Range<Lv>, Vec<Lv>)>> = runs.into_iter().map(Some).collect();
-    order.into_iter().filter_map(|i| slots[i].take()).collect()
 }
 
 /// Where transformed operations go while replaying new operations.
@@ -300,6 +236,7 @@ struct Walk<'a> {
     tracker: Tracker,
     version: Vec<Lv>,
     parents: Vec<Lv>,
+    diff: DiffScratch,
 }
 
 /// Advance or retreat the operations `ids` (all of one kind) in the tracker.
@@ -337,14 +274,15 @@ impl Walk<'_> {
         if self.version == self.parents {
             return;
         }
-        let (retreat, advance) = self.graph.diff(&self.version, &self.parents);
-        for r in retreat.iter().rev() {
+        self.graph
+            .diff_into(&self.version, &self.parents, &mut self.diff);
+        for r in self.diff.only_a.iter().rev() {
             for (ids, kind) in self.ops.spans_rev(r.clone()) {
                 toggle(&mut self.tracker, ids, kind, false);
             }
         }
-        for r in advance {
-            for (ids, kind) in self.ops.spans(r) {
+        for r in &self.diff.only_b {
+            for (ids, kind) in self.ops.spans(r.clone()) {
                 toggle(&mut self.tracker, ids, kind, true);
             }
         }
