@@ -8,6 +8,8 @@
 //! - [`simnet`]: a deterministic simulated network for `weft-sync` (seeded scheduler, manual
 //!   clock, per-link frame queues, faults), with the convergence, liveness, quiescence and
 //!   durability checks the sync tests run on thousands of seeds.
+//! - [`fuzz_sync`]: the logic of the `weft-sync` fuzz targets (message decoding, a session fed
+//!   arbitrary bytes).
 //! - [`replay`]: replaying those traces into Weft documents (sequential traces as local edits,
 //!   concurrent traces as one replica per agent with per-transaction updates).
 //!
@@ -15,6 +17,7 @@
 //! comparison harness, weft-bench, depends on it normally.
 
 pub mod fuzz;
+pub mod fuzz_sync;
 pub mod replay;
 pub mod simnet;
 pub mod traces;

@@ -3,7 +3,8 @@
 //! that edits, delivers, and injects faults. Everything is decided by the seed, so a failure
 //! is replayed exactly by running the same seed again.
 //!
-//! [`run`] plays one scenario in two phases:
+//! [`Pair`] is the simplest case, two peers on a perfect connection, for session tests and wire
+//! measurements. [`run`] plays one scenario in two phases:
 //!
 //! 1. **Faults**: for [`SimConfig::steps`] steps, a random action: edit a document, deliver a
 //!    frame, drop one, duplicate one, reorder two, cut the network in two, heal it, disconnect or
@@ -32,6 +33,7 @@
 
 mod frames;
 mod heal;
+mod pair;
 mod rng;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -41,6 +43,7 @@ use weft_core::{Doc, PeerId, VersionVector};
 use weft_sync::{Access, DocId, Event, Millis, Presence, SessionOptions, SyncSession};
 
 use frames::{is_content, kind};
+pub use pair::Pair;
 pub use rng::SplitMix64;
 
 /// How the peers are connected.

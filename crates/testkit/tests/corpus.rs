@@ -3,7 +3,7 @@
 use std::fs;
 use std::path::PathBuf;
 
-use weft_testkit::fuzz;
+use weft_testkit::{fuzz, fuzz_sync};
 
 fn replay(target: &str, run: fn(&[u8])) {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fuzz");
@@ -43,4 +43,14 @@ fn import_corpus() {
 #[test]
 fn scenario_corpus() {
     replay("scenario", fuzz::scenario);
+}
+
+#[test]
+fn sync_message_corpus() {
+    replay("sync_message", fuzz_sync::message);
+}
+
+#[test]
+fn sync_session_corpus() {
+    replay("sync_session", fuzz_sync::session);
 }

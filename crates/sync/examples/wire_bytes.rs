@@ -1,0 +1,196 @@
+//! Bytes on the wire and protocol time per keystroke, the figures issue 5 sets targets for.
+//!
+//! ```sh
+//! cargo run --release -p weft-sync --example wire_bytes
+//! ```
+//!
+//! 1. One character typed in the middle of a 10,000-character document between two peers in sync.
+//! 2. Live typing: time per keystroke spent in the session (notify, poll, handle) beyond what the
+//!    document itself spends (insert, export, import).
+//! 3. Initial sync of the automerge-paper trace, against its saved size.
+//! 4. Reconnect after 1,000 remote edits, against the size of those edits as one update.
+//!
+//! 3 and 4 need the editing traces (`../shared/traces` or `$WEFT_TRACES`) and are skipped
+//! without them.
+
+use std::time::Instant;
+
+use weft_core::{Doc, PeerId, VersionVector};
+use weft_sync::{Access, DocId, SessionOptions, SyncSession};
+use weft_testkit::simnet::Pair;
+use weft_testkit::{replay, traces};
+
+fn main() {
+    let id = DocId::new("doc").expect("short id");
+    one_char(&id);
+    live_typing(&id);
+    match traces::traces_dir_or_skip("initial sync and reconnect figures") {
+        Some(_) => {
+            initial_sync(&id);
+            reconnect(&id);
+        }
+        None => println!("(traces absent: initial sync and reconnect skipped)"),
+    }
+}
+
+fn pair_with(id: &DocId, a: Doc, b: Doc) -> Pair {
+    let mut pair = Pair::new([SessionOptions::new("a"), SessionOptions::new("b")]);
+    pair.docs[0].insert(id.clone(), a);
+    pair.docs[1].insert(id.clone(), b);
+    pair.open(0, id, Access::ReadWrite);
+    pair.drive().expect("honest peers");
+    pair.take_wire();
+    pair
+}
+
+fn one_char(id: &DocId) {
+    let mut a = Doc::with_peer(PeerId(0x1234_5678_9abc_def0));
+    let t = a.text("text");
+    a.insert(t, 0, &"lorem ipsum ".repeat(834)[..10_000])
+        .expect("insert");
+    let mut pair = pair_with(id, a, Doc::with_peer(PeerId(0x0fed_cba9_8765_4321)));
+    let doc = pair.docs[0].get_mut(id).expect("doc");
+    let before = doc.version();
+    doc.insert(t, 5_000, "x").expect("insert");
+    let update = doc.export_since(&before).len();
+    pair.sessions[0].notify_changed(id);
+    pair.drive().expect("honest peers");
+    let [sent, back] = pair.take_wire();
+    println!("1. one char typed into a 10,000-char document, peers in sync:");
+    println!("   core update (Doc::export_since) for the char: {update} bytes");
+    println!(
+        "   on the wire: {} frame(s), {} bytes (framing and channel included); the ack back: {} frame(s), {} bytes",
+        sent.len(),
+        Pair::bytes(&sent),
+        back.len(),
+        Pair::bytes(&back)
+    );
+}
+
+fn live_typing(id: &DocId) {
+    const KEYS: usize = 20_000;
+    let mut pair = pair_with(id, Doc::with_peer(PeerId(1)), Doc::with_peer(PeerId(2)));
+    pair.auto_ack = false;
+    let t = pair.docs[0].get_mut(id).expect("doc").text("text");
+
+    // The document's own work per keystroke: insert, export the change, import it.
+    let mut a = Doc::with_peer(PeerId(3));
+    let mut b = Doc::with_peer(PeerId(4));
+    let ta = a.text("text");
+    let start = Instant::now();
+    for i in 0..KEYS {
+        let v = b.version();
+        a.insert(ta, i, "k").expect("insert");
+        b.import(&a.export_since(&v)).expect("import");
+    }
+    let core = start.elapsed();
+
+    // The same through two sessions.
+    let start = Instant::now();
+    for i in 0..KEYS {
+        let SyncPairRefs {
+            docs_a,
+            docs_b,
+            sa,
+            sb,
+        } = split(&mut pair);
+        docs_a
+            .get_mut(id)
+            .expect("doc")
+            .insert(t, i, "k")
+            .expect("insert");
+        sa.notify_changed(id);
+        while let Some(frame) = sa.poll_transmit(docs_a) {
+            sb.handle_bytes(pair_now(), &frame, docs_b).expect("honest");
+        }
+        while sb.poll_event().is_some() {}
+    }
+    let total = start.elapsed();
+    let per = |d: std::time::Duration| d.as_secs_f64() * 1e6 / KEYS as f64;
+    println!("2. live typing, {KEYS} keystrokes:");
+    println!(
+        "   document only (insert + export + import): {:.2} us per keystroke",
+        per(core)
+    );
+    println!(
+        "   through the sessions: {:.2} us per keystroke, so about {:.2} us of protocol work",
+        per(total),
+        per(total) - per(core)
+    );
+}
+
+struct SyncPairRefs<'a> {
+    docs_a: &'a mut std::collections::BTreeMap<DocId, Doc>,
+    docs_b: &'a mut std::collections::BTreeMap<DocId, Doc>,
+    sa: &'a mut SyncSession,
+    sb: &'a mut SyncSession,
+}
+
+fn split(pair: &mut Pair) -> SyncPairRefs<'_> {
+    let [docs_a, docs_b] = &mut pair.docs;
+    let [sa, sb] = &mut pair.sessions;
+    SyncPairRefs {
+        docs_a,
+        docs_b,
+        sa,
+        sb,
+    }
+}
+
+fn pair_now() -> weft_sync::Millis {
+    weft_sync::Millis(0)
+}
+
+fn initial_sync(id: &DocId) {
+    let trace = traces::load_sequential("automerge-paper").expect("trace loads");
+    let mut a = Doc::with_peer(PeerId(1));
+    replay::replay_sequential(&mut a, "text", &trace).expect("replay");
+    let saved = a.save().len();
+    let mut pair = Pair::new([SessionOptions::new("a"), SessionOptions::new("b")]);
+    pair.docs[0].insert(id.clone(), a);
+    pair.docs[1].insert(id.clone(), Doc::with_peer(PeerId(2)));
+    pair.open(0, id, Access::ReadWrite);
+    pair.drive().expect("honest peers");
+    let [sent, back] = pair.take_wire();
+    let total = Pair::bytes(&sent) + Pair::bytes(&back);
+    println!("3. initial sync of automerge-paper to an empty peer:");
+    println!(
+        "   saved document {saved} bytes; on the wire {total} bytes in {} frames ({} from the full peer, {} back): {:.3}x",
+        sent.len() + back.len(),
+        Pair::bytes(&sent),
+        Pair::bytes(&back),
+        total as f64 / saved as f64
+    );
+}
+
+fn reconnect(id: &DocId) {
+    let trace = traces::load_sequential("automerge-paper").expect("trace loads");
+    let patches: Vec<_> = trace.txns.iter().flat_map(|t| t.patches.clone()).collect();
+    let split_at = patches.len() - 1000;
+    let mut a = Doc::with_peer(PeerId(1));
+    let t = a.text("text");
+    for p in &patches[..split_at] {
+        a.splice(t, p.pos, p.del, &p.ins).expect("edit");
+    }
+    let mut b = Doc::with_peer(PeerId(2));
+    b.import(&a.export_since(&VersionVector::new()))
+        .expect("import");
+    for p in &patches[split_at..] {
+        a.splice(t, p.pos, p.del, &p.ins).expect("edit");
+    }
+    let update = a.export_since(&b.version()).len();
+    let mut pair = Pair::new([SessionOptions::new("a"), SessionOptions::new("b")]);
+    pair.docs[0].insert(id.clone(), a);
+    pair.docs[1].insert(id.clone(), b);
+    pair.open(0, id, Access::ReadWrite);
+    pair.open(1, id, Access::ReadWrite);
+    pair.drive().expect("honest peers");
+    let [sent, back] = pair.take_wire();
+    let total = Pair::bytes(&sent) + Pair::bytes(&back);
+    println!("4. reconnect after 1,000 remote edits (automerge-paper's last 1,000 patches):");
+    println!(
+        "   those edits as one update: {update} bytes; the whole reconnect on the wire: {total} bytes in {} frames: {:.3}x",
+        sent.len() + back.len(),
+        total as f64 / update as f64
+    );
+}

@@ -1,0 +1,133 @@
+//! Writes seed inputs for the sync fuzz targets into `fuzz/corpus/sync_message/` and
+//! `fuzz/corpus/sync_session/`: one valid message of every type, and sessions that open the
+//! fuzzed document and then send changes, parts, acknowledgements, presence and a close.
+
+use std::fs;
+use std::path::PathBuf;
+
+use weft_core::{Doc, PeerId, VersionVector};
+use weft_sync::{CloseCode, DeclineReason, Hello, Message, PROTOCOL_VERSION};
+use weft_testkit::fuzz_sync;
+
+fn main() -> std::io::Result<()> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus");
+    let mut peer = Doc::with_peer(PeerId(3));
+    peer.import(&fuzz_sync::session_doc_content().export_since(&VersionVector::new()))
+        .expect("import");
+    let t = peer.text("t");
+    peer.insert(t, 0, "fuzz ").expect("insert");
+    let update = peer.export_since(&VersionVector::new());
+    let version = peer.version();
+    let messages = [
+        (
+            "hello",
+            Message::Hello(Hello {
+                version: PROTOCOL_VERSION,
+                capabilities: 1,
+                max_frame_len: 1 << 20,
+                identity: b"seed",
+            }),
+        ),
+        (
+            "open",
+            Message::Open {
+                channel: 0,
+                may_write: true,
+                doc: b"d",
+                version: version.clone(),
+            },
+        ),
+        (
+            "decline",
+            Message::Decline {
+                channel: 0,
+                reason: DeclineReason::NotAllowed,
+            },
+        ),
+        (
+            "changes",
+            Message::Changes {
+                channel: 0,
+                update: &update,
+            },
+        ),
+        (
+            "part",
+            Message::Part {
+                channel: 0,
+                transfer: 0,
+                total: update.len() as u64,
+                offset: 0,
+                data: &update[..update.len() / 2],
+            },
+        ),
+        (
+            "ack",
+            Message::Ack {
+                channel: 0,
+                version: version.clone(),
+            },
+        ),
+        (
+            "presence",
+            Message::Presence {
+                channel: 0,
+                origin: PeerId(3),
+                seq: 1,
+                ttl_ms: 1000,
+                payload: b"cursor",
+            },
+        ),
+        (
+            "close",
+            Message::Close {
+                code: CloseCode::Normal,
+                detail: "bye",
+            },
+        ),
+    ];
+    let dir = root.join("sync_message");
+    fs::create_dir_all(&dir)?;
+    for (name, m) in &messages {
+        let mut body = Vec::new();
+        m.encode_body(&mut body);
+        fs::write(dir.join(format!("seed_{name}")), body)?;
+    }
+
+    // Sessions: a piece size byte, the prelude, then one or more frames.
+    let half = update.len() / 2;
+    let parts = [
+        Message::Part {
+            channel: 0,
+            transfer: 0,
+            total: update.len() as u64,
+            offset: half as u64,
+            data: &update[half..],
+        },
+        Message::Part {
+            channel: 0,
+            transfer: 0,
+            total: update.len() as u64,
+            offset: 0,
+            data: &update[..half],
+        },
+    ];
+    let sessions: [(&str, u8, Vec<&Message<'_>>); 5] = [
+        ("changes", 255, vec![&messages[3].1]),
+        ("changes_in_pieces", 3, vec![&messages[3].1, &messages[5].1]),
+        ("parts", 17, parts.iter().collect()),
+        ("presence", 64, vec![&messages[6].1, &messages[2].1]),
+        ("close", 255, vec![&messages[7].1]),
+    ];
+    let dir = root.join("sync_session");
+    fs::create_dir_all(&dir)?;
+    for (name, step, frames) in sessions {
+        let mut input = vec![step];
+        input.extend(fuzz_sync::session_prelude());
+        for m in frames {
+            input.extend(m.encode_frame());
+        }
+        fs::write(dir.join(format!("seed_{name}")), input)?;
+    }
+    Ok(())
+}
