@@ -214,6 +214,9 @@ impl SyncSession {
     /// Refuse the peer's request to sync `id` (after [`Event::OpenRequested`]). Returns false,
     /// and does nothing, when there is no such request.
     pub fn decline(&mut self, id: &DocId, reason: DeclineReason) -> bool {
+        if self.closed {
+            return false;
+        }
         let Some(&slot) = self.by_doc.get(id) else {
             return false;
         };

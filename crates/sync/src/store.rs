@@ -17,7 +17,9 @@ use crate::types::DocId;
 /// what the peer lacks. Maps from [`DocId`] to [`Doc`] implement it.
 ///
 /// A document must stay in the store while it is open on a session. If it disappears, the
-/// session sends nothing for it and drops the changes it receives for it.
+/// session sends nothing for it, and when changes for it arrive it closes the document on this
+/// session, telling the peer with a `Decline` (not found) so the peer does not count on this
+/// side having them.
 pub trait DocStore {
     /// The document, to read.
     fn doc(&self, id: &DocId) -> Option<&Doc>;

@@ -547,3 +547,31 @@ fn default_limits_are_consistent() {
     assert!(l.chunk_len < l.max_frame_len);
     assert!(l.max_update_len <= l.max_reassembly_bytes);
 }
+
+#[test]
+fn nothing_but_the_close_follows_a_close() {
+    let d = id("d");
+    let mut p = synced(&d, doc_with(1, "text"), Doc::with_peer(PeerId(2)));
+    p.take_wire();
+    p.sessions[0].close();
+    let doc = p.docs[0].get_mut(&d).expect("doc");
+    let t = doc.text("t");
+    doc.insert(t, 0, "late ").expect("insert");
+    p.sessions[0].notify_changed(&d);
+    p.sessions[0].acknowledge(&d, &p.docs[0][&d].version());
+    let close = p.sessions[0].poll_transmit(&p.docs[0]).expect("the close");
+    assert!(matches!(
+        message(&close),
+        Message::Close {
+            code: CloseCode::Normal,
+            ..
+        }
+    ));
+    assert!(p.sessions[0].poll_transmit(&p.docs[0]).is_none());
+    let err = p.deliver(1, &close).expect_err("closed by the peer");
+    assert!(matches!(err.1, ProtocolError::Closed { .. }));
+    assert!(
+        p.sessions[1].poll_transmit(&p.docs[1]).is_none(),
+        "no close back"
+    );
+}

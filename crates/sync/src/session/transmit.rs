@@ -47,9 +47,11 @@ impl SyncSession {
                 .encode_frame(),
             );
         }
-        if self.peer.is_none() && !self.closed {
-            return None;
+        if self.closed {
+            // Only the Close (queued alone when the session ended) goes out.
+            return self.control.pop_front();
         }
+        self.peer.as_ref()?;
         if let Some(frame) = self.control.pop_front() {
             return Some(frame);
         }
