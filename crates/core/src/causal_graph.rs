@@ -13,12 +13,11 @@
 //! Two walks answer every question the merge algorithm asks:
 //! [`CausalGraph::diff`] (which operations one version has that another lacks) and
 //! [`CausalGraph::find_conflicting`] (the operations since the last point two versions had in
-//! common). Both walk backwards from the heads with a max-heap of local versions and stop as soon
+//! common). Both walk backwards from the heads with a queue of local versions, largest first, and stop as soon
 //! as the remaining frontier is shared, so their cost is proportional to the concurrent part of
 //! the history, not its length.
 
-use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap};
+use std::collections::BTreeMap;
 use std::ops::Range;
 
 use crate::id::{OpId, PeerId};
@@ -315,9 +314,9 @@ impl CausalGraph {
         b: &[Lv],
         visit: impl FnMut(Range<Lv>, Side),
     ) -> Vec<Lv> {
-        let mut heap = BinaryHeap::new();
+        let mut heap = MaxQueue::default();
         self.walk_back(a, b, true, &mut heap, visit);
-        let mut common: Vec<Lv> = heap.into_iter().map(|(lv, _)| lv).collect();
+        let mut common: Vec<Lv> = heap.0.iter().map(|(lv, _)| *lv).collect();
         common.sort_unstable();
         common.dedup();
         common
@@ -330,32 +329,30 @@ impl CausalGraph {
         a: &[Lv],
         b: &[Lv],
         to_single_point: bool,
-        heap: &mut BinaryHeap<(Lv, Reverse<Side>)>,
+        heap: &mut MaxQueue,
         mut visit: impl FnMut(Range<Lv>, Side),
     ) {
         heap.clear();
         let mut unshared = 0usize;
         for lv in a {
-            heap.push((*lv, Reverse(Side::OnlyA)));
+            heap.push(*lv, Side::OnlyA);
             unshared += 1;
         }
         for lv in b {
-            heap.push((*lv, Reverse(Side::OnlyB)));
+            heap.push(*lv, Side::OnlyB);
             unshared += 1;
         }
         let mut reached_root = false;
         loop {
             if to_single_point {
                 // Stop at one operation every remaining path goes through, on both sides.
-                let Some((top, _)) = heap.peek().copied() else {
+                let Some((top, _)) = heap.peek() else {
                     break;
                 };
-                if !reached_root && heap.iter().all(|(lv, _)| *lv == top) {
-                    let side = heap
-                        .iter()
-                        .fold(None, |acc: Option<Side>, (_, Reverse(s))| {
-                            Some(acc.map_or(*s, |a| a.union(*s)))
-                        });
+                if !reached_root && heap.0.iter().all(|(lv, _)| *lv == top) {
+                    let side = heap.0.iter().fold(None, |acc: Option<Side>, (_, s)| {
+                        Some(acc.map_or(*s, |a| a.union(*s)))
+                    });
                     if side == Some(Side::Shared) {
                         break;
                     }
@@ -363,13 +360,13 @@ impl CausalGraph {
             } else if unshared == 0 {
                 break;
             }
-            let Some((lv, Reverse(mut side))) = heap.pop() else {
+            let Some((lv, mut side)) = heap.pop() else {
                 break;
             };
             if side != Side::Shared {
                 unshared -= 1;
             }
-            while let Some((next, Reverse(s))) = heap.peek().copied() {
+            while let Some((next, s)) = heap.peek() {
                 if next != lv {
                     break;
                 }
@@ -381,10 +378,10 @@ impl CausalGraph {
             }
             let e = &self.entries[self.entry_index(lv)];
             // Another head inside this entry: visit down to it and let it carry on from there.
-            if let Some((next, _)) = heap.peek().copied() {
+            if let Some((next, _)) = heap.peek() {
                 if next >= e.start {
                     visit(next + 1..lv + 1, side);
-                    heap.push((next, Reverse(side)));
+                    heap.push(next, side);
                     if side != Side::Shared {
                         unshared += 1;
                     }
@@ -396,7 +393,7 @@ impl CausalGraph {
                 &self.parent_arena[e.parents_at as usize..(e.parents_at + e.parents_len) as usize];
             reached_root |= parents.is_empty();
             for p in parents {
-                heap.push((*p, Reverse(side)));
+                heap.push(*p, side);
                 if side != Side::Shared {
                     unshared += 1;
                 }
@@ -453,7 +450,31 @@ pub(crate) struct DiffScratch {
     pub(crate) only_a: Vec<Range<Lv>>,
     /// Operations only in the history of the second version, as ascending ranges.
     pub(crate) only_b: Vec<Range<Lv>>,
-    heap: BinaryHeap<(Lv, Reverse<Side>)>,
+    heap: MaxQueue,
+}
+
+/// The heads still to visit in a backward walk, largest local version first. A sorted vector:
+/// the walks the merge makes keep a handful of heads, where this beats a binary heap.
+#[derive(Debug, Default)]
+pub(crate) struct MaxQueue(Vec<(Lv, Side)>);
+
+impl MaxQueue {
+    fn clear(&mut self) {
+        self.0.clear();
+    }
+
+    fn push(&mut self, lv: Lv, side: Side) {
+        let at = self.0.partition_point(|(x, _)| *x < lv);
+        self.0.insert(at, (lv, side));
+    }
+
+    fn pop(&mut self) -> Option<(Lv, Side)> {
+        self.0.pop()
+    }
+
+    fn peek(&self) -> Option<(Lv, Side)> {
+        self.0.last().copied()
+    }
 }
 
 /// Push a range visited in descending order, merging with the previous one when adjacent.

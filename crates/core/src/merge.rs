@@ -199,7 +199,7 @@ fn merge_region(
         graph,
         log,
         ops: RegionOps::new(log, container, base..new.end),
-        tracker: Tracker::new(base),
+        tracker: Tracker::new(base..new.end),
         version: common,
         parents: Vec::new(),
         diff: DiffScratch::default(),

@@ -83,15 +83,6 @@ impl Item {
     }
 }
 
-/// What a delete operation deleted, so it can be retreated and advanced later.
-#[derive(Clone, Copy, Debug)]
-struct DeleteTarget {
-    len: usize,
-    target: Lv,
-    /// Backspace: operation `i` deleted `target + len - 1 - i`.
-    reversed: bool,
-}
-
 /// Result of applying a run of deletes: the target chunks in output coordinates.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) struct DeletedChunk {
@@ -151,14 +142,16 @@ pub(crate) struct Tracker {
     key_of_id: Vec<u32>,
     /// First id of every placeholder piece -> key of its chunk.
     placeholder_index: BTreeMap<Lv, u32>,
-    deletes: BTreeMap<Lv, DeleteTarget>,
+    /// The char deleted by operation `base + i`, for every applied delete operation (`NONE`
+    /// elsewhere), so deletes can be retreated and advanced later.
+    delete_target: Vec<Lv>,
     cur_total: usize,
     end_total: usize,
 }
 
 impl Tracker {
-    /// An empty tracker (just the placeholder) for operations with ids from `base` on.
-    pub(crate) fn new(base: Lv) -> Self {
+    /// An empty tracker (just the placeholder) for operations with ids in `ids`.
+    pub(crate) fn new(ids: Range<Lv>) -> Self {
         let placeholder = Item {
             id: PLACEHOLDER_BASE,
             len: PLACEHOLDER_LEN,
@@ -176,10 +169,10 @@ impl Tracker {
             chunks: vec![chunk],
             keys: vec![0],
             chunk_of_key: vec![0],
-            base,
-            key_of_id: Vec::new(),
+            base: ids.start,
+            key_of_id: Vec::with_capacity(ids.len()),
             placeholder_index: BTreeMap::from([(PLACEHOLDER_BASE, 0)]),
-            deletes: BTreeMap::new(),
+            delete_target: Vec::with_capacity(ids.len()),
             cur_total: PLACEHOLDER_LEN,
             end_total: PLACEHOLDER_LEN,
         }
@@ -440,8 +433,8 @@ impl Tracker {
             }
             probe = self.next_loc(at);
         }
-        let left_order = self.order_of(origin_left, true);
-        let right_order = self.order_of(origin_right, false);
+        // Orders of our origins, computed only once a concurrent item needs comparing.
+        let mut origin_orders: Option<(usize, usize)> = None;
         let my_key = peer_key(id);
         let mut scanning = false;
         let mut scan_start = cursor;
@@ -451,6 +444,18 @@ impl Tracker {
             if other.id == origin_right {
                 break;
             }
+            let (left_order, right_order) = match origin_orders {
+                Some(o) => o,
+                None => {
+                    let o = (
+                        self.order_of(origin_left, true),
+                        self.order_of(origin_right, false),
+                    );
+                    origin_orders = Some(o);
+                    o
+                }
+            };
+            let other = self.item(at);
             let other_left = self.order_of(other.origin_left, true);
             if other_left < left_order {
                 break;
@@ -556,14 +561,7 @@ impl Tracker {
             } else {
                 lv + done
             };
-            self.deletes.insert(
-                first_op,
-                DeleteTarget {
-                    len: n,
-                    target: id,
-                    reversed,
-                },
-            );
+            self.record_deletes(first_op, n, id, reversed);
             out.push(DeletedChunk { out_pos, len: n });
             done += n;
             cur = self.next_loc(at);
@@ -625,29 +623,58 @@ impl Tracker {
         self.bump(ids, if advance { 1 } else { -1 });
     }
 
+    /// Record that operations `first_op..first_op + n` deleted chars `target..target + n`
+    /// (in reverse order for a backspace run).
+    fn record_deletes(&mut self, first_op: Lv, n: usize, target: Lv, reversed: bool) {
+        // Invariant: operation ids are at least `base`.
+        let start = first_op - self.base;
+        if self.delete_target.len() < start + n {
+            self.delete_target.resize(start + n, NONE);
+        }
+        for (i, t) in self.delete_target[start..start + n].iter_mut().enumerate() {
+            *t = if reversed {
+                target + n - 1 - i
+            } else {
+                target + i
+            };
+        }
+    }
+
     /// Advance or retreat the delete operations `ops`.
     pub(crate) fn toggle_delete(&mut self, ops: Range<Lv>, advance: bool) {
         let delta = if advance { 1 } else { -1 };
-        let entries: Vec<(Lv, DeleteTarget)> = self
-            .deletes
-            .range(..ops.end)
-            .rev()
-            .take_while(|(lv, t)| **lv + t.len > ops.start)
-            .map(|(lv, t)| (*lv, *t))
-            .collect();
-        for (lv, t) in entries {
-            let s = ops.start.max(lv);
-            let e = ops.end.min(lv + t.len);
-            if s >= e {
-                continue;
+        let Some(from) = ops.start.checked_sub(self.base) else {
+            return;
+        };
+        let to = (ops.end - self.base).min(self.delete_target.len());
+        let mut i = from;
+        // Consecutive operations deleting consecutive chars (either way round) are one bump.
+        while i < to {
+            let first = self.delete_target[i];
+            let mut j = i + 1;
+            if first != NONE {
+                let step_up = self.delete_target.get(j) == Some(&(first + 1));
+                while j < to {
+                    let prev = self.delete_target[j - 1];
+                    let want = if step_up {
+                        prev.checked_add(1)
+                    } else {
+                        prev.checked_sub(1)
+                    };
+                    if want.is_none() || Some(self.delete_target[j]) != want {
+                        break;
+                    }
+                    j += 1;
+                }
+                let n = j - i;
+                let targets = if step_up {
+                    first..first + n
+                } else {
+                    first + 1 - n..first + 1
+                };
+                self.bump(targets, delta);
             }
-            let (a, b) = (s - lv, e - lv);
-            let targets = if t.reversed {
-                t.target + t.len - b..t.target + t.len - a
-            } else {
-                t.target + a..t.target + b
-            };
-            self.bump(targets, delta);
+            i = j;
         }
     }
 }
@@ -658,7 +685,7 @@ mod tests {
 
     #[test]
     fn integrate_and_delete_track_positions() {
-        let mut t = Tracker::new(0);
+        let mut t = Tracker::new(0..6);
         // "ab" typed at 0 on top of a placeholder; then delete "a".
         assert_eq!(t.integrate(0, 2, 0, |_| 1), 0);
         assert_eq!(
@@ -684,7 +711,7 @@ mod tests {
 
     #[test]
     fn concurrent_inserts_at_same_place_do_not_interleave() {
-        let mut t = Tracker::new(0);
+        let mut t = Tracker::new(0..6);
         // Peer 1 types "abc" (ids 0..3) at 0; retreat it; peer 2 types "xyz" (3..6) at 0.
         t.integrate(0, 3, 0, |lv| if lv < 3 { 1 } else { 2 });
         t.toggle_insert(0..3, false);
