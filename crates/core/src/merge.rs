@@ -67,6 +67,7 @@ pub(crate) fn transform(
     let min_after = min_parent_after(graph, &runs);
     let mut cursor = Cursor::new(
         log,
+        container,
         log.runs_in(new.clone())
             .filter(|r| r.container == container),
     );
@@ -89,7 +90,7 @@ pub(crate) fn transform(
             &min_after[first..],
             new.end,
         );
-        len = merge_region(graph, log, container, frontier, len, lv..end, out)?;
+        len = merge_region(graph, log, &mut cursor, frontier, len, lv..end, out)?;
         lv = end;
     }
     Ok(())
@@ -169,11 +170,12 @@ fn region_end(
     end
 }
 
-/// Merge the region `new` with a tracker. Returns the new text length.
-fn merge_region(
+/// Merge the region `new` with a tracker, taking its runs from `cursor`. Returns the new text
+/// length.
+fn merge_region<I: Iterator<Item = OpRun>>(
     graph: &CausalGraph,
     log: &OpLog,
-    container: u32,
+    cursor: &mut Cursor<'_, I>,
     frontier: &mut Vec<Lv>,
     text_len: usize,
     new: Range<Lv>,
@@ -198,11 +200,12 @@ fn merge_region(
     let mut walk = Walk {
         graph,
         log,
-        ops: RegionOps::new(log, container, base..new.end),
+        ops: RegionOps::new(log, cursor, base..new.start, new.clone()),
         tracker: Tracker::new(base..new.end),
         version: common,
         parents: Vec::new(),
         diff: DiffScratch::default(),
+        deleted: Vec::new(),
     };
     for (r, parents) in WalkPlan::new(graph, &known).iter() {
         walk.replay_run(r, parents, None)?;
@@ -237,6 +240,8 @@ struct Walk<'a> {
     version: Vec<Lv>,
     parents: Vec<Lv>,
     diff: DiffScratch,
+    /// Buffer for what one delete run deleted.
+    deleted: Vec<tracker::DeletedChunk>,
 }
 
 /// Advance or retreat the operations `ids` (all of one kind) in the tracker.
@@ -321,9 +326,10 @@ impl Walk<'_> {
             }
             OpKind::Delete => {
                 let start = delete_start(run).ok_or(invalid)?;
-                let chunks = self.tracker.delete(run.lv, start, run.len, !run.fwd);
+                self.tracker
+                    .delete(run.lv, start, run.len, !run.fwd, &mut self.deleted);
                 if let Some(s) = sink {
-                    for c in chunks {
+                    for c in &self.deleted {
                         if let Some(pos) = c.out_pos {
                             s.out.push(TransformedOp::Delete { pos, len: c.len });
                             s.len -= c.len;

@@ -16,14 +16,20 @@ pub(super) struct RegionOps {
 }
 
 impl RegionOps {
-    /// Decode the runs of `container` in `span`.
-    pub(super) fn new(log: &OpLog, container: u32, span: Range<Lv>) -> Self {
-        RegionOps {
-            runs: log
-                .runs_in(span)
-                .filter(|r| r.container == container)
-                .collect(),
+    /// The runs of `cursor`'s text in `known` (decoded from the log) and in `new` (taken from
+    /// the cursor, which is decoding them anyway); `known` ends where `new` starts.
+    pub(super) fn new<I: Iterator<Item = OpRun>>(
+        log: &OpLog,
+        cursor: &mut Cursor<'_, I>,
+        known: Range<Lv>,
+        new: Range<Lv>,
+    ) -> Self {
+        let c = cursor.container;
+        let mut runs: Vec<OpRun> = log.runs_in(known).filter(|r| r.container == c).collect();
+        while let Some(run) = cursor.next_in(new.start, new.end) {
+            runs.push(run);
         }
+        RegionOps { runs }
     }
 
     /// Indexes of the runs overlapping `range`.
@@ -94,16 +100,19 @@ pub(super) fn trim(log: &OpLog, run: &OpRun, range: Range<Lv>) -> OpRun {
 /// way instead of looking runs up one at a time.
 pub(super) struct Cursor<'a, I: Iterator<Item = OpRun>> {
     log: &'a OpLog,
+    /// The text whose runs `runs` yields.
+    container: u32,
     runs: I,
     /// A run (or the rest of one) taken from `runs` but not handed out yet.
     held: Option<OpRun>,
 }
 
 impl<'a, I: Iterator<Item = OpRun>> Cursor<'a, I> {
-    /// A cursor over `runs` (ascending runs of `log`).
-    pub(super) fn new(log: &'a OpLog, runs: I) -> Self {
+    /// A cursor over `runs` (ascending runs of `log` on text `container`).
+    pub(super) fn new(log: &'a OpLog, container: u32, runs: I) -> Self {
         Cursor {
             log,
+            container,
             runs,
             held: None,
         }

@@ -108,10 +108,38 @@ struct Chunk {
 }
 
 impl Chunk {
+    fn counts(&self) -> Counts {
+        Counts {
+            cur: self.cur,
+            end: self.end,
+            total: self.total,
+        }
+    }
+
     fn recount(&mut self) {
         self.cur = self.items.iter().map(Item::cur_len).sum();
         self.end = self.items.iter().map(Item::end_len).sum();
         self.total = self.items.iter().map(|i| i.len).sum();
+    }
+}
+
+/// Chunks per group: each group of consecutive chunks caches its counts, so a position lookup
+/// skips whole groups before it scans chunks (a large merge has hundreds of chunks).
+const GROUP: usize = 16;
+
+/// Counts summed over a group of chunks (the same sums as a [`Chunk`] keeps).
+#[derive(Clone, Copy, Debug, Default)]
+struct Counts {
+    cur: usize,
+    end: usize,
+    total: usize,
+}
+
+impl Counts {
+    fn add(&mut self, other: Counts) {
+        self.cur += other.cur;
+        self.end += other.end;
+        self.total += other.total;
     }
 }
 
@@ -132,6 +160,8 @@ struct Loc {
 #[derive(Debug)]
 pub(crate) struct Tracker {
     chunks: Vec<Chunk>,
+    /// Counts of chunks `GROUP * i..GROUP * (i + 1)` at index `i`.
+    groups: Vec<Counts>,
     /// Stable key of each chunk, parallel to `chunks`.
     keys: Vec<u32>,
     /// Current index of each chunk key.
@@ -166,6 +196,7 @@ impl Tracker {
         };
         chunk.recount();
         Tracker {
+            groups: vec![chunk.counts()],
             chunks: vec![chunk],
             keys: vec![0],
             chunk_of_key: vec![0],
@@ -243,18 +274,61 @@ impl Tracker {
         self.key_of_id[start..end].fill(key);
     }
 
-    /// Sum of `f` over everything before `at`.
+    /// Sum over everything before `at`: of `pick` over groups and chunks, of `item_len` over
+    /// items.
     fn prefix(
         &self,
         at: Loc,
-        chunk_sum: impl Fn(&Chunk) -> usize,
+        pick: impl Fn(Counts) -> usize,
         item_len: impl Fn(&Item) -> usize,
     ) -> usize {
-        self.chunks[..at.chunk].iter().map(chunk_sum).sum::<usize>()
+        let g = at.chunk / GROUP;
+        self.groups[..g].iter().map(|c| pick(*c)).sum::<usize>()
+            + self.chunks[g * GROUP..at.chunk]
+                .iter()
+                .map(|c| pick(c.counts()))
+                .sum::<usize>()
             + self.chunks[at.chunk].items[..at.item]
                 .iter()
                 .map(item_len)
                 .sum::<usize>()
+    }
+
+    /// The first chunk whose visible chars (at the current version) reach `target` counted from
+    /// the start, with the current and end counts of everything before it; `None` if there are
+    /// fewer than `target` visible chars.
+    fn seek_cur(&self, target: usize) -> Option<(usize, usize, usize)> {
+        let (mut cur, mut end) = (0, 0);
+        let mut g = 0;
+        while let Some(group) = self.groups.get(g) {
+            if cur + group.cur >= target {
+                break;
+            }
+            cur += group.cur;
+            end += group.end;
+            g += 1;
+        }
+        for (ci, c) in self.chunks.iter().enumerate().skip(g * GROUP) {
+            if cur + c.cur >= target {
+                return Some((ci, cur, end));
+            }
+            cur += c.cur;
+            end += c.end;
+        }
+        None
+    }
+
+    /// Recompute the group counts from the group of `chunk` on (after chunks moved).
+    fn regroup_from(&mut self, chunk: usize) {
+        let g = chunk / GROUP;
+        self.groups.truncate(g);
+        for group in self.chunks[g * GROUP..].chunks(GROUP) {
+            let mut sum = Counts::default();
+            for c in group {
+                sum.add(c.counts());
+            }
+            self.groups.push(sum);
+        }
     }
 
     /// Document-order index of char `id` counting every item, shifted by one so that `NONE` as a
@@ -298,10 +372,16 @@ impl Tracker {
     /// Insert `item` before `at` (which may be one past the end of its chunk).
     fn insert_item(&mut self, at: Loc, item: Item) -> Loc {
         self.index_item(item.id, item.len, self.keys[at.chunk]);
+        let added = Counts {
+            cur: item.cur_len(),
+            end: item.end_len(),
+            total: item.len,
+        };
+        self.groups[at.chunk / GROUP].add(added);
         let c = &mut self.chunks[at.chunk];
-        c.cur += item.cur_len();
-        c.end += item.end_len();
-        c.total += item.len;
+        c.cur += added.cur;
+        c.end += added.end;
+        c.total += added.total;
         c.items.insert(at.item, item);
         self.rebalance(at)
     }
@@ -329,6 +409,7 @@ impl Tracker {
         for (i, k) in self.keys.iter().enumerate().skip(at.chunk + 1) {
             self.chunk_of_key[*k as usize] = i;
         }
+        self.regroup_from(at.chunk);
         if at.item >= half {
             Loc {
                 chunk: at.chunk + 1,
@@ -352,19 +433,17 @@ impl Tracker {
         let (cur1, end1) = (it.cur_len(), it.end_len());
         c.cur = c.cur + cur1 - cur0;
         c.end = c.end + end1 - end0;
+        let g = &mut self.groups[at.chunk / GROUP];
+        g.cur = g.cur + cur1 - cur0;
+        g.end = g.end + end1 - end0;
         self.cur_total = self.cur_total + cur1 - cur0;
         self.end_total = self.end_total + end1 - end0;
     }
 
     /// Location just after the visible char at `pos - 1` (`pos > 0`), and that char's id.
     fn after_visible(&self, pos: usize) -> (Loc, usize, Lv) {
-        let mut acc = 0;
-        for (ci, c) in self.chunks.iter().enumerate() {
-            if acc + c.cur < pos {
-                acc += c.cur;
-                continue;
-            }
-            for (ii, it) in c.items.iter().enumerate() {
+        if let Some((ci, mut acc, _)) = self.seek_cur(pos) {
+            for (ii, it) in self.chunks[ci].items.iter().enumerate() {
                 let l = it.cur_len();
                 if l > 0 && acc + l >= pos {
                     let off = pos - acc;
@@ -494,45 +573,42 @@ impl Tracker {
 
     /// Delete the `len` visible chars starting at current position `start` (for a backspace run
     /// of `len` operations at `pos`, `start = pos + 1 - len`). Operations `lv..lv + len` are
-    /// recorded as the deleters; `reversed` for backspace order. Returns the deleted chunks in
-    /// output coordinates, in the order they should be applied to the output.
+    /// recorded as the deleters; `reversed` for backspace order. Writes the deleted chunks in
+    /// output coordinates to `out` (cleared first; a buffer the caller reuses), in the order they
+    /// should be applied to the output.
     pub(crate) fn delete(
         &mut self,
         lv: Lv,
         start: usize,
         len: usize,
         reversed: bool,
-    ) -> Vec<DeletedChunk> {
-        let mut out = Vec::new();
+        out: &mut Vec<DeletedChunk>,
+    ) {
+        out.clear();
         // Find the item holding visible char `start`.
-        let mut acc = 0usize;
-        let mut end_acc = 0usize;
         let mut loc = None;
-        'find: for (ci, c) in self.chunks.iter().enumerate() {
-            if acc + c.cur <= start {
-                acc += c.cur;
-                end_acc += c.end;
-                continue;
+        let Some((ci, mut acc, mut end_acc)) = self.seek_cur(start + 1) else {
+            debug_assert!(len == 0, "delete past the end (callers validate)");
+            return;
+        };
+        for (ii, it) in self.chunks[ci].items.iter().enumerate() {
+            let l = it.cur_len();
+            if acc + l > start {
+                loc = Some((
+                    Loc {
+                        chunk: ci,
+                        item: ii,
+                    },
+                    start - acc,
+                ));
+                break;
             }
-            for (ii, it) in c.items.iter().enumerate() {
-                let l = it.cur_len();
-                if acc + l > start {
-                    loc = Some((
-                        Loc {
-                            chunk: ci,
-                            item: ii,
-                        },
-                        start - acc,
-                    ));
-                    break 'find;
-                }
-                acc += l;
-                end_acc += it.end_len();
-            }
+            acc += l;
+            end_acc += it.end_len();
         }
         let Some((at, off)) = loc else {
             debug_assert!(len == 0, "delete past the end (callers validate)");
-            return out;
+            return;
         };
         if off > 0 && !self.item(at).ever_deleted {
             end_acc += off;
@@ -567,7 +643,6 @@ impl Tracker {
             cur = self.next_loc(at);
         }
         debug_assert_eq!(done, len, "delete past the end (callers validate)");
-        out
     }
 
     /// The location before `at` (`at` is not the first item).
@@ -688,8 +763,10 @@ mod tests {
         let mut t = Tracker::new(0..6);
         // "ab" typed at 0 on top of a placeholder; then delete "a".
         assert_eq!(t.integrate(0, 2, 0, |_| 1), 0);
+        let mut out = Vec::new();
+        t.delete(2, 0, 1, false, &mut out);
         assert_eq!(
-            t.delete(2, 0, 1, false),
+            out,
             vec![DeletedChunk {
                 out_pos: Some(0),
                 len: 1
@@ -700,8 +777,9 @@ mod tests {
         assert_eq!(t.cur_total(), PLACEHOLDER_LEN + 2);
         assert_eq!(t.end_total(), PLACEHOLDER_LEN + 1);
         // A concurrent delete of the same char deletes nothing more in the output.
+        t.delete(3, 0, 1, false, &mut out);
         assert_eq!(
-            t.delete(3, 0, 1, false),
+            out,
             vec![DeletedChunk {
                 out_pos: None,
                 len: 1
