@@ -198,6 +198,23 @@ impl CausalGraph {
         self.entries.partition_point(|e| e.end <= lv)
     }
 
+    /// Index of the entry containing `lv`, knowing it is at or before entry `hint` and probably
+    /// close to it (walks that go backwards look up one entry after another).
+    fn entry_index_at_or_before(&self, lv: Lv, hint: usize) -> usize {
+        let mut i = hint;
+        for _ in 0..4 {
+            match self.entries.get(i) {
+                Some(e) if e.start <= lv && lv < e.end => return i,
+                Some(e) if e.start > lv && i > 0 => i -= 1,
+                _ => break,
+            }
+        }
+        match self.entries.get(i) {
+            Some(e) if lv < e.end => self.entries[..=i].partition_point(|e| e.end <= lv),
+            _ => self.entry_index(lv),
+        }
+    }
+
     /// The run of sequential operations containing `lv`, from `lv` to the end of its entry.
     /// Every operation in it after the first has the previous one as its only parent.
     pub(crate) fn run_from(&self, lv: Lv) -> Range<Lv> {
@@ -343,6 +360,8 @@ impl CausalGraph {
             unshared += 1;
         }
         let mut reached_root = false;
+        // Popped versions never increase, so each lookup starts from the previous entry.
+        let mut hint = self.entries.len().saturating_sub(1);
         loop {
             if to_single_point {
                 // Stop at one operation every remaining path goes through, on both sides.
@@ -376,7 +395,8 @@ impl CausalGraph {
                 }
                 side = side.union(s);
             }
-            let e = &self.entries[self.entry_index(lv)];
+            hint = self.entry_index_at_or_before(lv, hint);
+            let e = &self.entries[hint];
             // Another head inside this entry: visit down to it and let it carry on from there.
             if let Some((next, _)) = heap.peek() {
                 if next >= e.start {

@@ -3,9 +3,11 @@
 //! crates/bench.
 //!
 //! Building a concurrent trace's history takes long (node_nodecc: most of a minute), so with
-//! `WEFT_SAVE_DIR=DIR` the saved document is also written to `DIR/NAME.weft`, and
-//! `trace_timing --load FILE [REPEAT]` then times only loading it (merging its whole history on
-//! a fresh replica): the quick loop for perf and callgrind.
+//! `WEFT_SAVE_DIR=DIR` the saved document is also written to `DIR/NAME.weft` and the whole
+//! history as an update to `DIR/NAME.update`; `trace_timing --load FILE [REPEAT]` then times only
+//! loading the document, and `trace_timing --import FILE [REPEAT]` only importing the update into
+//! a fresh replica (merging the whole history, as the comparison harness measures it): the quick
+//! loops for perf and callgrind.
 
 use std::time::Instant;
 
@@ -36,19 +38,27 @@ fn sequential(name: &str, repeat_load: usize) -> Result<(), Box<dyn std::error::
     Ok(())
 }
 
-/// Time loading a saved document `repeat` times.
-fn load_only(path: &str, repeat: usize) -> Result<(), Box<dyn std::error::Error>> {
+/// Time loading a saved document (or, with `import`, importing an update into a fresh replica)
+/// `repeat` times.
+fn load_only(path: &str, repeat: usize, import: bool) -> Result<(), Box<dyn std::error::Error>> {
     let saved = std::fs::read(path)?;
     let t = Instant::now();
     let mut chars = 0;
     for _ in 0..repeat {
-        let loaded = Doc::load_with_options(&saved, PeerId(2), DocOptions::default())?;
+        let loaded = if import {
+            let mut doc = Doc::with_peer(PeerId(2));
+            doc.import(&saved)?;
+            doc
+        } else {
+            Doc::load_with_options(&saved, PeerId(2), DocOptions::default())?
+        };
         chars = loaded
             .get_text("text")
             .map_or(0, |t| loaded.text_to_string(t).chars().count());
     }
     println!(
-        "load {} bytes ({chars} chars): {:?} per load",
+        "{} {} bytes ({chars} chars): {:?} each",
+        if import { "import" } else { "load" },
         saved.len(),
         t.elapsed() / repeat as u32
     );
@@ -56,13 +66,16 @@ fn load_only(path: &str, repeat: usize) -> Result<(), Box<dyn std::error::Error>
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    if std::env::args().nth(1).as_deref() == Some("--load") {
-        let path = std::env::args().nth(2).ok_or("--load needs a file")?;
+    let mode = std::env::args().nth(1);
+    if matches!(mode.as_deref(), Some("--load" | "--import")) {
+        let path = std::env::args()
+            .nth(2)
+            .ok_or("--load and --import need a file")?;
         let repeat = std::env::args()
             .nth(3)
             .and_then(|s| s.parse().ok())
             .unwrap_or(1);
-        return load_only(&path, repeat);
+        return load_only(&path, repeat, mode.as_deref() == Some("--import"));
     }
     let name = std::env::args()
         .nth(1)
@@ -109,6 +122,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Merging the full history from scratch, independent of any state snapshot in saved files.
     // Import also builds the patch for the editor, which this figure includes.
     let full = doc.export_since(&VersionVector::new());
+    if let Ok(dir) = std::env::var("WEFT_SAVE_DIR") {
+        std::fs::write(format!("{dir}/{name}.update"), &full)?;
+    }
     let t = Instant::now();
     let mut merged = Doc::with_peer(PeerId(4));
     merged.import(&full)?;
