@@ -235,6 +235,29 @@ impl CausalGraph {
         }
     }
 
+    /// [`CausalGraph::parents_into`] for callers that visit entries in order (either way):
+    /// `hint` is the entry found last time, and the lookup tries it and its neighbours first.
+    pub(crate) fn parents_into_near(&self, lv: Lv, hint: &mut usize, out: &mut Vec<Lv>) {
+        let near = [*hint, hint.wrapping_add(1), hint.wrapping_sub(1)];
+        *hint = near
+            .into_iter()
+            .find(|i| {
+                self.entries
+                    .get(*i)
+                    .is_some_and(|e| e.start <= lv && lv < e.end)
+            })
+            .unwrap_or_else(|| self.entry_index(lv));
+        let e = &self.entries[*hint];
+        out.clear();
+        if lv > e.start {
+            out.push(lv - 1);
+        } else {
+            out.extend_from_slice(
+                &self.parent_arena[e.parents_at as usize..(e.parents_at + e.parents_len) as usize],
+            );
+        }
+    }
+
     /// Whether the parents of `lv` are exactly `frontier` (sorted).
     pub(crate) fn parents_equal(&self, lv: Lv, frontier: &[Lv]) -> bool {
         let e = &self.entries[self.entry_index(lv)];

@@ -136,9 +136,10 @@ fn delete_start(run: &OpRun) -> Option<usize> {
 /// An operation without parents counts as reaching below everything (0).
 fn min_parent_after(graph: &CausalGraph, runs: &[Range<Lv>]) -> Vec<Lv> {
     let mut parents = Vec::new();
+    let mut hint = usize::MAX;
     let mut min_after = vec![Lv::MAX; runs.len() + 1];
     for (i, r) in runs.iter().enumerate().rev() {
-        graph.parents_into(r.start, &mut parents);
+        graph.parents_into_near(r.start, &mut hint, &mut parents);
         let lowest = parents.first().copied().unwrap_or(0);
         min_after[i] = min_after[i + 1].min(lowest);
     }
@@ -158,9 +159,10 @@ fn region_end(
     end: Lv,
 ) -> Lv {
     let mut parents = Vec::new();
+    let mut hint = usize::MAX;
     let mut f = frontier.to_vec();
     for (i, r) in runs.iter().enumerate() {
-        graph.parents_into(r.start, &mut parents);
+        graph.parents_into_near(r.start, &mut hint, &mut parents);
         advance_frontier(&mut f, &parents, r.clone());
         // Critical right after this run: single head, and nothing later reaches below it.
         if f.len() == 1 && min_after[i + 1] >= r.end - 1 {
@@ -183,8 +185,9 @@ fn merge_region<I: Iterator<Item = OpRun>>(
 ) -> Result<usize, InvalidOp> {
     let mut target = frontier.clone();
     let mut parents = Vec::new();
+    let mut hint = usize::MAX;
     for r in graph.runs_in(new.clone()) {
-        graph.parents_into(r.start, &mut parents);
+        graph.parents_into_near(r.start, &mut hint, &mut parents);
         advance_frontier(&mut target, &parents, r);
     }
     let mut known = Vec::new();

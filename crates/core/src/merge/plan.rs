@@ -24,9 +24,10 @@ impl WalkPlan {
         let mut runs = Vec::new();
         let mut all_parents = Vec::new();
         let mut scratch = Vec::new();
+        let mut hint = usize::MAX;
         for r in ranges {
             for g in graph.runs_in(r.clone()) {
-                graph.parents_into(g.start, &mut scratch);
+                graph.parents_into_near(g.start, &mut hint, &mut scratch);
                 let at = all_parents.len();
                 all_parents.extend_from_slice(&scratch);
                 runs.push((g, at..all_parents.len()));
@@ -57,32 +58,53 @@ impl WalkPlan {
         let runs = &self.runs;
         let n = runs.len();
         let parents_of = |i: usize| &self.parents[runs[i].1.clone()];
-        let run_of = |lv: Lv| -> Option<usize> {
-            let i = runs.partition_point(|(r, _)| r.end <= lv);
+        // The run in the set containing `lv`, which comes before run `before`. Parents are mostly
+        // in the run just before, so look there first.
+        let run_of = |lv: Lv, before: usize| -> Option<usize> {
+            if let Some(j) = before.checked_sub(1) {
+                if runs[j].0.contains(&lv) {
+                    return Some(j);
+                }
+            }
+            let i = runs[..before].partition_point(|(r, _)| r.end <= lv);
             runs.get(i).filter(|(r, _)| r.start <= lv).map(|_| i)
         };
-        // Dependencies on other runs in the set, and the reverse edges (flattened: the children
-        // of run `i` are `child_list[child_at[i]..child_at[i + 1]]`).
+        // Dependencies on other runs in the set (run `i`'s are `dep_list[dep_at[i]..dep_at[i +
+        // 1]]`), and the reverse edges laid out the same way, children in ascending order.
         let mut waiting = vec![0usize; n];
-        let mut edges: Vec<(usize, usize)> = Vec::new();
-        let mut deps = Vec::new();
-        for (i, w) in waiting.iter_mut().enumerate() {
-            deps.clear();
-            deps.extend(parents_of(i).iter().filter_map(|p| run_of(*p)));
-            deps.sort_unstable();
-            deps.dedup();
-            *w = deps.len();
-            edges.extend(deps.iter().map(|d| (*d, i)));
-        }
-        edges.sort_unstable();
+        let mut dep_list: Vec<usize> = Vec::with_capacity(n + n / 2);
+        let mut dep_at = Vec::with_capacity(n + 1);
+        dep_at.push(0);
         let mut child_at = vec![0usize; n + 1];
-        for (d, _) in &edges {
-            child_at[*d + 1] += 1;
+        for (i, w) in waiting.iter_mut().enumerate() {
+            let from = dep_list.len();
+            dep_list.extend(parents_of(i).iter().filter_map(|p| run_of(*p, i)));
+            dep_list[from..].sort_unstable();
+            let mut k = from;
+            for j in from..dep_list.len() {
+                if j == from || dep_list[j] != dep_list[k - 1] {
+                    dep_list[k] = dep_list[j];
+                    k += 1;
+                }
+            }
+            dep_list.truncate(k);
+            *w = k - from;
+            for d in &dep_list[from..] {
+                child_at[*d + 1] += 1;
+            }
+            dep_at.push(dep_list.len());
         }
         for i in 0..n {
             child_at[i + 1] += child_at[i];
         }
-        let child_list: Vec<usize> = edges.into_iter().map(|(_, c)| c).collect();
+        let mut child_list = vec![0usize; dep_list.len()];
+        let mut fill = child_at.clone();
+        for i in 0..n {
+            for d in &dep_list[dep_at[i]..dep_at[i + 1]] {
+                child_list[fill[*d]] = i;
+                fill[*d] += 1;
+            }
+        }
         let children = |i: usize| &child_list[child_at[i]..child_at[i + 1]];
 
         // Ready runs: a flag per run plus a min-heap of candidates (entries of runs already
