@@ -676,8 +676,15 @@ impl Tracker {
     /// Change the state of chars `ids` by `delta` (+1 advance, -1 retreat).
     fn bump(&mut self, ids: Range<Lv>, delta: i32) {
         let mut id = ids.start;
+        // Pieces of one run mostly stay next to each other, so the item after the one just
+        // changed usually holds the next id: try it before searching the index.
+        let mut guess: Option<Loc> = None;
         while id < ids.end {
-            let (at, off) = self.find_id(id);
+            let (at, off) = match guess.filter(|g| self.item(*g).id == id) {
+                Some(g) => (g, 0),
+                None => self.find_id(id),
+            };
+            guess = None;
             if off > 0 {
                 self.split_at(at, off);
                 continue;
@@ -690,6 +697,7 @@ impl Tracker {
             }
             self.set_state(at, state.wrapping_add_signed(delta), false);
             id += n;
+            guess = self.next_loc(at);
         }
     }
 
