@@ -685,7 +685,7 @@ impl Doc {
                 for op in ops {
                     apply_op(rope, &self.log, op, unit, None);
                 }
-                let patch = patch_between(&before, &rope.to_string(), unit);
+                let patch = TextPatch::between(&before, &rope.to_string(), unit);
                 if !patch.is_empty() {
                     report.patches.push((TextId(c), patch));
                 }
@@ -748,44 +748,8 @@ impl Default for Doc {
 }
 
 /// Above this many operations on one text in one merge, the patch is computed from the texts
-/// before and after ([`patch_between`]) instead of operation by operation.
+/// before and after ([`TextPatch::between`]) instead of operation by operation.
 const PATCH_OPS_MAX: usize = 256;
-
-/// A patch that turns `before` into `after`: keep the common prefix and suffix, replace the middle.
-fn patch_between(before: &str, after: &str, unit: TextUnit) -> TextPatch {
-    let mut prefix = before
-        .bytes()
-        .zip(after.bytes())
-        .take_while(|(a, b)| a == b)
-        .count();
-    while !before.is_char_boundary(prefix) || !after.is_char_boundary(prefix) {
-        prefix -= 1;
-    }
-    let room = (before.len() - prefix).min(after.len() - prefix);
-    let mut suffix = before
-        .bytes()
-        .rev()
-        .zip(after.bytes().rev())
-        .take(room)
-        .take_while(|(a, b)| a == b)
-        .count();
-    while !before.is_char_boundary(before.len() - suffix)
-        || !after.is_char_boundary(after.len() - suffix)
-    {
-        suffix -= 1;
-    }
-    let removed = &before[prefix..before.len() - suffix];
-    let inserted = &after[prefix..after.len() - suffix];
-    let at = unit.len_of(&before[..prefix]);
-    let mut patch = TextPatch::new(unit);
-    if !removed.is_empty() {
-        patch.delete(at, unit.len_of(removed));
-    }
-    if !inserted.is_empty() {
-        patch.insert(at, inserted);
-    }
-    patch
-}
 
 /// Whether `ops`, applied in order to a text of `len` chars, stay inside it.
 fn fits(mut len: usize, ops: &[TransformedOp]) -> bool {
@@ -880,32 +844,6 @@ mod tests {
             .unwrap()
             .unwrap();
         assert!(head.state.is_none(), "a short history is replayed instead");
-    }
-
-    #[test]
-    fn patches_between_texts_keep_prefix_and_suffix() {
-        for (before, after) in [
-            ("hello world", "hello brave world"),
-            ("abc", ""),
-            ("", "xyz"),
-            ("aaa", "aa"),
-            ("😀a😀", "😀b😀"),
-            ("same", "same"),
-        ] {
-            // `apply_to` counts chars.
-            let p = patch_between(before, after, TextUnit::Char);
-            assert_eq!(p.apply_to(before), after, "{before:?} -> {after:?}");
-        }
-        // In UTF-16 the emoji before the change counts two.
-        let p = patch_between("😀a😀", "😀b😀", TextUnit::Utf16);
-        assert_eq!(
-            p.ops(),
-            [
-                crate::patch::DeltaOp::Retain(2),
-                crate::patch::DeltaOp::Delete(1),
-                crate::patch::DeltaOp::Insert("b".to_owned())
-            ]
-        );
     }
 
     #[test]

@@ -95,12 +95,13 @@ impl OpLog {
         debug_assert_eq!(lv, self.len());
         let (content_at, same_segment) = self.content.push(text);
         if let Some(last) = self.tail.last_mut() {
+            // Texts are appended in version order, so a last run that is an insert owns the
+            // previous text: in the same segment, the two texts are contiguous.
             if same_segment
                 && last.kind == OpKind::Insert
                 && last.container == container
                 && last.end() == lv
                 && last.pos + last.len == pos
-                && last.content_at >= self.content.last_start()
             {
                 last.len += n;
                 return;
@@ -412,11 +413,6 @@ impl Content {
             (Some(start), Some(s)) => start + s.len(),
             _ => 0,
         }
-    }
-
-    /// Offset where the last segment starts.
-    fn last_start(&self) -> usize {
-        self.starts.last().copied().unwrap_or(0)
     }
 
     /// Append `text`; returns its offset and whether it went into the segment that held the

@@ -212,6 +212,43 @@ impl TextPatch {
         }
     }
 
+    /// A patch that turns `before` into `after`: keep the common prefix and suffix, replace the
+    /// middle.
+    pub(crate) fn between(before: &str, after: &str, unit: TextUnit) -> TextPatch {
+        let mut prefix = before
+            .bytes()
+            .zip(after.bytes())
+            .take_while(|(a, b)| a == b)
+            .count();
+        while !before.is_char_boundary(prefix) || !after.is_char_boundary(prefix) {
+            prefix -= 1;
+        }
+        let room = (before.len() - prefix).min(after.len() - prefix);
+        let mut suffix = before
+            .bytes()
+            .rev()
+            .zip(after.bytes().rev())
+            .take(room)
+            .take_while(|(a, b)| a == b)
+            .count();
+        while !before.is_char_boundary(before.len() - suffix)
+            || !after.is_char_boundary(after.len() - suffix)
+        {
+            suffix -= 1;
+        }
+        let removed = &before[prefix..before.len() - suffix];
+        let inserted = &after[prefix..after.len() - suffix];
+        let at = unit.len_of(&before[..prefix]);
+        let mut patch = TextPatch::new(unit);
+        if !removed.is_empty() {
+            patch.delete(at, unit.len_of(removed));
+        }
+        if !inserted.is_empty() {
+            patch.insert(at, inserted);
+        }
+        patch
+    }
+
     /// Apply the patch to `text` counted in chars (for tests and examples).
     pub fn apply_to(&self, text: &str) -> String {
         let chars: Vec<char> = text.chars().collect();
@@ -246,4 +283,35 @@ fn unit_prefix(unit: TextUnit, s: &str, units: usize) -> usize {
         };
     }
     s.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patches_between_texts_keep_prefix_and_suffix() {
+        for (before, after) in [
+            ("hello world", "hello brave world"),
+            ("abc", ""),
+            ("", "xyz"),
+            ("aaa", "aa"),
+            ("😀a😀", "😀b😀"),
+            ("same", "same"),
+        ] {
+            // `apply_to` counts chars.
+            let p = TextPatch::between(before, after, TextUnit::Char);
+            assert_eq!(p.apply_to(before), after, "{before:?} -> {after:?}");
+        }
+        // In UTF-16 the emoji before the change counts two.
+        let p = TextPatch::between("😀a😀", "😀b😀", TextUnit::Utf16);
+        assert_eq!(
+            p.ops(),
+            [
+                DeltaOp::Retain(2),
+                DeltaOp::Delete(1),
+                DeltaOp::Insert("b".to_owned())
+            ]
+        );
+    }
 }
