@@ -35,6 +35,9 @@ struct GraphEntry {
     parents_len: u32,
     peer: u32,
     seq: u64,
+    /// Lamport timestamp of `start` (one more than the greatest of its parents', 0 without
+    /// parents); operation `start + i` has `lamport + i`.
+    lamport: u64,
 }
 
 #[derive(Clone, Debug)]
@@ -139,6 +142,11 @@ impl CausalGraph {
                 last.end = end;
             }
         } else {
+            let lamport = parents
+                .iter()
+                .map(|p| self.lamport(*p) + 1)
+                .max()
+                .unwrap_or(0);
             let parents_at = self.parent_arena.len() as u32;
             self.parent_arena.extend_from_slice(parents);
             self.entries.push(GraphEntry {
@@ -148,6 +156,7 @@ impl CausalGraph {
                 parents_len: parents.len() as u32,
                 peer: peer_idx,
                 seq,
+                lamport,
             });
         }
 
@@ -267,6 +276,27 @@ impl CausalGraph {
             &self.parent_arena[e.parents_at as usize..(e.parents_at + e.parents_len) as usize]
                 == frontier
         }
+    }
+
+    /// The Lamport timestamp of `lv`: greater than every ancestor's, so ordering by
+    /// (Lamport, peer) extends the causal order to a total order every replica agrees on.
+    pub(crate) fn lamport(&self, lv: Lv) -> u64 {
+        let e = &self.entries[self.entry_index(lv)];
+        e.lamport + (lv - e.start) as u64
+    }
+
+    /// Whether `a` is `b` or one of its ancestors. Walks only the history between them.
+    pub(crate) fn is_ancestor(&self, a: Lv, b: Lv) -> bool {
+        if a >= b {
+            return a == b;
+        }
+        let e = &self.entries[self.entry_index(b)];
+        if a >= e.start {
+            return true;
+        }
+        let mut scratch = DiffScratch::default();
+        self.diff_into(&[a], &[b], &mut scratch);
+        scratch.only_a.is_empty()
     }
 
     /// The public id of local version `lv`.

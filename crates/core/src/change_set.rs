@@ -2,9 +2,11 @@
 //! binary format stores (see `FORMAT.md`). Full documents and incremental updates are both
 //! change sets; they differ only in their [`ChunkKind`].
 
+use crate::containers::Prop;
 use crate::id::{OpId, PeerId};
 use crate::op_log::OpKind;
 use crate::unit::byte_len_of_chars;
+use crate::value::{ContainerId, Stored};
 
 /// What a chunk of bytes holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -15,23 +17,38 @@ pub(crate) enum ChunkKind {
     Update,
 }
 
-/// Consecutive operations of one peer, of one kind, on one text, where each operation after the
-/// first has the previous one as its only parent.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Consecutive operations of one peer, of one kind, on one container, where each operation after
+/// the first has the previous one as its only parent.
+#[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Span {
     pub(crate) peer: PeerId,
     pub(crate) seq: u64,
     pub(crate) len: usize,
     /// Parents of the first operation, sorted.
     pub(crate) parents: Vec<OpId>,
-    /// Index into [`ChangeSet::roots`].
+    /// Index into [`ChangeSet::containers`].
     pub(crate) container: u32,
+    /// Sequence operations (text and list): insert or delete. `Insert` for map and counter
+    /// operations (see `body`).
     pub(crate) kind: OpKind,
     pub(crate) pos: usize,
     /// Deletes: forward (`true`) or backspace (`false`). Always `true` for inserts.
     pub(crate) fwd: bool,
-    /// Inserts: the inserted text (`len` chars). Empty for deletes.
+    /// Text inserts: the inserted text (`len` chars). Empty otherwise.
     pub(crate) text: String,
+    /// What else the operations carry.
+    pub(crate) body: SpanBody,
+}
+
+/// The payload of a span besides its text.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum SpanBody {
+    /// Text inserts and deletes, and list deletes: nothing more.
+    Seq,
+    /// A list insert: the `len` values inserted.
+    Values(Vec<Stored>),
+    /// One map or counter operation (`len` is 1).
+    Prop(Prop),
 }
 
 impl Span {
@@ -49,6 +66,9 @@ impl Span {
                 s.pos += k;
                 let cut = byte_len_of_chars(&self.text, k).unwrap_or(self.text.len());
                 s.text = self.text[cut..].to_owned();
+                if let SpanBody::Values(v) = &mut s.body {
+                    v.drain(..k.min(v.len()));
+                }
             }
             (OpKind::Delete, true) => {}
             (OpKind::Delete, false) => s.pos -= k,
@@ -70,15 +90,16 @@ pub(crate) struct ChangeMeta {
 }
 
 /// A decoded or to-be-encoded chunk.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub(crate) struct ChangeSet {
     pub(crate) kind: ChunkKind,
-    /// Names of the root texts the spans refer to.
-    pub(crate) roots: Vec<String>,
+    /// The containers the spans refer to.
+    pub(crate) containers: Vec<ContainerId>,
     /// Spans in causal order (every parent precedes its children or is outside the set).
     pub(crate) spans: Vec<Span>,
     pub(crate) metas: Vec<ChangeMeta>,
-    /// Documents only: the text of every root (same order as `roots`) at the version the spans
-    /// lead to, so a loader can skip replaying them. `None` in updates.
+    /// Documents whose containers are all texts only: the text of every container (same order as
+    /// `containers`) at the version the spans lead to, so a loader can skip replaying them.
+    /// `None` in updates.
     pub(crate) state: Option<Vec<String>>,
 }

@@ -1,10 +1,11 @@
 //! [`Doc`]: a replica of one document.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::ops::Range;
 
 use crate::causal_graph::{advance_frontier, CausalGraph, Lv};
-use crate::change_set::{ChangeMeta, ChangeSet, ChunkKind, Span};
+use crate::change_set::{ChangeMeta, ChangeSet, ChunkKind, Span, SpanBody};
+use crate::containers::{Containers, MapEntry, Prop, PropOp, State, ValueLog};
 #[cfg(test)]
 use crate::encoding::Limits;
 use crate::encoding::{self, DecodeError};
@@ -17,6 +18,8 @@ use crate::pending::Pending;
 use crate::rope::Rope;
 use crate::transaction::Transaction;
 use crate::unit::TextUnit;
+pub use crate::value::TextId;
+use crate::value::{ContainerId, ContainerKind, Stored};
 use crate::version::{Frontier, VersionVector};
 
 /// [`Doc::save`] stores the texts alongside the history when the history has at least this many
@@ -47,16 +50,6 @@ impl Default for DocOptions {
     }
 }
 
-/// A handle to a root text of a [`Doc`], from [`Doc::text`]. Valid only for that document.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct TextId(pub(crate) u32);
-
-#[derive(Clone, Debug)]
-struct RootText {
-    name: String,
-    rope: Rope,
-}
-
 /// What an [`import`](Doc::import) did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
@@ -83,8 +76,10 @@ pub struct Doc {
     pub(crate) log: OpLog,
     /// Heads of the current version (local versions, sorted).
     pub(crate) frontier: Vec<Lv>,
-    roots: Vec<RootText>,
-    root_index: BTreeMap<String, u32>,
+    /// Every container this replica knows, with its current state.
+    pub(crate) containers: Containers,
+    /// Values written by map, counter and list operations.
+    pub(crate) values: ValueLog,
     pub(crate) metas: Vec<ChangeMeta>,
     /// Spans waiting for dependencies.
     pending: Pending,
@@ -111,8 +106,8 @@ impl Doc {
             graph: CausalGraph::default(),
             log: OpLog::default(),
             frontier: Vec::new(),
-            roots: Vec::new(),
-            root_index: BTreeMap::new(),
+            containers: Containers::default(),
+            values: ValueLog::default(),
             metas: Vec::new(),
             pending: Pending::default(),
         }
@@ -121,6 +116,11 @@ impl Doc {
     /// The peer id local edits are made as.
     pub fn peer(&self) -> PeerId {
         self.peer
+    }
+
+    /// The limits applied to input from outside (and to nesting depth).
+    pub fn limits(&self) -> &encoding::Limits {
+        &self.options.limits
     }
 
     /// The unit of text positions.
@@ -136,34 +136,54 @@ impl Doc {
     /// The root text called `name`, created empty if it does not exist yet. Root texts exist
     /// on every replica by name: two peers calling `text("body")` edit the same text.
     pub fn text(&mut self, name: &str) -> TextId {
-        TextId(self.root(name))
+        TextId(self.root(name, ContainerKind::Text))
     }
 
     /// The root text called `name` if it exists here.
     pub fn get_text(&self, name: &str) -> Option<TextId> {
-        self.root_index.get(name).map(|i| TextId(*i))
+        self.get_root(name, ContainerKind::Text).map(TextId)
     }
 
     /// Names of the root texts, in the order this replica learned them.
     pub fn text_names(&self) -> impl Iterator<Item = &str> {
-        self.roots.iter().map(|r| r.name.as_str())
+        self.containers.entries.iter().filter_map(|e| match &e.id {
+            ContainerId::Root {
+                name,
+                kind: ContainerKind::Text,
+            } => Some(name.as_str()),
+            _ => None,
+        })
     }
 
-    fn root(&mut self, name: &str) -> u32 {
-        if let Some(i) = self.root_index.get(name) {
-            return *i;
-        }
-        let i = self.roots.len() as u32;
-        self.roots.push(RootText {
+    /// The index of root `name` of `kind`, created if new.
+    pub(crate) fn root(&mut self, name: &str, kind: ContainerKind) -> u32 {
+        self.containers.get_or_create(&ContainerId::Root {
             name: name.to_owned(),
-            rope: Rope::new(),
-        });
-        self.root_index.insert(name.to_owned(), i);
-        i
+            kind,
+        })
     }
 
-    fn rope(&self, text: TextId) -> &Rope {
-        &self.roots[text.0 as usize].rope
+    pub(crate) fn get_root(&self, name: &str, kind: ContainerKind) -> Option<u32> {
+        self.containers.get(&ContainerId::Root {
+            name: name.to_owned(),
+            kind,
+        })
+    }
+
+    pub(crate) fn rope(&self, text: TextId) -> &Rope {
+        match &self.containers.entries[text.0 as usize].state {
+            State::Text(r) => r,
+            _ => unreachable!("a TextId always names a text"),
+        }
+    }
+
+    fn rope_mut(&mut self, text: TextId) -> &mut Rope {
+        let e = &mut self.containers.entries[text.0 as usize];
+        e.touched = true;
+        match &mut e.state {
+            State::Text(r) => r,
+            _ => unreachable!("a TextId always names a text"),
+        }
     }
 
     /// The current content of `text`.
@@ -212,7 +232,7 @@ impl Doc {
         s: &str,
     ) -> Result<(), EditError> {
         let unit = self.options.unit;
-        let rope = &self.roots[text.0 as usize].rope;
+        let rope = self.rope(text);
         let at = unit.unit_to_char(rope, pos)?;
         if s.is_empty() {
             return Ok(());
@@ -220,7 +240,7 @@ impl Doc {
         let n = s.chars().count();
         let lv = self.push_local(n);
         self.log.push_insert(text.0, lv, at, s);
-        self.roots[text.0 as usize].rope.insert(at, s);
+        self.rope_mut(text).insert(at, s);
         Ok(())
     }
 
@@ -232,7 +252,7 @@ impl Doc {
         len: usize,
     ) -> Result<(), EditError> {
         let unit = self.options.unit;
-        let rope = &self.roots[text.0 as usize].rope;
+        let rope = self.rope(text);
         let start = unit.unit_to_char(rope, pos)?;
         let end_unit = pos.checked_add(len).ok_or(EditError::OutOfBounds {
             pos,
@@ -244,12 +264,12 @@ impl Doc {
         }
         let lv = self.push_local(end - start);
         self.log.push_delete(text.0, lv, start, end - start);
-        self.roots[text.0 as usize].rope.remove(start..end);
+        self.rope_mut(text).remove(start..end);
         Ok(())
     }
 
     /// Record `n` local operations in the causal graph on top of the current version.
-    fn push_local(&mut self, n: usize) -> Lv {
+    pub(crate) fn push_local(&mut self, n: usize) -> Lv {
         let seq = self.graph.next_seq(self.peer);
         let range = self.graph.push(self.peer, seq, n, &self.frontier);
         // A local operation is made on the whole current version: it is the only head now.
@@ -295,16 +315,18 @@ impl Doc {
         if set.spans.len() < STATE_MIN_SPANS {
             return encoding::encode(&set);
         }
-        let state = set
-            .roots
-            .iter()
-            .map(|name| {
-                self.root_index
-                    .get(name)
-                    .map(|i| self.roots[*i as usize].rope.to_string())
-                    .unwrap_or_default()
-            })
-            .collect();
+        // The state section holds texts only; documents with other containers replay.
+        let mut state = Vec::with_capacity(set.containers.len());
+        for id in &set.containers {
+            match self
+                .containers
+                .get(id)
+                .map(|i| &self.containers.entries[i as usize].state)
+            {
+                Some(State::Text(rope)) => state.push(rope.to_string()),
+                _ => return encoding::encode(&set),
+            }
+        }
         set.state = Some(state);
         encoding::encode(&set)
     }
@@ -349,8 +371,12 @@ impl Doc {
         let limits = self.options.limits.clone();
         let graph = &mut self.graph;
         let log = &mut self.log;
+        let containers = &mut self.containers;
+        let values = &mut self.values;
         let mut frontier = Vec::new();
         let mut parents = Vec::new();
+        // Chunk container index -> document container index.
+        let mut index: Vec<Option<u32>> = Vec::new();
         let head = encoding::decode_with(bytes, &limits, |s| {
             if graph.next_seq(s.peer) != s.seq {
                 return false;
@@ -363,18 +389,28 @@ impl Doc {
                 }
             }
             parents.sort_unstable();
+            let ci = s.container as usize;
+            if index.len() <= ci {
+                index.resize(ci + 1, None);
+            }
+            let container = *index[ci].get_or_insert_with(|| containers.get_or_create(s.cid));
             let range = graph.push(s.peer, s.seq, s.len, &parents);
             advance_frontier(&mut frontier, &parents, range.clone());
-            let run = OpRun {
-                container: s.container,
-                lv: range.start,
-                len: s.len,
-                kind: s.kind,
-                pos: s.pos,
-                fwd: s.fwd,
-                content_at: 0,
-            };
-            log.push_run(&run, s.text);
+            push_span_ops(
+                log,
+                values,
+                container,
+                range.start,
+                SpanOps {
+                    len: s.len,
+                    kind: s.kind,
+                    pos: s.pos,
+                    fwd: s.fwd,
+                    text: s.text,
+                    values: s.values,
+                    prop: s.prop,
+                },
+            );
             true
         })?;
         let Some(head) = head else {
@@ -387,16 +423,19 @@ impl Doc {
             }
             .into());
         }
-        for name in &head.roots {
-            self.root(name);
-        }
-        if self.roots.len() != head.roots.len() {
-            return Ok(false);
-        }
+        let table: Vec<u32> = head
+            .containers
+            .iter()
+            .map(|id| self.containers.get_or_create(id))
+            .collect();
         match head.state {
             Some(texts) => {
-                for (root, rope) in self.roots.iter_mut().zip(texts) {
-                    root.rope = rope;
+                for (i, rope) in table.iter().zip(texts) {
+                    let e = &mut self.containers.entries[*i as usize];
+                    if let State::Text(r) = &mut e.state {
+                        *r = rope;
+                    }
+                    e.touched = true;
                 }
                 self.frontier = frontier;
             }
@@ -428,21 +467,21 @@ impl Doc {
     ) -> Result<ImportReport, ImportError> {
         let mut all = ChangeSet {
             kind: ChunkKind::Update,
-            roots: Vec::new(),
+            containers: Vec::new(),
             spans: Vec::new(),
             metas: Vec::new(),
             state: None,
         };
-        let mut root_index: BTreeMap<String, u32> = BTreeMap::new();
+        let mut index: HashMap<ContainerId, u32> = HashMap::new();
         for bytes in chunks {
             let set = encoding::decode(bytes, &self.options.limits)?;
             let map: Vec<u32> = set
-                .roots
+                .containers
                 .into_iter()
-                .map(|name| {
-                    let next = root_index.len() as u32;
-                    *root_index.entry(name.clone()).or_insert_with(|| {
-                        all.roots.push(name);
+                .map(|id| {
+                    let next = index.len() as u32;
+                    *index.entry(id.clone()).or_insert_with(|| {
+                        all.containers.push(id);
                         next
                     })
                 })
@@ -457,44 +496,98 @@ impl Doc {
         self.import_set(all, true)
     }
 
-    fn change_set(&self, since: &VersionVector, kind: ChunkKind) -> ChangeSet {
+    pub(crate) fn change_set(&self, since: &VersionVector, kind: ChunkKind) -> ChangeSet {
         let mut ranges = Vec::new();
         for peer in self.graph.peers() {
             self.graph.ranges_since(peer, since.get(peer), &mut ranges);
         }
         ranges.sort_unstable_by_key(|r| r.start);
-        let mut used_roots: BTreeMap<u32, u32> = BTreeMap::new();
-        let mut roots = Vec::new();
+        let mut used: HashMap<u32, u32> = HashMap::new();
+        let mut containers = Vec::new();
         let mut spans = Vec::new();
         let mut parents = Vec::new();
+        let mut runs = Vec::new();
         for r in ranges {
             for g in self.graph.runs_in(r) {
-                for run in self.log.runs_in(g.clone()) {
-                    let next = used_roots.len() as u32;
-                    let container = *used_roots.entry(run.container).or_insert_with(|| {
-                        roots.push(self.roots[run.container as usize].name.clone());
+                // Sequence runs and map/counter operations of this graph run, by local version.
+                runs.clear();
+                runs.extend(self.log.runs_in(g.clone()));
+                let props = self.values.props_in(g.clone());
+                let (mut ri, mut pi) = (0, 0);
+                loop {
+                    let take_run = match (runs.get(ri), props.get(pi)) {
+                        (Some(run), Some(p)) => run.lv < p.lv,
+                        (Some(_), None) => true,
+                        (None, Some(_)) => false,
+                        (None, None) => break,
+                    };
+                    let (c, lv, len) = if take_run {
+                        let run = &runs[ri];
+                        (run.container, run.lv, run.len)
+                    } else {
+                        let p = &props[pi];
+                        (p.container, p.lv, 1)
+                    };
+                    let next = used.len() as u32;
+                    let container = *used.entry(c).or_insert_with(|| {
+                        containers.push(self.containers.entries[c as usize].id.clone());
                         next
                     });
-                    self.graph.parents_into(run.lv, &mut parents);
+                    self.graph.parents_into(lv, &mut parents);
                     let mut parent_ids: Vec<OpId> =
                         parents.iter().map(|p| self.graph.lv_to_id(*p)).collect();
                     parent_ids.sort_unstable();
-                    let (peer, seq, _) = self.graph.peer_run_at(run.lv);
-                    let text = match run.kind {
-                        OpKind::Insert => self.log.text_of(&run).to_owned(),
-                        OpKind::Delete => String::new(),
+                    let (peer, seq, _) = self.graph.peer_run_at(lv);
+                    let span = if take_run {
+                        let run = &runs[ri];
+                        ri += 1;
+                        let is_list =
+                            self.containers.entries[c as usize].id.kind() == ContainerKind::List;
+                        let (text, body) = match (run.kind, is_list) {
+                            (OpKind::Insert, false) => {
+                                (self.log.text_of(run).to_owned(), SpanBody::Seq)
+                            }
+                            (OpKind::Insert, true) => (
+                                String::new(),
+                                SpanBody::Values(
+                                    self.values
+                                        .elems_in(run.lv..run.end())
+                                        .iter()
+                                        .map(|e| e.1.clone())
+                                        .collect(),
+                                ),
+                            ),
+                            (OpKind::Delete, _) => (String::new(), SpanBody::Seq),
+                        };
+                        Span {
+                            peer,
+                            seq,
+                            len,
+                            parents: parent_ids,
+                            container,
+                            kind: run.kind,
+                            pos: run.pos,
+                            fwd: run.fwd,
+                            text,
+                            body,
+                        }
+                    } else {
+                        let p = &props[pi];
+                        pi += 1;
+                        Span {
+                            peer,
+                            seq,
+                            len: 1,
+                            parents: parent_ids,
+                            container,
+                            kind: OpKind::Insert,
+                            pos: 0,
+                            fwd: true,
+                            text: String::new(),
+                            body: SpanBody::Prop(p.prop.clone()),
+                        }
                     };
-                    spans.push(Span {
-                        peer,
-                        seq,
-                        len: run.len,
-                        parents: parent_ids,
-                        container,
-                        kind: run.kind,
-                        pos: run.pos,
-                        fwd: run.fwd,
-                        text,
-                    });
+                    spans.push(span);
                 }
             }
         }
@@ -506,7 +599,7 @@ impl Doc {
             .collect();
         ChangeSet {
             kind,
-            roots,
+            containers,
             spans,
             metas,
             state: None,
@@ -519,21 +612,19 @@ impl Doc {
         want_patches: bool,
     ) -> Result<ImportReport, ImportError> {
         let start_lv = self.graph.len();
-        let roots_before = self.roots.len();
+        let containers_before = self.containers.len();
         let mut report = ImportReport::default();
         self.pending.begin();
 
-        let mut ready: Vec<(Span, String)> = Vec::with_capacity(set.spans.len());
+        let mut ready: Vec<(Span, ContainerId)> = Vec::with_capacity(set.spans.len());
         for span in set.spans.into_iter().rev() {
-            let name =
-                set.roots
-                    .get(span.container as usize)
-                    .cloned()
-                    .ok_or(DecodeError::Invalid {
-                        offset: 0,
-                        what: "span refers to a root that is not in the root table",
-                    })?;
-            ready.push((span, name));
+            let id = set.containers.get(span.container as usize).cloned().ok_or(
+                DecodeError::Invalid {
+                    offset: 0,
+                    what: "span refers to a container that is not in the container table",
+                },
+            )?;
+            ready.push((span, id));
         }
         // `ready` is a stack: spans come off in their original (causal) order, and spans woken
         // by an applied one are tried right after it.
@@ -580,18 +671,28 @@ impl Doc {
             }
             parents.sort_unstable();
             parents.dedup();
-            let container = self.root(&name);
+            let container = self.containers.get_or_create(&name);
             let range = self.graph.push(span.peer, span.seq, span.len, &parents);
-            let run = OpRun {
-                container,
-                lv: range.start,
-                len: span.len,
-                kind: span.kind,
-                pos: span.pos,
-                fwd: span.fwd,
-                content_at: 0,
+            let (vals, prop): (&[Stored], _) = match &span.body {
+                SpanBody::Seq => (&[], None),
+                SpanBody::Values(v) => (v, None),
+                SpanBody::Prop(p) => (&[], Some(p)),
             };
-            self.log.push_run(&run, &span.text);
+            push_span_ops(
+                &mut self.log,
+                &mut self.values,
+                container,
+                range.start,
+                SpanOps {
+                    len: span.len,
+                    kind: span.kind,
+                    pos: span.pos,
+                    fwd: span.fwd,
+                    text: &span.text,
+                    values: vals,
+                    prop,
+                },
+            );
             report.applied += span.len;
             self.pending.wake(
                 OpId {
@@ -606,7 +707,7 @@ impl Doc {
 
         let pending = self.pending.ops();
         if pending > self.options.max_pending_ops {
-            self.rollback(start_lv, roots_before);
+            self.rollback(start_lv, containers_before);
             return Err(ImportError::PendingFull {
                 pending,
                 limit: self.options.max_pending_ops,
@@ -615,7 +716,7 @@ impl Doc {
         report.pending = pending;
 
         if let Err(e) = self.merge_new(start_lv, want_patches, &mut report) {
-            self.rollback(start_lv, roots_before);
+            self.rollback(start_lv, containers_before);
             return Err(e);
         }
         for m in set.metas {
@@ -626,16 +727,15 @@ impl Doc {
         Ok(report)
     }
 
-    fn rollback(&mut self, lv: Lv, roots: usize) {
+    fn rollback(&mut self, lv: Lv, containers: usize) {
         self.graph.truncate(lv);
         self.log.truncate(lv);
+        self.values.truncate(lv);
         self.pending.rollback();
-        for r in self.roots.drain(roots..) {
-            self.root_index.remove(&r.name);
-        }
+        self.containers.truncate(containers);
     }
 
-    /// Bring operations `start..` into the texts. On error nothing has been changed.
+    /// Bring operations `start..` into the containers. On error nothing has been changed.
     fn merge_new(
         &mut self,
         start: Lv,
@@ -649,35 +749,74 @@ impl Doc {
         let mut containers: Vec<u32> = self.log.runs_in(start..end).map(|r| r.container).collect();
         containers.sort_unstable();
         containers.dedup();
-        // Transform every text's operations before touching any rope, so an invalid operation
-        // leaves the document unchanged.
-        let mut frontier = self.frontier.clone();
+        // Transform every sequence's operations before touching any state, so an invalid
+        // operation leaves the document unchanged.
+        let mut frontier = None;
         let mut plans = Vec::with_capacity(containers.len());
         for c in containers {
             let mut f = self.frontier.clone();
             let mut ops = Vec::new();
-            let len = self.roots[c as usize].rope.len_chars();
+            let Some(len) = self.containers.entries[c as usize].state.seq_len() else {
+                return Err(ImportError::InvalidOperation {
+                    op: self.graph.lv_to_id(start),
+                });
+            };
             merge::transform(&self.graph, &self.log, c, &mut f, len, start..end, &mut ops)
                 .map_err(|e| ImportError::InvalidOperation {
                     op: self.graph.lv_to_id(e.lv),
                 })?;
-            frontier = f;
+            frontier = Some(f);
             plans.push((c, ops));
         }
         // A loaded document takes its texts from the file's state section; should that not match
         // the history (a corrupt or forged file with a valid checksum), refuse here rather than
         // edit outside a text.
         for (c, ops) in &plans {
-            if !fits(self.roots[*c as usize].rope.len_chars(), ops) {
+            if !fits(
+                self.containers.entries[*c as usize]
+                    .state
+                    .seq_len()
+                    .unwrap_or(0),
+                ops,
+            ) {
                 return Err(ImportError::InvalidOperation {
                     op: self.graph.lv_to_id(start),
                 });
             }
         }
-        self.frontier = frontier;
+        self.check_depth(start..end)?;
+        let old_frontier = std::mem::take(&mut self.frontier);
+        self.frontier = match frontier {
+            Some(f) => f,
+            None => {
+                let mut f = old_frontier.clone();
+                let mut parents = Vec::new();
+                for r in self.graph.runs_in(start..end) {
+                    self.graph.parents_into(r.start, &mut parents);
+                    advance_frontier(&mut f, &parents, r);
+                }
+                f
+            }
+        };
         let unit = self.options.unit;
         for (c, ops) in plans {
-            let rope = &mut self.roots[c as usize].rope;
+            let entry = &mut self.containers.entries[c as usize];
+            entry.touched = true;
+            let rope = match &mut entry.state {
+                State::Text(rope) => rope,
+                State::List(tree) => {
+                    for op in ops {
+                        match op {
+                            TransformedOp::Insert { pos, run } => {
+                                tree.insert(pos, run.lv..run.end());
+                            }
+                            TransformedOp::Delete { pos, len } => tree.remove(pos, pos + len),
+                        }
+                    }
+                    continue;
+                }
+                State::Map(_) | State::Counter(_) => continue,
+            };
             if want_patches && ops.len() > PATCH_OPS_MAX {
                 // Recording a long merge op by op would cost a patch edit per operation; the
                 // difference between the texts says the same for an editor, in one pass.
@@ -701,7 +840,114 @@ impl Doc {
                 }
             }
         }
+        self.apply_props(start..end, old_frontier);
+        self.create_children(start..end);
         Ok(())
+    }
+
+    /// Refuse operations in `range` that would create a container deeper than the limit.
+    fn check_depth(&self, range: Range<Lv>) -> Result<(), ImportError> {
+        let max = self.options.limits.max_depth;
+        let too_deep = |c: u32| self.containers.entries[c as usize].depth >= max;
+        for p in self.values.props_in(range.clone()) {
+            if let Prop::MapSet {
+                value: Stored::New(_),
+                ..
+            } = p.prop
+            {
+                if too_deep(p.container) {
+                    return Err(ImportError::InvalidOperation {
+                        op: self.graph.lv_to_id(p.lv),
+                    });
+                }
+            }
+        }
+        for (lv, v) in self.values.elems_in(range.clone()) {
+            if let Stored::New(_) = v {
+                if let Some(run) = self.log.runs_in(*lv..*lv + 1).next() {
+                    if too_deep(run.container) {
+                        return Err(ImportError::InvalidOperation {
+                            op: self.graph.lv_to_id(*lv),
+                        });
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Apply the map and counter operations in `range` (all new), in local-version order.
+    /// `frontier` is the version before them.
+    fn apply_props(&mut self, range: Range<Lv>, mut frontier: Vec<Lv>) {
+        let props = self.values.props_in(range.clone());
+        if props.is_empty() {
+            return;
+        }
+        let graph = &self.graph;
+        let mut parents = Vec::new();
+        // Every operation before `done` is in `frontier`.
+        let mut done = range.start;
+        for p in props {
+            while done < p.lv {
+                let stop = graph.run_from(done).end.min(p.lv);
+                graph.parents_into(done, &mut parents);
+                advance_frontier(&mut frontier, &parents, done..stop);
+                done = stop;
+            }
+            let seen_all = graph.parents_equal(p.lv, &frontier);
+            graph.parents_into(p.lv, &mut parents);
+            advance_frontier(&mut frontier, &parents, p.lv..p.lv + 1);
+            done = p.lv + 1;
+            let entry = &mut self.containers.entries[p.container as usize];
+            entry.touched = true;
+            match (&p.prop, &mut entry.state) {
+                (Prop::CounterAdd(d), State::Counter(v)) => *v = v.wrapping_add(*d),
+                (Prop::MapSet { key, value }, State::Map(m)) => {
+                    let e = MapEntry {
+                        lv: p.lv,
+                        lamport: graph.lamport(p.lv),
+                        peer: graph.peer_run_at(p.lv).0,
+                        value: value.clone(),
+                    };
+                    m.apply(key, Some(e), |lv| seen_all || graph.is_ancestor(lv, p.lv));
+                }
+                (Prop::MapDelete { key }, State::Map(m)) => {
+                    m.apply(key, None, |lv| seen_all || graph.is_ancestor(lv, p.lv));
+                }
+                // The decoder checks that operation kinds fit their containers.
+                _ => {}
+            }
+        }
+    }
+
+    /// Make sure every container created by an operation in `range` exists, with its depth.
+    pub(crate) fn create_children(&mut self, range: Range<Lv>) {
+        let mut made = Vec::new();
+        for p in self.values.props_in(range.clone()) {
+            if let Prop::MapSet {
+                value: Stored::New(kind),
+                ..
+            } = p.prop
+            {
+                made.push((p.lv, kind, p.container));
+            }
+        }
+        for (lv, v) in self.values.elems_in(range) {
+            if let Stored::New(kind) = v {
+                if let Some(run) = self.log.runs_in(*lv..*lv + 1).next() {
+                    made.push((*lv, *kind, run.container));
+                }
+            }
+        }
+        for (lv, kind, parent) in made {
+            let id = ContainerId::Created {
+                op: self.graph.lv_to_id(lv),
+                kind,
+            };
+            let depth = self.containers.entries[parent as usize].depth + 1;
+            let i = self.containers.get_or_create(&id);
+            self.containers.entries[i as usize].depth = depth;
+        }
     }
 
     /// Changes with a message or time, oldest first: `(first op, op count, time, message)`.
@@ -731,10 +977,8 @@ impl Doc {
 
     /// Approximate heap bytes used by the document (texts, history, indexes).
     pub fn heap_size(&self) -> usize {
-        self.roots
-            .iter()
-            .map(|r| r.rope.heap_size() + r.name.capacity())
-            .sum::<usize>()
+        self.containers.heap_size()
+            + self.values.heap_size()
             + self.log.heap_size()
             + self.graph.heap_size()
     }
@@ -796,6 +1040,60 @@ fn apply_op(
         }
     }
 }
+
+/// The operations of one span, as the op log and value log store them.
+pub(crate) struct SpanOps<'a> {
+    pub(crate) len: usize,
+    pub(crate) kind: OpKind,
+    pub(crate) pos: usize,
+    pub(crate) fwd: bool,
+    pub(crate) text: &'a str,
+    pub(crate) values: &'a [Stored],
+    pub(crate) prop: Option<&'a Prop>,
+}
+
+/// Record a span's operations (starting at local version `lv`, on `container`): sequence runs in
+/// the op log, values and map/counter operations in the value log.
+pub(crate) fn push_span_ops(
+    log: &mut OpLog,
+    values: &mut ValueLog,
+    container: u32,
+    lv: Lv,
+    s: SpanOps<'_>,
+) {
+    if let Some(p) = s.prop {
+        values.props.push(PropOp {
+            lv,
+            container,
+            prop: p.clone(),
+        });
+        return;
+    }
+    let run = OpRun {
+        container,
+        lv,
+        len: s.len,
+        kind: s.kind,
+        pos: s.pos,
+        fwd: s.fwd,
+        content_at: 0,
+    };
+    if s.kind == OpKind::Insert && s.text.is_empty() {
+        // A list insert: one placeholder char per element in the op log, the values beside it.
+        values.elems.extend(
+            s.values
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (lv + i, v.clone())),
+        );
+        log.push_run(&run, &LIST_PLACEHOLDER.repeat(s.len));
+    } else {
+        log.push_run(&run, s.text);
+    }
+}
+
+/// What the op log holds for each element a list insert adds (it stores no list values).
+pub(crate) const LIST_PLACEHOLDER: &str = "\u{1}";
 
 #[cfg(feature = "getrandom")]
 fn random_peer() -> PeerId {

@@ -22,6 +22,12 @@ pub enum EditError {
         /// The position given, in the document's unit.
         pos: usize,
     },
+    /// A new container would be nested deeper than [`Limits::max_depth`](crate::Limits).
+    #[error("containers may not be nested deeper than {limit}")]
+    TooDeep {
+        /// The limit.
+        limit: u32,
+    },
 }
 
 /// Bytes given to [`Doc::import`](crate::Doc::import) or [`Doc::load`](crate::Doc::load) were
@@ -32,9 +38,12 @@ pub enum ImportError {
     /// The bytes are not a valid Weft document or update.
     #[error("malformed input: {0}")]
     Decode(#[from] DecodeError),
-    /// An operation's position is impossible at the version it was made on (a corrupt or
-    /// malicious update; honest peers never produce one).
-    #[error("operation {op} has a position outside the text at its version")]
+    /// An operation's position is impossible at the version it was made on, or it would nest
+    /// containers deeper than the limit (a corrupt or malicious update; honest peers never
+    /// produce one).
+    #[error(
+        "operation {op} has a position outside its text or list at its version, or nests too deep"
+    )]
     InvalidOperation {
         /// The offending operation.
         op: OpId,

@@ -67,24 +67,33 @@
 
 mod causal_graph;
 mod change_set;
+mod containers;
 mod doc;
+mod edit;
 mod encoding;
 mod error;
 mod id;
+mod json;
 mod merge;
 mod op_log;
 mod patch;
 mod pending;
 mod rope;
+mod seq_tree;
 mod transaction;
 mod unit;
+mod value;
 mod version;
 
-pub use doc::{Doc, DocOptions, ImportReport, TextId};
+pub use doc::{Doc, DocOptions, ImportReport};
 pub use encoding::{DecodeError, Limits};
 pub use error::{EditError, ImportError};
 pub use id::{OpId, PeerId};
 pub use patch::{DeltaOp, TextPatch};
 pub use transaction::Transaction;
 pub use unit::TextUnit;
+pub use value::{
+    Container, ContainerHandle, ContainerId, ContainerKind, CounterId, ListId, MapId, Scalar,
+    TextId, Value,
+};
 pub use version::{Frontier, VersionVector};

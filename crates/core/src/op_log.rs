@@ -79,7 +79,8 @@ pub(crate) struct OpLog {
 const FREEZE_RUNS: usize = 32;
 
 impl OpLog {
-    /// Number of operations (equals the causal graph's length for a text-only document).
+    /// One past the last sequence operation. Map and counter operations are not in this log, so
+    /// its runs may leave gaps of local versions between them.
     pub(crate) fn len(&self) -> Lv {
         match (self.tail.last(), self.frozen.last()) {
             (Some(r), _) => r.end(),
@@ -92,7 +93,7 @@ impl OpLog {
     pub(crate) fn push_insert(&mut self, container: u32, lv: Lv, pos: usize, text: &str) {
         let n = text.chars().count();
         debug_assert!(n > 0);
-        debug_assert_eq!(lv, self.len());
+        debug_assert!(lv >= self.len());
         let (content_at, same_segment) = self.content.push(text);
         if let Some(last) = self.tail.last_mut() {
             // Texts are appended in version order, so a last run that is an insert owns the
@@ -121,7 +122,7 @@ impl OpLog {
     /// Append `len` forward deletes at `pos` (deleting `pos..pos + len`), starting at `lv`.
     pub(crate) fn push_delete(&mut self, container: u32, lv: Lv, pos: usize, len: usize) {
         debug_assert!(len > 0);
-        debug_assert_eq!(lv, self.len());
+        debug_assert!(lv >= self.len());
         if let Some(last) = self.tail.last_mut() {
             if last.kind == OpKind::Delete && last.container == container && last.end() == lv {
                 if last.fwd && last.pos == pos {
@@ -259,10 +260,13 @@ impl OpLog {
     }
 }
 
-/// Frozen runs: consecutive runs packed into bytes. Runs cover consecutive local versions and
+/// Frozen runs: consecutive runs packed into bytes. Runs cover consecutive local versions (but for
+/// marked gaps) and
 /// inserts' texts follow each other in [`Content`], so a run needs only its length, kind, position
 /// and (for inserts whose text is not one byte per char) its byte length. Per run:
 ///
+/// - a gap of local versions that belong to no run (map and counter operations) is a `uvarint`
+///   `gap << 3 | 3 << 1` before the next run;
 /// - `uvarint` `len << 3 | kind << 1 | new_container` (kind 0 insert, 1 forward delete,
 ///   2 backspace), then the container as a `uvarint` if `new_container` is set (always for the first
 ///   run of a block);
@@ -294,7 +298,13 @@ impl Frozen {
         let mut container = None;
         let mut cursor = 0usize;
         let mut content_at = None;
+        let mut lv = runs.first().map_or(0, |r| r.lv);
         for r in runs {
+            if r.lv > lv {
+                // Local versions of other operations (maps, counters): a gap marker, kind 3.
+                push_uvarint(&mut bytes, ((r.lv - lv) as u64) << 3 | 3 << 1);
+            }
+            lv = r.end();
             let kind = match (r.kind, r.fwd) {
                 (OpKind::Insert, _) => 0u64,
                 (OpKind::Delete, true) => 1,
@@ -364,7 +374,11 @@ impl Iterator for FrozenRuns<'_> {
         if self.bytes.is_empty() {
             return None;
         }
-        let h = self.uvarint()?;
+        let mut h = self.uvarint()?;
+        while (h >> 1) & 3 == 3 {
+            self.lv += usize::try_from(h >> 3).ok()?;
+            h = self.uvarint()?;
+        }
         if h & 1 != 0 {
             self.container = u32::try_from(self.uvarint()?).ok()?;
         }
@@ -493,6 +507,31 @@ mod tests {
         assert_eq!(r.len(), 1);
         assert_eq!(r[0].pos, 2);
         assert_eq!(log.text_of(&r[0]), "b😀");
+    }
+
+    #[test]
+    fn gaps_between_runs_survive_freezing() {
+        let mut log = OpLog::default();
+        let mut lv = 0;
+        let mut want = Vec::new();
+        for i in 0..5 * FREEZE_RUNS {
+            lv += i % 3; // local versions of map or counter operations
+            if i % 2 == 0 {
+                log.push_insert(1, lv, 0, "ab");
+                want.push((lv, 2));
+                lv += 2;
+            } else {
+                log.push_delete(1, lv, 0, 1);
+                want.push((lv, 1));
+                lv += 1;
+            }
+        }
+        assert!(!log.frozen.is_empty());
+        let got: Vec<_> = log.runs_in(0..lv).map(|r| (r.lv, r.len)).collect();
+        assert_eq!(got, want);
+        let (a, _) = want[40];
+        let got: Vec<_> = log.runs_in(a..lv).map(|r| (r.lv, r.len)).collect();
+        assert_eq!(got, want[40..].to_vec());
     }
 
     #[test]

@@ -13,11 +13,12 @@ use std::collections::BTreeMap;
 
 use crate::change_set::Span;
 use crate::id::OpId;
+use crate::value::ContainerId;
 
 #[derive(Clone, Debug)]
 struct Entry {
     span: Span,
-    root: String,
+    root: ContainerId,
     waits_for: OpId,
 }
 
@@ -47,7 +48,7 @@ impl Pending {
 
     /// Park `span` (on root `root`) until operation `waits_for` is known. Returns `false` (and
     /// parks nothing) if the same operations already wait.
-    pub(crate) fn park(&mut self, span: Span, root: String, waits_for: OpId) -> bool {
+    pub(crate) fn park(&mut self, span: Span, root: ContainerId, waits_for: OpId) -> bool {
         let first = OpId {
             peer: span.peer,
             seq: span.seq,
@@ -79,7 +80,7 @@ impl Pending {
 
     /// Remove and return the spans waiting for any of `first..first + len` (operations of one peer
     /// that just became known).
-    pub(crate) fn wake(&mut self, first: OpId, len: u64, out: &mut Vec<(Span, String)>) {
+    pub(crate) fn wake(&mut self, first: OpId, len: u64, out: &mut Vec<(Span, ContainerId)>) {
         let last = OpId {
             peer: first.peer,
             seq: first.seq + len.saturating_sub(1),

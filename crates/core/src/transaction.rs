@@ -1,8 +1,9 @@
 //! [`Transaction`]: grouping local edits into one change.
 
 use crate::causal_graph::Lv;
-use crate::doc::{Doc, TextId};
+use crate::doc::Doc;
 use crate::error::EditError;
+use crate::value::{ContainerHandle, CounterId, ListId, MapId, Scalar, Stored, TextId};
 
 /// A group of local edits that becomes one change, optionally with a message and a time.
 ///
@@ -49,6 +50,81 @@ impl<'a> Transaction<'a> {
     /// Delete `len` units at `pos`.
     pub fn delete(&mut self, text: TextId, pos: usize, len: usize) -> Result<(), EditError> {
         self.doc.local_delete(text, pos, len)
+    }
+
+    /// Set `key` of `map` to a scalar.
+    pub fn map_set(
+        &mut self,
+        map: MapId,
+        key: &str,
+        value: impl Into<Scalar>,
+    ) -> Result<(), EditError> {
+        self.doc
+            .local_map_write(map, key, Some(Stored::Scalar(value.into())))
+            .map(|_| ())
+    }
+
+    /// Set `key` of `map` to a new, empty container of kind `H`; returns its handle.
+    pub fn map_create<H: ContainerHandle>(
+        &mut self,
+        map: MapId,
+        key: &str,
+    ) -> Result<H, EditError> {
+        let lv = self
+            .doc
+            .local_map_write(map, key, Some(Stored::New(H::KIND)))?;
+        Ok(self.doc.created(lv))
+    }
+
+    /// Delete `key` from `map` (nothing happens if it is absent).
+    pub fn map_delete(&mut self, map: MapId, key: &str) -> Result<(), EditError> {
+        self.doc.local_map_write(map, key, None).map(|_| ())
+    }
+
+    /// Insert a scalar at `pos` of `list`.
+    pub fn list_insert(
+        &mut self,
+        list: ListId,
+        pos: usize,
+        value: impl Into<Scalar>,
+    ) -> Result<(), EditError> {
+        self.doc
+            .local_list_insert(list, pos, vec![Stored::Scalar(value.into())])
+            .map(|_| ())
+    }
+
+    /// Insert several scalars at `pos` of `list` (one run of operations).
+    pub fn list_insert_many(
+        &mut self,
+        list: ListId,
+        pos: usize,
+        values: impl IntoIterator<Item = Scalar>,
+    ) -> Result<(), EditError> {
+        let values = values.into_iter().map(Stored::Scalar).collect();
+        self.doc.local_list_insert(list, pos, values).map(|_| ())
+    }
+
+    /// Insert a new, empty container of kind `H` at `pos` of `list`; returns its handle.
+    pub fn list_create<H: ContainerHandle>(
+        &mut self,
+        list: ListId,
+        pos: usize,
+    ) -> Result<H, EditError> {
+        let lv = self
+            .doc
+            .local_list_insert(list, pos, vec![Stored::New(H::KIND)])?;
+        Ok(self.doc.created(lv))
+    }
+
+    /// Delete `len` elements of `list` from `pos`.
+    pub fn list_delete(&mut self, list: ListId, pos: usize, len: usize) -> Result<(), EditError> {
+        self.doc.local_list_delete(list, pos, len)
+    }
+
+    /// Add `delta` to `counter`.
+    pub fn counter_add(&mut self, counter: CounterId, delta: i64) -> Result<(), EditError> {
+        self.doc.local_counter_add(counter, delta);
+        Ok(())
     }
 
     /// Attach a message to the change (shown in history views).

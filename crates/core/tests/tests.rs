@@ -3,5 +3,6 @@
 mod compat;
 mod corrupt_input;
 mod interleaving;
+mod json;
 mod properties;
 mod traces;

@@ -458,7 +458,7 @@ mod tests {
         assert_eq!(bytes, [0x06, 0x05, 0x05, 0x01, 0x02, 0x03, 0x04, 0x07]);
         assert_eq!(decode_rle(&bytes, values.len()).unwrap(), values);
 
-        assert_eq!(rle(&[]), []);
+        assert_eq!(rle(&[]), [0u8; 0]);
         assert_eq!(rle(&[9]), [0x01, 0x09]);
         assert_eq!(
             rle(&[u64::MAX, u64::MAX]),
@@ -502,15 +502,15 @@ mod tests {
         assert_eq!(bools(&[true, true]), [0x00, 0x02]);
         assert_eq!(decode_bools(&[0x00, 0x02], 2).unwrap(), [true, true]);
         assert_eq!(bools(&[false]), [0x01]);
-        assert_eq!(bools(&[]), []);
+        assert_eq!(bools(&[]), [0u8; 0]);
         assert_eq!(bools(&[true; 300]), [0x00, 0xac, 0x02]);
     }
 
     #[test]
     fn empty_columns_are_empty() {
-        assert_eq!(decode_rle(&[], 0).unwrap(), []);
-        assert_eq!(decode_delta(&[], 0).unwrap(), []);
-        assert_eq!(decode_bools(&[], 0).unwrap(), []);
+        assert_eq!(decode_rle(&[], 0).unwrap(), [0u64; 0]);
+        assert_eq!(decode_delta(&[], 0).unwrap(), [0u64; 0]);
+        assert_eq!(decode_bools(&[], 0).unwrap(), [false; 0]);
         let trailing = Some(DecodeError::TrailingBytes { offset: 0 });
         assert_eq!(decode_rle(&[0x01, 0x00], 0).err(), trailing);
         assert_eq!(decode_delta(&[0x01, 0x00], 0).err(), trailing);

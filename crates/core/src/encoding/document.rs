@@ -8,17 +8,23 @@ use std::collections::BTreeMap;
 use super::{
     crc32, DecodeError, DeltaDecoder, DeltaEncoder, Reader, RleUintDecoder, RleUintEncoder, Writer,
 };
-use crate::change_set::{ChangeMeta, ChangeSet, ChunkKind, Span};
+use crate::change_set::{ChangeMeta, ChangeSet, ChunkKind, Span, SpanBody};
+use crate::containers::Prop;
 use crate::id::{OpId, PeerId};
 use crate::op_log::OpKind;
 use crate::rope::Rope;
 use crate::unit::byte_len_of_chars;
+use crate::value::{ContainerId, ContainerKind, Scalar, Stored};
 
 /// The four bytes every chunk starts with.
 pub(crate) const MAGIC: [u8; 4] = *b"WEFT";
 /// The format version this code writes and the newest it reads. Version 2 added the optional
-/// sections (the state snapshot, and the rule that ids from 128 up may be skipped).
-pub(crate) const FORMAT_VERSION: u32 = 2;
+/// sections (the state snapshot, and the rule that ids from 128 up may be skipped); version 3 the
+/// containers (maps, lists, counters, nesting): a container table instead of root names, map and
+/// counter operation kinds, and the values section.
+pub(crate) const FORMAT_VERSION: u32 = 3;
+/// The first version with a container table.
+const VERSION_CONTAINERS: u64 = 3;
 
 const KIND_DOCUMENT: u8 = 1;
 const KIND_UPDATE: u8 = 2;
@@ -30,6 +36,9 @@ const SECTION_CONTENT: u8 = 4;
 const SECTION_CHANGES: u8 = 5;
 /// Optional, documents only: the text of every root at the document's version.
 const SECTION_STATE: u8 = 6;
+/// Version 3, present when some span carries values: list elements, map keys and values,
+/// counter increments.
+const SECTION_VALUES: u8 = 7;
 /// Optional sections with an id at least this large may be skipped by readers that do not know
 /// them; unknown smaller ids are refused.
 const SECTION_SKIPPABLE: u8 = 128;
@@ -37,6 +46,23 @@ const SECTION_SKIPPABLE: u8 = 128;
 const OP_INSERT: u64 = 0;
 const OP_DELETE_FORWARD: u64 = 1;
 const OP_DELETE_BACKWARD: u64 = 2;
+const OP_MAP_SET: u64 = 3;
+const OP_MAP_DELETE: u64 = 4;
+const OP_COUNTER_ADD: u64 = 5;
+
+/// Container table entries: the kind code, plus this flag for a container created by an
+/// operation.
+const CONTAINER_CREATED: u8 = 0x10;
+
+const VALUE_NULL: u8 = 0;
+const VALUE_FALSE: u8 = 1;
+const VALUE_TRUE: u8 = 2;
+const VALUE_INT: u8 = 3;
+const VALUE_FLOAT: u8 = 4;
+const VALUE_STR: u8 = 5;
+const VALUE_BYTES: u8 = 6;
+/// A new container: this plus the kind code (7 text, 8 map, 9 list, 10 counter).
+const VALUE_NEW: u8 = 7;
 
 const PACKED_RAW: u8 = 0;
 const PACKED_DEFLATE: u8 = 1;
@@ -53,7 +79,7 @@ const PARENTS_LISTED: u64 = 2;
 pub struct Limits {
     /// Most peers in one chunk.
     pub max_peers: usize,
-    /// Most root texts in one chunk.
+    /// Most containers (roots and nested) named in one chunk's container table.
     pub max_roots: usize,
     /// Most spans (runs of operations) in one chunk.
     pub max_spans: usize,
@@ -63,6 +89,9 @@ pub struct Limits {
     pub max_parents: usize,
     /// Most bytes of inserted text, root names or messages in one chunk.
     pub max_text_bytes: usize,
+    /// Deepest nesting of containers a document accepts (roots are at depth 0). An import whose
+    /// operation would create a container deeper than this is refused; a local edit too.
+    pub max_depth: u32,
 }
 
 impl Default for Limits {
@@ -74,6 +103,7 @@ impl Default for Limits {
             max_ops: 1 << 32,
             max_parents: 1 << 16,
             max_text_bytes: 1 << 30,
+            max_depth: 128,
         }
     }
 }
@@ -98,6 +128,7 @@ pub(crate) fn encode(set: &ChangeSet) -> Vec<u8> {
     let mut col_parents = RleUintEncoder::new();
     let mut listed = Writer::new();
     let mut content = String::new();
+    let mut values = Writer::new();
     let mut next_seq: BTreeMap<PeerId, u64> = BTreeMap::new();
     let mut prev_last: Option<OpId> = None;
 
@@ -108,11 +139,24 @@ pub(crate) fn encode(set: &ChangeSet) -> Vec<u8> {
         next_seq.insert(s.peer, s.seq + s.len as u64);
         col_len.push(s.len as u64);
         col_root.push(u64::from(s.container));
-        col_kind.push(match (s.kind, s.fwd) {
-            (OpKind::Insert, _) => OP_INSERT,
-            (OpKind::Delete, true) => OP_DELETE_FORWARD,
-            (OpKind::Delete, false) => OP_DELETE_BACKWARD,
+        col_kind.push(match (&s.body, s.kind, s.fwd) {
+            (SpanBody::Prop(Prop::MapSet { .. }), _, _) => OP_MAP_SET,
+            (SpanBody::Prop(Prop::MapDelete { .. }), _, _) => OP_MAP_DELETE,
+            (SpanBody::Prop(Prop::CounterAdd(_)), _, _) => OP_COUNTER_ADD,
+            (_, OpKind::Insert, _) => OP_INSERT,
+            (_, OpKind::Delete, true) => OP_DELETE_FORWARD,
+            (_, OpKind::Delete, false) => OP_DELETE_BACKWARD,
         });
+        match &s.body {
+            SpanBody::Seq => {}
+            SpanBody::Values(vs) => vs.iter().for_each(|v| write_stored(&mut values, v)),
+            SpanBody::Prop(Prop::MapSet { key, value }) => {
+                values.len_prefixed(key.as_bytes());
+                write_stored(&mut values, value);
+            }
+            SpanBody::Prop(Prop::MapDelete { key }) => values.len_prefixed(key.as_bytes()),
+            SpanBody::Prop(Prop::CounterAdd(d)) => values.ivarint(*d),
+        }
         col_pos.push(s.pos as u64);
         if s.parents.is_empty() {
             col_parents.push(PARENTS_NONE);
@@ -150,6 +194,22 @@ pub(crate) fn encode(set: &ChangeSet) -> Vec<u8> {
         }
     }
 
+    let mut table = Writer::new();
+    table.uvarint(set.containers.len() as u64);
+    for c in &set.containers {
+        match c {
+            ContainerId::Root { name, kind } => {
+                table.u8(kind.code());
+                table.len_prefixed(name.as_bytes());
+            }
+            ContainerId::Created { op, kind } => {
+                table.u8(kind.code() | CONTAINER_CREATED);
+                table.uvarint(index_of(op.peer, &mut peers));
+                table.uvarint(op.seq);
+            }
+        }
+    }
+
     let mut body = Writer::new();
     body.u8(SECTION_PEERS);
     body.len_prefixed_section(|w| {
@@ -159,12 +219,7 @@ pub(crate) fn encode(set: &ChangeSet) -> Vec<u8> {
         }
     });
     body.u8(SECTION_ROOTS);
-    body.len_prefixed_section(|w| {
-        w.uvarint(set.roots.len() as u64);
-        for r in &set.roots {
-            w.len_prefixed(r.as_bytes());
-        }
-    });
+    body.len_prefixed(table.as_bytes());
     let mut spans = Writer::new();
     {
         let w = &mut spans;
@@ -196,6 +251,10 @@ pub(crate) fn encode(set: &ChangeSet) -> Vec<u8> {
         body.u8(SECTION_STATE);
         body.len_prefixed_section(|w| write_packed(w, texts.as_bytes()));
     }
+    if !values.as_bytes().is_empty() {
+        body.u8(SECTION_VALUES);
+        body.len_prefixed_section(|w| write_packed(w, values.as_bytes()));
+    }
 
     let mut out = Writer::new();
     out.bytes(&MAGIC);
@@ -218,13 +277,19 @@ pub(crate) struct SpanRef<'a> {
     pub(crate) len: usize,
     /// Parents of the first operation, sorted and without duplicates.
     pub(crate) parents: &'a [OpId],
-    /// Index into [`ChunkHead::roots`].
+    /// Index into [`ChunkHead::containers`].
     pub(crate) container: u32,
+    /// The container at that index.
+    pub(crate) cid: &'a ContainerId,
     pub(crate) kind: OpKind,
     pub(crate) pos: usize,
     pub(crate) fwd: bool,
-    /// Inserts: the inserted text (`len` chars). Empty for deletes.
+    /// Text inserts: the inserted text (`len` chars). Empty otherwise.
     pub(crate) text: &'a str,
+    /// List inserts: the values. Empty otherwise.
+    pub(crate) values: &'a [Stored],
+    /// Map and counter operations.
+    pub(crate) prop: Option<&'a Prop>,
 }
 
 impl SpanRef<'_> {
@@ -239,6 +304,13 @@ impl SpanRef<'_> {
             pos: self.pos,
             fwd: self.fwd,
             text: self.text.to_owned(),
+            body: match (self.prop, self.cid.kind()) {
+                (Some(p), _) => SpanBody::Prop(p.clone()),
+                (None, ContainerKind::List) if self.kind == OpKind::Insert => {
+                    SpanBody::Values(self.values.to_vec())
+                }
+                (None, _) => SpanBody::Seq,
+            },
         }
     }
 }
@@ -247,9 +319,10 @@ impl SpanRef<'_> {
 #[derive(Clone, Debug)]
 pub(crate) struct ChunkHead {
     pub(crate) kind: ChunkKind,
-    pub(crate) roots: Vec<String>,
+    pub(crate) containers: Vec<ContainerId>,
     pub(crate) metas: Vec<ChangeMeta>,
-    /// Documents only, when written: every root's text (same order as `roots`).
+    /// Documents only, when written: every container's text (same order as `containers`, all
+    /// texts).
     pub(crate) state: Option<Vec<Rope>>,
 }
 
@@ -266,7 +339,7 @@ pub(crate) fn decode(bytes: &[u8], limits: &Limits) -> Result<ChangeSet, DecodeE
     })?;
     Ok(ChangeSet {
         kind: head.kind,
-        roots: head.roots,
+        containers: head.containers,
         spans,
         metas: head.metas,
         // Only `Doc::load` uses the state (through `decode_with`); imports replay the history.
@@ -337,7 +410,18 @@ pub(crate) fn decode_with(
     r.expect_end()?;
 
     let peers = read_peers(&mut expect_section(&mut body, SECTION_PEERS)?, limits)?;
-    let roots = read_roots(&mut expect_section(&mut body, SECTION_ROOTS)?, limits)?;
+    let mut table_r = expect_section(&mut body, SECTION_ROOTS)?;
+    let containers = if version >= VERSION_CONTAINERS {
+        read_containers(&mut table_r, &peers, limits)?
+    } else {
+        read_roots(&mut table_r, limits)?
+            .into_iter()
+            .map(|name| ContainerId::Root {
+                name,
+                kind: ContainerKind::Text,
+            })
+            .collect()
+    };
     let spans_packed = read_packed(
         expect_section(&mut body, SECTION_SPANS)?,
         "span columns length",
@@ -347,6 +431,7 @@ pub(crate) fn decode_with(
     let content_r = expect_section(&mut body, SECTION_CONTENT)?;
     let mut changes_r = expect_section(&mut body, SECTION_CHANGES)?;
     let mut state_r = None;
+    let mut values_r = None;
     let mut last_id = SECTION_CHANGES;
     while !body.is_empty() {
         let at = body.offset();
@@ -367,6 +452,7 @@ pub(crate) fn decode_with(
                     what: "state section in an update",
                 })
             }
+            SECTION_VALUES if version >= VERSION_CONTAINERS => values_r = Some(section),
             id if id >= SECTION_SKIPPABLE => {}
             _ => {
                 return Err(DecodeError::Invalid {
@@ -379,23 +465,41 @@ pub(crate) fn decode_with(
 
     let metas = read_changes(&mut changes_r, &peers, limits)?;
     let state = match state_r {
-        Some(r) => Some(read_state(r, roots.len(), limits)?),
+        Some(r) => {
+            if containers.iter().any(|c| c.kind() != ContainerKind::Text) {
+                return Err(DecodeError::Invalid {
+                    offset: r.offset(),
+                    what: "state section in a document with containers other than texts",
+                });
+            }
+            Some(read_state(r, containers.len(), limits)?)
+        }
         None => None,
     };
+    let values = match values_r {
+        Some(r) => Some(read_packed(r, "values length", limits.max_text_bytes)?),
+        None => None,
+    };
+    let mut values_r = values
+        .as_ref()
+        .map_or_else(|| Reader::new(&[]), Packed::reader);
     let content_at = content_r.offset();
     let content = read_content(content_r, limits)?;
     let finished = read_spans(
         &mut spans_r,
-        &content,
-        content_at,
+        (&content, content_at),
         &peers,
-        roots.len(),
+        &containers,
+        &mut values_r,
         limits,
         visit,
     )?;
+    if finished {
+        values_r.expect_end()?;
+    }
     Ok(finished.then_some(ChunkHead {
         kind,
-        roots,
+        containers,
         metas,
         state,
     }))
@@ -541,6 +645,118 @@ fn read_roots(r: &mut Reader<'_>, limits: &Limits) -> Result<Vec<String>, Decode
     Ok(roots)
 }
 
+/// The container table of version 3 (see FORMAT.md).
+fn read_containers(
+    r: &mut Reader<'_>,
+    peers: &[PeerId],
+    limits: &Limits,
+) -> Result<Vec<ContainerId>, DecodeError> {
+    let n = r.count("container count", limits.max_roots)?;
+    let mut out = Vec::with_capacity(n);
+    let mut bytes = 0usize;
+    for _ in 0..n {
+        let at = r.offset();
+        let tag = r.u8()?;
+        let kind =
+            ContainerKind::from_code(tag & !CONTAINER_CREATED).ok_or(DecodeError::Invalid {
+                offset: at,
+                what: "unknown container kind",
+            })?;
+        if tag & CONTAINER_CREATED != 0 {
+            let p_at = r.offset();
+            let peer = peer_at(peers, r.uvarint()?, p_at)?;
+            let seq = r.uvarint()?;
+            out.push(ContainerId::Created {
+                op: OpId { peer, seq },
+                kind,
+            });
+        } else {
+            let len = r.limited_uvarint("root name length", limits.max_text_bytes)?;
+            bytes = bytes.saturating_add(len);
+            if bytes > limits.max_text_bytes {
+                return Err(DecodeError::LimitExceeded {
+                    offset: at,
+                    what: "root names",
+                    value: bytes as u64,
+                    limit: limits.max_text_bytes as u64,
+                });
+            }
+            out.push(ContainerId::Root {
+                name: r.str(len)?.to_owned(),
+                kind,
+            });
+        }
+    }
+    r.expect_end()?;
+    Ok(out)
+}
+
+/// Write a value (see FORMAT.md, "Values").
+fn write_stored(w: &mut Writer, v: &Stored) {
+    match v {
+        Stored::Scalar(Scalar::Null) => w.u8(VALUE_NULL),
+        Stored::Scalar(Scalar::Bool(false)) => w.u8(VALUE_FALSE),
+        Stored::Scalar(Scalar::Bool(true)) => w.u8(VALUE_TRUE),
+        Stored::Scalar(Scalar::Int(i)) => {
+            w.u8(VALUE_INT);
+            w.ivarint(*i);
+        }
+        Stored::Scalar(Scalar::Float(f)) => {
+            w.u8(VALUE_FLOAT);
+            w.bytes(&f.to_le_bytes());
+        }
+        Stored::Scalar(Scalar::Str(s)) => {
+            w.u8(VALUE_STR);
+            w.len_prefixed(s.as_bytes());
+        }
+        Stored::Scalar(Scalar::Bytes(b)) => {
+            w.u8(VALUE_BYTES);
+            w.len_prefixed(b);
+        }
+        Stored::New(kind) => w.u8(VALUE_NEW + kind.code()),
+    }
+}
+
+/// Read a value written by [`write_stored`].
+fn read_stored(r: &mut Reader<'_>, limits: &Limits) -> Result<Stored, DecodeError> {
+    let at = r.offset();
+    Ok(Stored::Scalar(match r.u8()? {
+        VALUE_NULL => Scalar::Null,
+        VALUE_FALSE => Scalar::Bool(false),
+        VALUE_TRUE => Scalar::Bool(true),
+        VALUE_INT => Scalar::Int(r.ivarint()?),
+        VALUE_FLOAT => {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(r.bytes(8)?);
+            Scalar::Float(f64::from_le_bytes(b))
+        }
+        VALUE_STR => {
+            let len = r.limited_uvarint("string length", limits.max_text_bytes)?;
+            Scalar::Str(r.str(len)?.to_owned())
+        }
+        VALUE_BYTES => {
+            let len = r.limited_uvarint("bytes length", limits.max_text_bytes)?;
+            Scalar::Bytes(r.bytes(len)?.to_vec())
+        }
+        tag => {
+            return tag
+                .checked_sub(VALUE_NEW)
+                .and_then(ContainerKind::from_code)
+                .map(Stored::New)
+                .ok_or(DecodeError::Invalid {
+                    offset: at,
+                    what: "unknown value tag",
+                })
+        }
+    }))
+}
+
+/// Read a map key.
+fn read_key(r: &mut Reader<'_>, limits: &Limits) -> Result<String, DecodeError> {
+    let len = r.limited_uvarint("key length", limits.max_text_bytes)?;
+    Ok(r.str(len)?.to_owned())
+}
+
 fn peer_at(peers: &[PeerId], idx: u64, offset: usize) -> Result<PeerId, DecodeError> {
     usize::try_from(idx)
         .ok()
@@ -564,10 +780,10 @@ fn next<T>(
 /// Read the span columns, handing each span to `visit`; `Ok(false)` if `visit` stopped.
 fn read_spans(
     r: &mut Reader<'_>,
-    content_text: &str,
-    content_base: usize,
+    (content_text, content_base): (&str, usize),
     peers: &[PeerId],
-    root_count: usize,
+    containers: &[ContainerId],
+    values_r: &mut Reader<'_>,
     limits: &Limits,
     mut visit: impl FnMut(SpanRef<'_>) -> bool,
 ) -> Result<bool, DecodeError> {
@@ -590,6 +806,7 @@ fn read_spans(
     let mut total_ops: u64 = 0;
     let mut prev_last: Option<OpId> = None;
     let mut content_pos = 0usize;
+    let mut values: Vec<Stored> = Vec::new();
 
     for _ in 0..n {
         let peer = peer_at(peers, next(&mut peer_col, at)?, at)?;
@@ -621,16 +838,20 @@ fn read_spans(
         })?;
         next_seq.insert(peer, end_seq);
         let root = next(&mut root_col, at)?;
-        if root >= root_count as u64 {
-            return Err(DecodeError::Invalid {
+        let cid = usize::try_from(root)
+            .ok()
+            .and_then(|i| containers.get(i))
+            .ok_or(DecodeError::Invalid {
                 offset: at,
                 what: "root index out of range",
-            });
-        }
-        let (kind, fwd) = match next(&mut kind_col, at)? {
+            })?;
+        let ckind = cid.kind();
+        let code = next(&mut kind_col, at)?;
+        let (kind, fwd) = match code {
             OP_INSERT => (OpKind::Insert, true),
             OP_DELETE_FORWARD => (OpKind::Delete, true),
             OP_DELETE_BACKWARD => (OpKind::Delete, false),
+            OP_MAP_SET | OP_MAP_DELETE | OP_COUNTER_ADD => (OpKind::Insert, true),
             _ => {
                 return Err(DecodeError::Invalid {
                     offset: at,
@@ -638,6 +859,23 @@ fn read_spans(
                 })
             }
         };
+        let fits = match code {
+            OP_MAP_SET | OP_MAP_DELETE => ckind == ContainerKind::Map,
+            OP_COUNTER_ADD => ckind == ContainerKind::Counter,
+            _ => ckind.is_sequence(),
+        };
+        if !fits {
+            return Err(DecodeError::Invalid {
+                offset: at,
+                what: "operation kind does not fit its container",
+            });
+        }
+        if code >= OP_MAP_SET && len64 != 1 {
+            return Err(DecodeError::Invalid {
+                offset: at,
+                what: "map and counter spans hold one operation",
+            });
+        }
         let pos =
             usize::try_from(next(&mut pos_col, pos_at)?).map_err(|_| DecodeError::Invalid {
                 offset: pos_at,
@@ -694,7 +932,36 @@ fn read_spans(
                 what: "operation depends on itself or a later operation of its peer",
             });
         }
-        let text = if kind == OpKind::Insert {
+        values.clear();
+        let mut prop = None;
+        match code {
+            OP_MAP_SET => {
+                let key = read_key(values_r, limits)?;
+                let value = read_stored(values_r, limits)?;
+                prop = Some(Prop::MapSet { key, value });
+            }
+            OP_MAP_DELETE => {
+                prop = Some(Prop::MapDelete {
+                    key: read_key(values_r, limits)?,
+                })
+            }
+            OP_COUNTER_ADD => prop = Some(Prop::CounterAdd(values_r.ivarint()?)),
+            OP_INSERT if ckind == ContainerKind::List => {
+                // Each value takes at least one byte: a length the section cannot hold fails
+                // before any allocation.
+                if len > values_r.remaining() {
+                    return Err(DecodeError::UnexpectedEnd {
+                        offset: values_r.offset(),
+                        needed: len,
+                    });
+                }
+                for _ in 0..len {
+                    values.push(read_stored(values_r, limits)?);
+                }
+            }
+            _ => {}
+        }
+        let text = if kind == OpKind::Insert && ckind == ContainerKind::Text {
             let rest = content_text.get(content_pos..).unwrap_or_default();
             let Some(n) = byte_len_of_chars(rest, len) else {
                 return Err(DecodeError::UnexpectedEnd {
@@ -718,10 +985,13 @@ fn read_spans(
             len,
             parents: &parents,
             container: root as u32,
+            cid,
             kind,
             pos,
             fwd,
             text,
+            values: &values,
+            prop: prop.as_ref(),
         };
         if !visit(span) {
             return Ok(false);

@@ -1,0 +1,234 @@
+//! The document's containers: their table, their current states, and the log of the values
+//! operations wrote (map entries, counter increments, list elements).
+//!
+//! Sequence operations (text and list inserts and deletes) live in the
+//! [`OpLog`](crate::op_log::OpLog) and are merged by the Eg-walker engine; a list insert's run
+//! there carries one placeholder char per element, and the elements' values live here in
+//! [`ValueLog::elems`], found by the inserting operation's local version. Map and counter
+//! operations need no sequence merge: [`ValueLog::props`] holds them in local-version order.
+//!
+//! # Maps
+//!
+//! Each key holds the set of values written to it that no later write (or delete) of that key
+//! has seen: usually one value; several after concurrent writes. The value shown is the one with
+//! the greatest (Lamport timestamp, peer id); the others are the key's *conflicts*. A delete
+//! removes the values it has seen, so a write concurrent with a delete survives it.
+//!
+//! # Deleted containers
+//!
+//! A nested container is part of the document while the map entry or list element that created
+//! it is visible. Deleting (or overwriting) that entry hides the container as a whole; its state
+//! is kept, so edits made concurrently with the delete still apply to it, invisibly, and nothing
+//! comes back half-built.
+
+use std::collections::{BTreeMap, HashMap};
+use std::ops::Range;
+
+use crate::causal_graph::Lv;
+use crate::id::PeerId;
+use crate::rope::Rope;
+use crate::seq_tree::SeqTree;
+use crate::value::{ContainerId, ContainerKind, Stored};
+
+/// The state of one container at the document's current version.
+#[derive(Clone, Debug)]
+pub(crate) enum State {
+    Text(Rope),
+    Map(MapState),
+    /// Element ids (local versions of their inserts), in list order.
+    List(SeqTree),
+    Counter(i64),
+}
+
+impl State {
+    fn new(kind: ContainerKind) -> Self {
+        match kind {
+            ContainerKind::Text => State::Text(Rope::new()),
+            ContainerKind::Map => State::Map(MapState::default()),
+            ContainerKind::List => State::List(SeqTree::default()),
+            ContainerKind::Counter => State::Counter(0),
+        }
+    }
+
+    /// Length of a sequence container (chars of a text, elements of a list).
+    pub(crate) fn seq_len(&self) -> Option<usize> {
+        match self {
+            State::Text(r) => Some(r.len_chars()),
+            State::List(t) => Some(t.len()),
+            State::Map(_) | State::Counter(_) => None,
+        }
+    }
+}
+
+/// One container of the document.
+#[derive(Clone, Debug)]
+pub(crate) struct Entry {
+    pub(crate) id: ContainerId,
+    pub(crate) state: State,
+    /// Nesting depth: 0 for roots, one more than the creating operation's container otherwise.
+    pub(crate) depth: u32,
+    /// Whether any operation has touched it (roots nobody edited are left out of `to_json`).
+    pub(crate) touched: bool,
+}
+
+/// Every container this replica knows, by index (the number inside a handle).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Containers {
+    pub(crate) entries: Vec<Entry>,
+    index: HashMap<ContainerId, u32>,
+}
+
+impl Containers {
+    /// The index of `id`, creating the container (empty) if it is new.
+    pub(crate) fn get_or_create(&mut self, id: &ContainerId) -> u32 {
+        if let Some(i) = self.index.get(id) {
+            return *i;
+        }
+        let i = self.entries.len() as u32;
+        self.entries.push(Entry {
+            id: id.clone(),
+            state: State::new(id.kind()),
+            depth: 0,
+            touched: false,
+        });
+        self.index.insert(id.clone(), i);
+        i
+    }
+
+    /// The index of `id`, if known.
+    pub(crate) fn get(&self, id: &ContainerId) -> Option<u32> {
+        self.index.get(id).copied()
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Forget the containers from index `len` on (undoing a refused import).
+    pub(crate) fn truncate(&mut self, len: usize) {
+        for e in self.entries.drain(len..) {
+            self.index.remove(&e.id);
+        }
+    }
+
+    pub(crate) fn heap_size(&self) -> usize {
+        self.entries
+            .iter()
+            .map(|e| match &e.state {
+                State::Text(r) => r.heap_size(),
+                State::List(t) => t.heap_size(),
+                State::Map(m) => m.heap_size(),
+                State::Counter(_) => 0,
+            })
+            .sum::<usize>()
+            + self.entries.capacity() * std::mem::size_of::<Entry>()
+            + self.index.capacity() * (std::mem::size_of::<ContainerId>() + 8)
+    }
+}
+
+/// A value written to a map key that no later write of the key has seen.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct MapEntry {
+    pub(crate) lv: Lv,
+    pub(crate) lamport: u64,
+    pub(crate) peer: PeerId,
+    pub(crate) value: Stored,
+}
+
+/// The live entries of every key; each key's entries are sorted by (Lamport, peer), the winner
+/// last.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct MapState {
+    pub(crate) keys: BTreeMap<String, Vec<MapEntry>>,
+}
+
+impl MapState {
+    /// Apply a write (`Some`) or delete (`None`) of `key` by an operation that has seen exactly
+    /// the existing entries for which `seen` is true.
+    pub(crate) fn apply(
+        &mut self,
+        key: &str,
+        entry: Option<MapEntry>,
+        mut seen: impl FnMut(Lv) -> bool,
+    ) {
+        let entries = match self.keys.get_mut(key) {
+            Some(e) => e,
+            None => self.keys.entry(key.to_owned()).or_default(),
+        };
+        entries.retain(|e| !seen(e.lv));
+        if let Some(e) = entry {
+            let at = entries.partition_point(|x| (x.lamport, x.peer) < (e.lamport, e.peer));
+            entries.insert(at, e);
+        }
+        if entries.is_empty() {
+            self.keys.remove(key);
+        }
+    }
+
+    fn heap_size(&self) -> usize {
+        self.keys
+            .iter()
+            .map(|(k, v)| k.capacity() + v.capacity() * std::mem::size_of::<MapEntry>() + 48)
+            .sum()
+    }
+}
+
+/// A map or counter operation.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Prop {
+    MapSet { key: String, value: Stored },
+    MapDelete { key: String },
+    CounterAdd(i64),
+}
+
+/// A map or counter operation with its local version and container.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct PropOp {
+    pub(crate) lv: Lv,
+    pub(crate) container: u32,
+    pub(crate) prop: Prop,
+}
+
+/// The values operations wrote, in local-version order.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct ValueLog {
+    /// Map and counter operations.
+    pub(crate) props: Vec<PropOp>,
+    /// List elements: the local version of the inserting operation and the value.
+    pub(crate) elems: Vec<(Lv, Stored)>,
+}
+
+impl ValueLog {
+    /// The map and counter operations in `range`.
+    pub(crate) fn props_in(&self, range: Range<Lv>) -> &[PropOp] {
+        let a = self.props.partition_point(|p| p.lv < range.start);
+        let b = self.props.partition_point(|p| p.lv < range.end);
+        &self.props[a..b]
+    }
+
+    /// The list elements inserted by operations in `range`.
+    pub(crate) fn elems_in(&self, range: Range<Lv>) -> &[(Lv, Stored)] {
+        let a = self.elems.partition_point(|p| p.0 < range.start);
+        let b = self.elems.partition_point(|p| p.0 < range.end);
+        &self.elems[a..b]
+    }
+
+    /// The value of the element inserted by `lv`.
+    pub(crate) fn elem(&self, lv: Lv) -> Option<&Stored> {
+        let i = self.elems.partition_point(|p| p.0 < lv);
+        self.elems.get(i).filter(|p| p.0 == lv).map(|p| &p.1)
+    }
+
+    /// Remove everything at or after `lv`.
+    pub(crate) fn truncate(&mut self, lv: Lv) {
+        let a = self.props.partition_point(|p| p.lv < lv);
+        self.props.truncate(a);
+        let b = self.elems.partition_point(|p| p.0 < lv);
+        self.elems.truncate(b);
+    }
+
+    pub(crate) fn heap_size(&self) -> usize {
+        self.props.capacity() * std::mem::size_of::<PropOp>()
+            + self.elems.capacity() * std::mem::size_of::<(Lv, Stored)>()
+    }
+}
