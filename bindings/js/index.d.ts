@@ -1,0 +1,456 @@
+/**
+ * Weft for JavaScript: local-first collaborative documents that always converge, synced
+ * directly with other browsers and native Weft peers.
+ *
+ * ```js
+ * import { Doc, connect } from "weft";
+ *
+ * const doc = new Doc();
+ * const body = doc.getText("body");
+ * body.insert(0, "Hello 👋");
+ * doc.subscribe((e) => console.log(e.origin, e.patches));
+ * const conn = connect("ws://localhost:7070/sync", { notes: doc }, { token: "…" });
+ * ```
+ *
+ * Text positions and lengths are **UTF-16 code units** everywhere, the unit of JavaScript
+ * strings (`"👋".length === 2`). A position inside a surrogate pair is refused with
+ * `NOT_ON_BOUNDARY`. Lone surrogates in inserted strings are stored as U+FFFD.
+ *
+ * The module loads its WebAssembly with a top-level `await`: once `import` resolves, everything
+ * is ready to use synchronously.
+ */
+
+/** A peer id: 16 lowercase hexadecimal digits (a random 64-bit number per editing session). */
+export type PeerId = string;
+
+/** How many operations of each peer a version contains: `{ [peerId]: count }`. */
+export type VersionVector = Record<PeerId, number>;
+
+/** The id of one operation: the peer that made it and its index among that peer's operations. */
+export interface OpId {
+  peer: PeerId;
+  seq: number;
+}
+
+/** One step of a text delta (the Quill / Yjs delta shape), in UTF-16 code units. */
+export type DeltaOp = { retain: number } | { insert: string } | { delete: number };
+
+/**
+ * A change to one text: walk the old text from the start, retaining, inserting and deleting.
+ * Units after the last step are unchanged. Apply the steps in order to your own copy of the
+ * text (an editor view) to get the new text.
+ */
+export interface TextPatch {
+  type: "text";
+  /** Where the text is: `[rootName]` for a root text. */
+  path: string[];
+  delta: DeltaOp[];
+}
+
+/** Every kind of patch (only text patches so far; container patches come with maps and lists). */
+export type Patch = TextPatch;
+
+/** What `Doc.subscribe` callbacks receive after each change. */
+export interface ChangeEvent {
+  /**
+   * `"local"`: an edit made through this `Doc`; `"import"`: `doc.import()`; `"sync"`: changes
+   * received by a `SyncSession` or `connect()`.
+   */
+  origin: "local" | "import" | "sync";
+  /**
+   * The change, as patches in order: apply each to the state the previous left. A local change
+   * that touches several texts has one patch per text.
+   */
+  patches: Patch[];
+  /** The transaction's message (local changes only). */
+  message?: string;
+  /** The transaction's time (local changes only). */
+  time?: number;
+}
+
+/** Optional metadata of a change (shown in history). */
+export interface ChangeMeta {
+  /** A message such as "paste" or "fix typo". */
+  message?: string;
+  /** Milliseconds since the Unix epoch (Weft has no clock of its own; pass `Date.now()`). */
+  time?: number;
+}
+
+/** A change with a message or time, from `Doc.changes()`. */
+export interface ChangeInfo {
+  /** The peer that made it. */
+  peer: PeerId;
+  /** Its first operation's sequence number. */
+  seq: number;
+  /** Number of operations. */
+  length: number;
+  time: number | null;
+  message: string | null;
+}
+
+/** What `Doc.import` did. */
+export interface ImportResult {
+  /** Operations newly applied. */
+  applied: number;
+  /** Operations already known (duplicates are harmless). */
+  duplicates: number;
+  /** Operations waiting for missing dependencies (they apply when a later import brings them). */
+  pending: number;
+}
+
+/**
+ * Error codes of `WeftError`:
+ * - `OUT_OF_BOUNDS`: a position or length past the end of the text.
+ * - `NOT_ON_BOUNDARY`: a position inside a surrogate pair.
+ * - `INVALID_ARGUMENT`: a wrong argument type or value (non-integer position, bad peer id…).
+ * - `NOT_WEFT_DATA`, `CORRUPT_INPUT`, `CHECKSUM_MISMATCH`, `UNSUPPORTED_VERSION`,
+ *   `LIMIT_EXCEEDED`, `WRONG_KIND` (e.g. an update given to `Doc.load`),
+ *   `INVALID_OPERATION`, `CONFLICT`, `PENDING_FULL`: bytes given to `load`/`import` refused;
+ *   the document is unchanged.
+ * - `PROTOCOL_ERROR`, `PEER_CLOSED`: a sync session ended (the peer broke the protocol or
+ *   closed it).
+ * - `UNKNOWN_DOCUMENT`, `ALREADY_OPEN`, `SESSION_CLOSED`: sync session misuse.
+ * - `TRANSACTION_CLOSED`: a `Transaction` used after its function returned.
+ * - `INTERNAL_PANIC`: a bug in Weft trapped the WebAssembly instance during this call; the
+ *   package started a fresh one for new objects.
+ * - `INSTANCE_LOST`: this object lived in an instance that trapped earlier; load the document
+ *   again (from `save()` bytes or a sync peer).
+ * - `NO_WEBSOCKET`, `CONNECTION_FAILED`, `DISCONNECTED`, `CONNECTION_CLOSED`: `connect()`.
+ */
+export type WeftErrorCode =
+  | "OUT_OF_BOUNDS"
+  | "NOT_ON_BOUNDARY"
+  | "EDIT_REFUSED"
+  | "INVALID_ARGUMENT"
+  | "NOT_WEFT_DATA"
+  | "CORRUPT_INPUT"
+  | "CHECKSUM_MISMATCH"
+  | "UNSUPPORTED_VERSION"
+  | "LIMIT_EXCEEDED"
+  | "WRONG_KIND"
+  | "INVALID_OPERATION"
+  | "CONFLICT"
+  | "PENDING_FULL"
+  | "IMPORT_REFUSED"
+  | "PROTOCOL_ERROR"
+  | "PEER_CLOSED"
+  | "UNKNOWN_DOCUMENT"
+  | "ALREADY_OPEN"
+  | "SESSION_CLOSED"
+  | "TRANSACTION_CLOSED"
+  | "INTERNAL_PANIC"
+  | "INSTANCE_LOST"
+  | "NOT_INITIALIZED"
+  | "NO_WEBSOCKET"
+  | "CONNECTION_FAILED"
+  | "DISCONNECTED"
+  | "CONNECTION_CLOSED"
+  | "INTERNAL";
+
+/** Every error this package throws on purpose. */
+export class WeftError extends Error {
+  readonly name: "WeftError";
+  /** Stable, machine-readable reason (see {@link WeftErrorCode}). */
+  readonly code: WeftErrorCode;
+  constructor(code: WeftErrorCode, message: string, options?: { cause?: unknown });
+}
+
+/** Options for a new or loaded document. */
+export interface DocOptions {
+  /**
+   * The peer id to edit as. Default: a fresh random one. Two sessions that edit the same
+   * document must never use the same id at the same time; reuse one only for the same
+   * session (e.g. one tab) after reloading that session's own saved state.
+   */
+  peerId?: PeerId;
+}
+
+/**
+ * A replica of a document: named root texts and their full history. Edits apply locally at
+ * once; replicas exchange updates (`exportSince`/`import`, or a `SyncSession`/`connect`) and
+ * always converge to the same state.
+ */
+export class Doc {
+  /** An empty document. */
+  constructor(options?: DocOptions);
+  /**
+   * A document from `save()` bytes, editing as `options.peerId` or a fresh random peer.
+   * @throws {WeftError} `NOT_WEFT_DATA`, `CORRUPT_INPUT`, `WRONG_KIND`, … for bad bytes.
+   */
+  static load(bytes: Uint8Array, options?: DocOptions): Doc;
+
+  /** The peer id local edits are made as. */
+  readonly peerId: PeerId;
+
+  /** The root text called `name` (created empty when new). Same name = same text on every peer. */
+  getText(name: string): Text;
+  /** Names of the root texts, in the order this replica learned them. */
+  textNames(): string[];
+
+  /**
+   * Runs `fn`, collecting its edits, then applies them all as **one change** (one boundary
+   * crossing, one event). Edits apply in order, each on the text as the previous ones left it.
+   * Reads inside `fn` see the text as it was before the transaction. If `fn` throws, none of
+   * its edits apply. If an edit is refused (e.g. `OUT_OF_BOUNDS`), the edits before it stay
+   * applied, subscribers get their patches, and the error is thrown.
+   * @returns what `fn` returns.
+   */
+  transact<T>(fn: (tx: Transaction) => T, meta?: ChangeMeta): T;
+
+  /**
+   * Calls `callback` after every change with the patches that describe it: local edits,
+   * imports and changes from sync sessions. Listeners run synchronously; one that throws does
+   * not affect the edit or other listeners (the error is rethrown in a microtask).
+   * @returns a function that unsubscribes.
+   */
+  subscribe(callback: (event: ChangeEvent) => void): () => void;
+
+  /** The whole document with its history: bytes for `Doc.load` (or `import`). */
+  save(): Uint8Array;
+  /**
+   * The changes a replica at `version` lacks, as an update for `import`. Without a version:
+   * everything.
+   */
+  exportSince(version?: VersionVector): Uint8Array;
+  /**
+   * Applies an update or saved document from another replica. Known operations are skipped;
+   * operations whose dependencies are missing wait. On error nothing changes.
+   * @throws {WeftError} for corrupt or hostile bytes; the document is unchanged.
+   */
+  import(bytes: Uint8Array): ImportResult;
+
+  /** The current version as a version vector. */
+  version(): VersionVector;
+  /** The current version as its heads. */
+  frontier(): OpId[];
+  /** Changes with a message or time, oldest first. */
+  changes(): ChangeInfo[];
+  /** Operations received whose dependencies have not arrived yet. */
+  readonly pendingOps: number;
+
+  /** The plain value: `{ [textName]: content }`. */
+  toJSON(): Record<string, string>;
+
+  /**
+   * Frees the document's WebAssembly memory now (otherwise it is freed when the object is
+   * garbage collected). The object is unusable afterwards.
+   */
+  free(): void;
+}
+
+/** A root text of a `Doc`. Every edit is a change of its own; group edits with `Doc.transact`. */
+export class Text {
+  /** The root name. */
+  readonly name: string;
+  /** The document the text belongs to. */
+  readonly doc: Doc;
+  /** Length in UTF-16 code units (the same as `toString().length`). */
+  readonly length: number;
+  /** The current content. */
+  toString(): string;
+  toJSON(): string;
+  /**
+   * Inserts `text` at `pos`.
+   * @throws {WeftError} `OUT_OF_BOUNDS`, `NOT_ON_BOUNDARY`.
+   */
+  insert(pos: number, text: string, meta?: ChangeMeta): void;
+  /** Deletes `len` code units at `pos`. */
+  delete(pos: number, len: number, meta?: ChangeMeta): void;
+  /** Deletes `del` code units at `pos`, then inserts `text` there, as one change. */
+  splice(pos: number, del: number, text: string, meta?: ChangeMeta): void;
+  /**
+   * Applies a delta (e.g. from an editor: a paste, an undo) as one change and one boundary
+   * crossing.
+   */
+  applyDelta(delta: DeltaOp[], meta?: ChangeMeta): void;
+}
+
+/** The edits of one `Doc.transact` call. Texts are given by name or `Text`. */
+export class Transaction {
+  private constructor();
+  insert(text: string | Text, pos: number, s: string): void;
+  delete(text: string | Text, pos: number, len: number): void;
+  splice(text: string | Text, pos: number, del: number, s: string): void;
+  applyDelta(text: string | Text, delta: DeltaOp[]): void;
+}
+
+/** A random peer id (16 hex digits from `crypto.getRandomValues`). */
+export function randomPeerId(): PeerId;
+
+/** Options of a `SyncSession`. */
+export interface SyncSessionOptions {
+  /** How this side introduces itself in the handshake (not authenticated). Default "weft-js". */
+  identity?: string;
+}
+
+/** Options of a document on a session. */
+export interface SessionDocOptions {
+  /** The peer gets read-only access: changes it sends end the session. */
+  readOnly?: boolean;
+}
+
+/** Events of a `SyncSession`. */
+export interface SyncSessionEvents {
+  /** The peer's handshake arrived. */
+  connected: { identity: string; capabilities: number };
+  /** The peer asked for a document this session does not have: `open(doc, newDoc)` to accept. */
+  "open-requested": { doc: string };
+  /** Both sides opened the document: it syncs from now on. */
+  opened: { doc: string; mayWrite: boolean };
+  /** The peer will not sync the document. */
+  declined: { doc: string; reason: "not-found" | "not-allowed" | string };
+  /** Changes from the peer were applied (subscribers of the `Doc` got their patches). */
+  imported: { doc: string; applied: number; duplicates: number; pending: number };
+  /** The peer stored everything in `version` durably. */
+  acked: { doc: string; version: VersionVector };
+  /** A user's presence arrived or changed. */
+  presence: { doc: string; peer: PeerId; value: unknown; ttl: number };
+  /** A user's presence expired. */
+  "presence-expired": { doc: string; peer: PeerId };
+  /** The session ended because of an error (also thrown by `receive`). */
+  closed: { error: WeftError };
+}
+
+/**
+ * The sync protocol for one connection, without IO: feed it what the connection received
+ * (`receive`), send what `transmit` returns, call `handleTimeout` at `nextTimeout`. Many
+ * documents share one session; a document may be on several sessions (changes received on one
+ * are forwarded to the others). `connect()` does all this over a WebSocket.
+ */
+export class SyncSession {
+  constructor(options?: SyncSessionOptions);
+  /** Makes `doc` available as `id`: opened when the peer asks for it. */
+  addDoc(id: string, doc: Doc, options?: SessionDocOptions): void;
+  /** Starts syncing `id` (adding `doc` first when given). */
+  open(id: string, doc?: Doc, options?: SessionDocOptions): void;
+  /** Refuses the peer's request for `id`. */
+  decline(id: string, reason?: "not-found" | "not-allowed"): boolean;
+  /**
+   * Bytes received from the connection, in any pieces. Received changes are imported into the
+   * documents (their subscribers get `origin: "sync"` events), then events are dispatched.
+   * @param now milliseconds on any monotonic clock (default `performance.now()`).
+   * @throws {WeftError} `PROTOCOL_ERROR`/`PEER_CLOSED`: the session ended; send what
+   * `transmit()` still returns (the Close message), then close the connection.
+   */
+  receive(bytes: Uint8Array, now?: number): void;
+  /** Frames to send now, in order (empty when there is nothing to send). */
+  transmit(): Uint8Array[];
+  /** When to call `handleTimeout` next (same clock as `receive`), or null. */
+  nextTimeout(): number | null;
+  /** Time passed: expires presence. */
+  handleTimeout(now?: number): void;
+  /** Document `id` changed (done automatically for documents added to this session). */
+  notifyChanged(id: string): void;
+  /** Everything in `version` of `id` is stored durably on this side: the peer is told. */
+  acknowledge(id: string, version: VersionVector): void;
+  /**
+   * Sends this user's presence (any JSON value: cursor, name, colour) in `id` to the peer.
+   * @returns false when it cannot be sent now (document not open on both sides).
+   */
+  setPresence(id: string, value: unknown, options?: { ttl?: number }): boolean;
+  /** Ends the session: the peer is told (send `transmit()` once more). */
+  close(): void;
+  /** Whether the session ended. */
+  readonly closed: boolean;
+  /** Whether both sides opened `id`. */
+  isOpen(id: string): boolean;
+  /** What the peer has stored durably of `id`, as far as its acknowledgements tell. */
+  peerDurable(id: string): VersionVector | null;
+  /** Traffic counters. */
+  readonly stats: { framesSent: number; bytesSent: number; framesReceived: number; bytesReceived: number };
+  /** The ids of the documents on this session. */
+  readonly docIds: string[];
+  /** Listens to an event. @returns a function that stops listening. */
+  on<K extends keyof SyncSessionEvents>(type: K, listener: (event: SyncSessionEvents[K]) => void): () => void;
+}
+
+/** Connection states of `connect()`. */
+export type ConnectionStatus =
+  /** Opening the WebSocket (first time or after a disconnect). */
+  | "connecting"
+  /** Connected; exchanging changes, or the peer has not yet confirmed storing ours. */
+  | "syncing"
+  /** Every document is open and the peer confirmed it stored all of this side's changes. */
+  | "synced"
+  /** The connection dropped; a reconnect is scheduled. */
+  | "disconnected"
+  /** Switched off with `connection.offline = true` (edits keep working locally). */
+  | "offline"
+  /** Closed with `close()`. */
+  | "closed";
+
+/** Options of `connect()`. */
+export interface ConnectOptions {
+  /** Access token, sent as the `token` query parameter of the URL. */
+  token?: string;
+  /** The document id when a single `Doc` is passed. */
+  docId?: string;
+  /** Identity sent in the handshake. */
+  identity?: string;
+  /** The WebSocket class. Default: the global one, or the `ws` package in Node 20. */
+  WebSocket?: unknown;
+  /** WebSocket subprotocols. */
+  protocols?: string | string[];
+  /** Reconnect backoff (jittered, doubling from `minDelay` to `maxDelay` ms), or false. */
+  reconnect?: { minDelay?: number; maxDelay?: number } | false;
+  /** Presence lifetime in ms (renewed every half of it while connected). Default 30 000. */
+  presenceTtl?: number;
+  /** Start switched off. */
+  offline?: boolean;
+  /** Offer the documents read-only to the peer. */
+  readOnly?: boolean;
+  /**
+   * Tell the peer that received changes are stored durably here. Only set this when the
+   * application persists documents after each change.
+   */
+  acknowledge?: boolean;
+}
+
+/** Events of a `Connection`. */
+export interface ConnectionEvents {
+  status: ConnectionStatus;
+  synced: undefined;
+  connected: { identity: string; capabilities: number };
+  /** Another user's presence changed; `value` undefined: gone. */
+  presence: { doc: string; peer: PeerId; value: unknown };
+  declined: { doc: string; reason: string };
+  error: unknown;
+}
+
+/** A WebSocket link to a Weft node that keeps documents in sync. */
+export class Connection {
+  private constructor();
+  /** The current state. */
+  readonly status: ConnectionStatus;
+  /** The last error (failed connection, protocol error), if any. */
+  readonly lastError: unknown;
+  /** The session of the current WebSocket, if connected. */
+  readonly session: SyncSession | null;
+  /** Switch the connection off (true: disconnect, stay offline) or on again (false). */
+  offline: boolean;
+  /** Resolves when the status becomes "synced"; rejects if the connection is closed first. */
+  whenSynced(): Promise<void>;
+  /** Shares this user's presence (any JSON value) in a document (default: the first). */
+  setPresence(value: unknown, options?: { docId?: string; ttl?: number }): void;
+  /** Other users' presence in a document (default: the first), by peer id. */
+  presence(docId?: string): Map<PeerId, unknown>;
+  /** Closes for good. */
+  close(): void;
+  /** Listens to an event. @returns a function that stops listening. */
+  on<K extends keyof ConnectionEvents>(type: K, listener: (event: ConnectionEvents[K]) => void): () => void;
+}
+
+/**
+ * Keeps documents in sync with a Weft node (e.g. `weft serve`) over a WebSocket: handshake,
+ * catch-up, live changes both ways, presence, and reconnection with backoff.
+ * @param url `ws://` or `wss://` URL of the node.
+ * @param docs one `Doc` (with `options.docId`), or documents by id (object, Map or entries).
+ */
+export function connect(
+  url: string | URL,
+  docs: Doc | Record<string, Doc> | Map<string, Doc> | Array<[string, Doc]>,
+  options?: ConnectOptions,
+): Connection;
+
+/** How many WebAssembly instances were started (1 until a panic retires one). */
+export function instanceGeneration(): number;
