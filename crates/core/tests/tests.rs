@@ -4,5 +4,6 @@ mod compat;
 mod corrupt_input;
 mod interleaving;
 mod json;
+mod json_properties;
 mod properties;
 mod traces;

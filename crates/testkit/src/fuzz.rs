@@ -51,7 +51,9 @@ fn sample_doc() -> Doc {
 }
 
 /// Interpret bytes as a multi-replica editing scenario with lossy, duplicated and reordered
-/// delivery and save/load, then heal and check that every replica converges.
+/// delivery and save/load, then heal and check that every replica converges: same version, same
+/// text, same [`Doc::to_json`]. Edits cover every container kind: the root text `t` directly,
+/// and maps, lists, texts and counters (nested) through [`json_ops`](crate::json_ops).
 pub fn scenario(data: &[u8]) {
     let mut bytes = data.iter().copied();
     let mut next = move || bytes.next();
@@ -74,7 +76,18 @@ pub fn scenario(data: &[u8]) {
 
     while let Some(op) = next() {
         let r = usize::from(next().unwrap_or(0)) % replicas;
-        match op % 6 {
+        match op % 10 {
+            6..=9 => {
+                let e = crate::json_ops::Edit {
+                    target: usize::from(next().unwrap_or(0)),
+                    action: next().unwrap_or(0),
+                    key: next().unwrap_or(0),
+                    pos: usize::from(next().unwrap_or(0)),
+                    len: usize::from(next().unwrap_or(0)),
+                    value: i64::from(next().unwrap_or(0) as i8),
+                };
+                crate::json_ops::apply_edit(&mut docs[r], &e);
+            }
             0 | 1 => {
                 let d = &mut docs[r];
                 let t = d.text("t");
@@ -146,5 +159,6 @@ pub fn scenario(data: &[u8]) {
     for d in &docs[1..] {
         assert_eq!(d.version(), docs[0].version(), "versions diverged");
         assert_eq!(text(d), text(&docs[0]), "texts diverged");
+        assert_eq!(d.to_json(), docs[0].to_json(), "documents diverged");
     }
 }

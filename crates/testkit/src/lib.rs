@@ -10,6 +10,8 @@
 //!   durability checks the sync tests run on thousands of seeds.
 //! - [`fuzz_sync`]: the logic of the `weft-sync` fuzz targets (message decoding, a session fed
 //!   arbitrary bytes).
+//! - [`json_ops`]: random edits on maps, lists, texts and counters (nested), and a plain
+//!   `serde_json::Value` model applying the same edits, for property tests and the fuzz scenario.
 //! - [`replay`]: replaying those traces into Weft documents (sequential traces as local edits,
 //!   concurrent traces as one replica per agent with per-transaction updates).
 //!
@@ -18,6 +20,7 @@
 
 pub mod fuzz;
 pub mod fuzz_sync;
+pub mod json_ops;
 pub mod replay;
 pub mod simnet;
 pub mod traces;
