@@ -1,0 +1,660 @@
+//! The hub: the one task that owns a node's documents and every connection's
+//! [`SyncSession`]. Connection tasks only move bytes; the storage writer only writes.
+//!
+//! Owning everything in one task keeps forwarding simple and lock-free: a change imported from
+//! one session is a `notify_changed` on every other session that has the document open, and the
+//! next `poll_transmit` of each exports exactly what that peer lacks. Sending never waits: each
+//! connection has a bounded queue, and when it is full the hub stops polling that session. The
+//! session remembers only *that* a document changed, not the changes, so a slow peer costs no
+//! memory; when its queue drains it gets one catch-up update from the version it has.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::Instant;
+
+use tokio::sync::{broadcast, mpsc, oneshot};
+use weft_core::{Doc, PeerId, VersionVector};
+use weft_sync::{
+    Access, DeclineReason, DocId, Event, Limits, Millis, ProtocolError, SessionOptions,
+    SyncSession,
+};
+
+use crate::error::{LinkError, NodeError};
+use crate::identity::NodeId;
+use crate::node::{ChangeOrigin, NodeEvent, PeerInfo, PeerSync, RemoteId, Transport};
+use crate::persist::{Job, Waiter};
+use crate::storage::TokenGrant;
+
+/// A frame for a connection's writer.
+pub(crate) struct Out(pub Vec<u8>);
+
+/// What the hub is told.
+pub(crate) enum HubMsg {
+    /// A connection was authenticated.
+    Connected {
+        conn: u64,
+        remote: RemoteId,
+        grant: Option<TokenGrant>,
+        transport: Transport,
+        out: mpsc::Sender<Out>,
+        stalled: Arc<AtomicBool>,
+    },
+    /// Bytes from a connection.
+    Bytes { conn: u64, data: Vec<u8> },
+    /// The connection's transport ended.
+    Closed { conn: u64, reason: LinkError },
+    /// A stalled connection's queue has room again.
+    Writable { conn: u64 },
+    /// The storage writer finished a batch.
+    Persisted {
+        durable: Vec<(DocId, VersionVector)>,
+        failed: Vec<DocId>,
+    },
+    /// A call from the [`Node`](crate::Node) API.
+    Api(Api),
+}
+
+/// A local edit or read, run on the hub.
+pub(crate) type DocFn = Box<dyn FnOnce(&mut Doc) + Send>;
+
+/// A read of a document (`None`: no such document), run on the hub.
+pub(crate) type ReadFn = Box<dyn FnOnce(Option<&Doc>) + Send>;
+
+/// Calls from the API.
+pub(crate) enum Api {
+    Create {
+        doc: DocId,
+        reply: oneshot::Sender<bool>,
+    },
+    Docs {
+        reply: oneshot::Sender<Vec<DocId>>,
+    },
+    Edit {
+        doc: DocId,
+        f: DocFn,
+        reply: Waiter,
+    },
+    Read {
+        doc: DocId,
+        f: ReadFn,
+    },
+    Peers {
+        reply: oneshot::Sender<Vec<PeerInfo>>,
+    },
+    Status {
+        doc: DocId,
+        reply: oneshot::Sender<Vec<PeerSync>>,
+    },
+    Allow {
+        peer: NodeId,
+        doc: DocId,
+        access: Option<Access>,
+        reply: oneshot::Sender<()>,
+    },
+    Disconnect {
+        remote: Option<RemoteId>,
+    },
+    Shutdown {
+        reply: oneshot::Sender<()>,
+    },
+}
+
+struct Conn {
+    remote: RemoteId,
+    grant: Option<TokenGrant>,
+    transport: Transport,
+    session: SyncSession,
+    out: mpsc::Sender<Out>,
+    stalled: Arc<AtomicBool>,
+    reason: Option<LinkError>,
+}
+
+#[derive(Default)]
+struct DocMeta {
+    /// Sent to the storage writer.
+    issued: VersionVector,
+    /// Durable.
+    durable: VersionVector,
+    /// Appends since the last snapshot.
+    since_compact: usize,
+}
+
+/// Settings the hub needs.
+pub(crate) struct HubConfig {
+    pub id: NodeId,
+    pub edit_peer: PeerId,
+    pub compact_after: usize,
+    pub limits: Limits,
+    pub rules: HashMap<(NodeId, DocId), Access>,
+    /// Peers admitted at the transport level: shared with the acceptors.
+    pub known: Arc<RwLock<HashSet<NodeId>>>,
+    pub dialled: HashSet<NodeId>,
+}
+
+pub(crate) struct Hub {
+    cfg: HubConfig,
+    start: Instant,
+    docs: BTreeMap<DocId, Doc>,
+    meta: HashMap<DocId, DocMeta>,
+    conns: BTreeMap<u64, Conn>,
+    status: BTreeMap<(RemoteId, DocId), VersionVector>,
+    to_pump: BTreeSet<u64>,
+    jobs: mpsc::UnboundedSender<Job>,
+    events: broadcast::Sender<NodeEvent>,
+}
+
+impl Hub {
+    pub(crate) fn new(
+        cfg: HubConfig,
+        docs: BTreeMap<DocId, Doc>,
+        jobs: mpsc::UnboundedSender<Job>,
+        events: broadcast::Sender<NodeEvent>,
+    ) -> Hub {
+        let meta = docs
+            .iter()
+            .map(|(id, doc)| {
+                let v = doc.version();
+                (
+                    id.clone(),
+                    DocMeta {
+                        issued: v.clone(),
+                        durable: v,
+                        since_compact: 0,
+                    },
+                )
+            })
+            .collect();
+        let hub = Hub {
+            cfg,
+            start: Instant::now(),
+            docs,
+            meta,
+            conns: BTreeMap::new(),
+            status: BTreeMap::new(),
+            to_pump: BTreeSet::new(),
+            jobs,
+            events,
+        };
+        hub.refresh_known();
+        hub
+    }
+
+    /// Run until shutdown or until every sender is gone.
+    pub(crate) async fn run(mut self, mut rx: mpsc::Receiver<HubMsg>) {
+        loop {
+            let deadline = self
+                .conns
+                .values()
+                .filter_map(|c| c.session.poll_timeout())
+                .min();
+            let sleep = async {
+                match deadline {
+                    Some(Millis(ms)) => {
+                        tokio::time::sleep_until(
+                            (self.start + std::time::Duration::from_millis(ms)).into(),
+                        )
+                        .await
+                    }
+                    None => std::future::pending().await,
+                }
+            };
+            let msg = tokio::select! {
+                msg = rx.recv() => msg,
+                () = sleep => {
+                    let now = self.now();
+                    let ids: Vec<u64> = self.conns.keys().copied().collect();
+                    for c in ids {
+                        if let Some(conn) = self.conns.get_mut(&c) {
+                            conn.session.handle_timeout(now);
+                        }
+                        self.to_pump.insert(c);
+                    }
+                    self.pump_all();
+                    continue;
+                }
+            };
+            let Some(msg) = msg else { break };
+            if let HubMsg::Api(Api::Shutdown { reply }) = msg {
+                self.close_all(LinkError::Local);
+                // Reply once everything queued for storage is durable.
+                let (tx, rx) = oneshot::channel();
+                let _ = self.jobs.send(Job::Barrier {
+                    version: VersionVector::new(),
+                    waiter: tx,
+                });
+                tokio::spawn(async move {
+                    let _ = rx.await;
+                    let _ = reply.send(());
+                });
+                break;
+            }
+            self.handle(msg);
+            self.pump_all();
+        }
+    }
+
+    fn now(&self) -> Millis {
+        Millis(self.start.elapsed().as_millis() as u64)
+    }
+
+    fn handle(&mut self, msg: HubMsg) {
+        match msg {
+            HubMsg::Connected {
+                conn,
+                remote,
+                grant,
+                transport,
+                out,
+                stalled,
+            } => {
+                let mut options = SessionOptions::new(self.cfg.id.to_string());
+                options.limits = self.cfg.limits.clone();
+                let mut session = SyncSession::new(options);
+                for id in self.docs.keys() {
+                    if let Some(access) = access_for(&self.cfg.rules, &remote, grant.as_ref(), id) {
+                        // Cannot fail: the document is in the store and the session is new.
+                        let _ = session.open(&self.docs, id, access);
+                    }
+                }
+                tracing::info!(peer = %remote, ?transport, "connected");
+                let _ = self.events.send(NodeEvent::Connected {
+                    remote: remote.clone(),
+                    transport,
+                });
+                self.conns.insert(
+                    conn,
+                    Conn {
+                        remote,
+                        grant,
+                        transport,
+                        session,
+                        out,
+                        stalled,
+                        reason: None,
+                    },
+                );
+                self.to_pump.insert(conn);
+            }
+            HubMsg::Bytes { conn, data } => {
+                let now = self.now();
+                let Hub { conns, docs, .. } = self;
+                let Some(c) = conns.get_mut(&conn) else { return };
+                if let Err(e) = c.session.handle_bytes(now, &data, docs) {
+                    let reason = match e {
+                        ProtocolError::Closed { code, detail } => {
+                            LinkError::PeerClosed { code, detail }
+                        }
+                        e => {
+                            tracing::warn!(peer = %c.remote, "closing connection: {e}");
+                            LinkError::Protocol(e)
+                        }
+                    };
+                    c.reason.get_or_insert(reason);
+                }
+                self.to_pump.insert(conn);
+            }
+            HubMsg::Closed { conn, reason } => {
+                self.remove(conn, reason);
+            }
+            HubMsg::Writable { conn } => {
+                self.to_pump.insert(conn);
+            }
+            HubMsg::Persisted { durable, failed } => self.persisted(durable, failed),
+            HubMsg::Api(api) => self.api(api),
+        }
+    }
+
+    fn api(&mut self, api: Api) {
+        match api {
+            Api::Create { doc, reply } => {
+                let created = self.ensure_doc(&doc);
+                let _ = reply.send(created);
+            }
+            Api::Docs { reply } => {
+                let _ = reply.send(self.docs.keys().cloned().collect());
+            }
+            Api::Edit { doc, f, reply } => {
+                let Some(d) = self.docs.get_mut(&doc) else {
+                    let _ = reply.send(Err(NodeError::NoSuchDoc(doc)));
+                    return;
+                };
+                let before = d.version();
+                f(d);
+                let after = d.version();
+                if after != before {
+                    let _ = self.events.send(NodeEvent::DocChanged {
+                        doc: doc.clone(),
+                        version: after,
+                        origin: ChangeOrigin::Local,
+                    });
+                    self.changed(&doc, None);
+                }
+                self.persist(&doc, Some(reply));
+            }
+            Api::Read { doc, f } => f(self.docs.get(&doc)),
+            Api::Peers { reply } => {
+                let peers = self
+                    .conns
+                    .values()
+                    .map(|c| PeerInfo {
+                        remote: c.remote.clone(),
+                        transport: c.transport,
+                        docs: self
+                            .docs
+                            .keys()
+                            .filter(|d| c.session.is_open(d))
+                            .cloned()
+                            .collect(),
+                    })
+                    .collect();
+                let _ = reply.send(peers);
+            }
+            Api::Status { doc, reply } => {
+                let connected: HashSet<&RemoteId> = self.conns.values().map(|c| &c.remote).collect();
+                let list = self
+                    .status
+                    .iter()
+                    .filter(|((_, d), _)| *d == doc)
+                    .map(|((r, _), v)| PeerSync {
+                        remote: r.clone(),
+                        durable: v.clone(),
+                        connected: connected.contains(r),
+                    })
+                    .collect();
+                let _ = reply.send(list);
+            }
+            Api::Allow {
+                peer,
+                doc,
+                access,
+                reply,
+            } => {
+                match access {
+                    Some(a) => {
+                        self.cfg.rules.insert((peer, doc.clone()), a);
+                        self.ensure_doc(&doc);
+                        let remote = RemoteId::Node(peer);
+                        let Hub { conns, docs, .. } = self;
+                        for (id, c) in conns.iter_mut() {
+                            if c.remote == remote && !c.session.is_open(&doc) {
+                                let _ = c.session.open(docs, &doc, a);
+                                self.to_pump.insert(*id);
+                            }
+                        }
+                    }
+                    None => {
+                        if self.cfg.rules.remove(&(peer, doc)).is_some() {
+                            // Sessions cannot close one document: reconnecting re-reads the rules.
+                            self.disconnect(Some(&RemoteId::Node(peer)));
+                        }
+                    }
+                }
+                self.refresh_known();
+                let _ = reply.send(());
+            }
+            Api::Disconnect { remote } => self.disconnect(remote.as_ref()),
+            Api::Shutdown { .. } => {}
+        }
+    }
+
+    fn disconnect(&mut self, remote: Option<&RemoteId>) {
+        for c in self.conns.values_mut() {
+            if remote.is_none_or(|r| *r == c.remote) {
+                c.session.close();
+                c.reason.get_or_insert(LinkError::Local);
+            }
+        }
+        self.to_pump.extend(self.conns.keys().copied());
+    }
+
+    fn close_all(&mut self, reason: LinkError) {
+        for c in self.conns.values_mut() {
+            c.session.close();
+            c.reason.get_or_insert(reason.clone());
+        }
+        let ids: Vec<u64> = self.conns.keys().copied().collect();
+        for id in ids {
+            self.flush(id);
+        }
+    }
+
+    fn refresh_known(&self) {
+        let mut known: HashSet<NodeId> = self.cfg.rules.keys().map(|(p, _)| *p).collect();
+        known.extend(self.cfg.dialled.iter().copied());
+        if let Ok(mut k) = self.cfg.known.write() {
+            *k = known;
+        }
+    }
+
+    /// Create an empty document if there is none; true when created.
+    fn ensure_doc(&mut self, doc: &DocId) -> bool {
+        if self.docs.contains_key(doc) {
+            return false;
+        }
+        self.docs
+            .insert(doc.clone(), Doc::with_peer(self.cfg.edit_peer));
+        self.meta.insert(doc.clone(), DocMeta::default());
+        let _ = self.jobs.send(Job::Create { doc: doc.clone() });
+        // Peers allowed to see it and connected now get it.
+        let Hub {
+            conns, docs, cfg, ..
+        } = self;
+        for (id, c) in conns.iter_mut() {
+            if let Some(a) = access_for(&cfg.rules, &c.remote, c.grant.as_ref(), doc) {
+                let _ = c.session.open(docs, doc, a);
+                self.to_pump.insert(*id);
+            }
+        }
+        true
+    }
+
+    /// `doc` changed (from `from`, or locally): tell every other session.
+    fn changed(&mut self, doc: &DocId, from: Option<u64>) {
+        for (id, c) in self.conns.iter_mut() {
+            if Some(*id) != from && c.session.is_open(doc) {
+                c.session.notify_changed(doc);
+                self.to_pump.insert(*id);
+            }
+        }
+    }
+
+    /// Send what is new in `doc` to the storage writer.
+    fn persist(&mut self, doc: &DocId, waiter: Option<Waiter>) {
+        let (Some(d), Some(meta)) = (self.docs.get(doc), self.meta.get_mut(doc)) else {
+            if let Some(w) = waiter {
+                let _ = w.send(Err(NodeError::NoSuchDoc(doc.clone())));
+            }
+            return;
+        };
+        let version = d.version();
+        if meta.issued.includes(&version) {
+            if let Some(waiter) = waiter {
+                if meta.durable.includes(&version) {
+                    let _ = waiter.send(Ok(version));
+                } else {
+                    let _ = self.jobs.send(Job::Barrier { version, waiter });
+                }
+            }
+            return;
+        }
+        let update = d.export_since(&meta.issued);
+        meta.issued.merge(&version);
+        meta.since_compact += 1;
+        let _ = self.jobs.send(Job::Append {
+            doc: doc.clone(),
+            update,
+            version,
+            waiter,
+        });
+        if meta.since_compact >= self.cfg.compact_after {
+            meta.since_compact = 0;
+            let _ = self.jobs.send(Job::Compact {
+                doc: doc.clone(),
+                snapshot: d.save(),
+            });
+        }
+    }
+
+    fn persisted(&mut self, durable: Vec<(DocId, VersionVector)>, failed: Vec<DocId>) {
+        for (doc, version) in durable {
+            let Some(meta) = self.meta.get_mut(&doc) else { continue };
+            if meta.durable.includes(&version) {
+                continue;
+            }
+            meta.durable.merge(&version);
+            let v = meta.durable.clone();
+            for (id, c) in self.conns.iter_mut() {
+                if c.session.is_open(&doc) {
+                    c.session.acknowledge(&doc, &v);
+                    self.to_pump.insert(*id);
+                }
+            }
+            let _ = self.events.send(NodeEvent::Durable { doc, version: v });
+        }
+        for doc in failed {
+            if let Some(meta) = self.meta.get_mut(&doc) {
+                // Re-export what is not durable with the next change.
+                meta.issued = meta.durable.clone();
+            }
+        }
+    }
+
+    fn pump_all(&mut self) {
+        while let Some(c) = self.to_pump.pop_first() {
+            self.pump(c);
+        }
+    }
+
+    fn pump(&mut self, c: u64) {
+        loop {
+            let Some(conn) = self.conns.get_mut(&c) else { return };
+            let events: Vec<Event> = std::iter::from_fn(|| conn.session.poll_event()).collect();
+            if events.is_empty() {
+                break;
+            }
+            for e in events {
+                self.on_event(c, e);
+            }
+        }
+        self.flush(c);
+    }
+
+    fn on_event(&mut self, c: u64, event: Event) {
+        let Some(conn) = self.conns.get(&c) else { return };
+        let remote = conn.remote.clone();
+        match event {
+            Event::OpenRequested { doc } => {
+                match access_for(&self.cfg.rules, &remote, conn.grant.as_ref(), &doc) {
+                    None => {
+                        tracing::info!(peer = %remote, %doc, "refused a document request: not allowed");
+                        if let Some(conn) = self.conns.get_mut(&c) {
+                            conn.session.decline(&doc, DeclineReason::NotAllowed);
+                        }
+                        let _ = self.events.send(NodeEvent::Refused { remote, doc });
+                    }
+                    Some(access) => {
+                        self.ensure_doc(&doc);
+                        let Hub { conns, docs, .. } = self;
+                        if let Some(conn) = conns.get_mut(&c) {
+                            let _ = conn.session.open(docs, &doc, access);
+                        }
+                    }
+                }
+            }
+            Event::Declined { doc, reason } => {
+                tracing::info!(peer = %remote, %doc, ?reason, "the peer declined a document");
+                let _ = self.events.send(NodeEvent::Declined {
+                    remote,
+                    doc,
+                    reason,
+                });
+            }
+            Event::Imported { doc, report } if report.applied > 0 => {
+                if let Some(d) = self.docs.get(&doc) {
+                    let _ = self.events.send(NodeEvent::DocChanged {
+                        doc: doc.clone(),
+                        version: d.version(),
+                        origin: ChangeOrigin::Remote(remote),
+                    });
+                }
+                self.changed(&doc, Some(c));
+                self.persist(&doc, None);
+            }
+            Event::Acked { doc, version } => {
+                let entry = self.status.entry((remote.clone(), doc.clone())).or_default();
+                entry.merge(&version);
+                let _ = self.events.send(NodeEvent::PeerAcked {
+                    remote,
+                    doc,
+                    version: entry.clone(),
+                });
+            }
+            Event::Presence { doc, presence } => {
+                // Relay to the other sessions of the document; never back to the sender.
+                for (id, other) in self.conns.iter_mut() {
+                    if *id != c && other.session.set_presence(&doc, &presence) {
+                        self.to_pump.insert(*id);
+                    }
+                }
+            }
+            Event::Opened { doc, may_write } => {
+                tracing::debug!(peer = %remote, %doc, may_write, "document open");
+            }
+            _ => {}
+        }
+    }
+
+    /// Move frames from the session to the connection's queue while it has room.
+    fn flush(&mut self, c: u64) {
+        let Hub { conns, docs, .. } = self;
+        let Some(conn) = conns.get_mut(&c) else { return };
+        loop {
+            if conn.out.capacity() == 0 {
+                // The writer clears the flag and wakes the hub after its next write.
+                conn.stalled.store(true, Ordering::SeqCst);
+                if conn.out.capacity() == 0 {
+                    if conn.session.is_closed() {
+                        break;
+                    }
+                    return;
+                }
+            }
+            match conn.session.poll_transmit(docs) {
+                Some(frame) => {
+                    if conn.out.try_send(Out(frame)).is_err() {
+                        break;
+                    }
+                }
+                None => break,
+            }
+        }
+        if conn.session.is_closed() {
+            let reason = conn.reason.clone().unwrap_or(LinkError::Local);
+            self.remove(c, reason);
+        }
+    }
+
+    fn remove(&mut self, c: u64, reason: LinkError) {
+        let Some(conn) = self.conns.remove(&c) else { return };
+        let reason = conn.reason.unwrap_or(reason);
+        tracing::info!(peer = %conn.remote, "disconnected: {reason}");
+        let _ = self.events.send(NodeEvent::Disconnected {
+            remote: conn.remote,
+            reason,
+        });
+    }
+}
+
+/// What `remote` may do with `doc`.
+fn access_for(
+    rules: &HashMap<(NodeId, DocId), Access>,
+    remote: &RemoteId,
+    grant: Option<&TokenGrant>,
+    doc: &DocId,
+) -> Option<Access> {
+    match remote {
+        RemoteId::Node(id) => rules.get(&(*id, doc.clone())).copied(),
+        RemoteId::Browser(_) => grant.filter(|g| g.doc == *doc).map(|g| g.access),
+    }
+}

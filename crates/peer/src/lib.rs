@@ -1,0 +1,75 @@
+//! Weft peer: a tokio [`Node`] that keeps documents on disk and syncs them with other nodes
+//! over QUIC and WebSocket, with no server in the middle.
+//!
+//! # The model
+//!
+//! - **Identity.** Each node has an Ed25519 key in its data directory (`identity.key`, mode
+//!   0600). Its [`NodeId`] *is* the public key, printed as 8 groups of 7 base32 characters with
+//!   4 check characters; [`NodeId::short`] is the first group. Naming a peer by its id pins its
+//!   key.
+//! - **Documents** live in one task (the hub) that also owns every connection's
+//!   [`weft_sync::SyncSession`]. A change made or received on one connection is announced to
+//!   every other connection that shares the document, so a mesh converges through any path
+//!   (A → B → C). Connection tasks only move bytes; a slow connection's bounded queue fills and
+//!   that session is simply not polled: it remembers that documents changed (not the changes)
+//!   and catches up from the peer's version vector once it drains. Nothing buffers without bound.
+//! - **Storage** ([`Storage`], by default [`RedbStorage`] in `weft.redb`): every change is
+//!   appended in a transaction committed with immediate durability before it is acknowledged,
+//!   to the local caller ([`Node::edit`] returns then) and to peers (sync `Ack`s, which give
+//!   [`Node::sync_status`]: "peer X has stored everything up to version V"). Appends are
+//!   group-committed on a blocking thread. After [`NodeOptions::compact_after`] appends a
+//!   document is compacted into a snapshot in one transaction.
+//! - **Access.** Rules say which peer may read or write which document ([`Node::allow`], `weft
+//!   allow`). A node opens a document with a peer only if the rule allows it; a peer asking for
+//!   another document gets a `Decline` (not allowed; [`NodeEvent::Refused`] here and
+//!   [`NodeEvent::Declined`] there). A read-only peer is told so, and changes it sends anyway end
+//!   its connection with [`weft_sync::ProtocolError::ReadOnly`]. Peers without any rule and not in
+//!   the dial list cannot connect at all.
+//!
+//! # Transports
+//!
+//! - **QUIC** (quinn, rustls with *ring*): mutual TLS 1.3. Each node's certificate is
+//!   self-signed with its identity key; the dialler pins the id it dials (`ID@ADDR`), the
+//!   acceptor requires a client certificate and admits only known peers. No CA, no host names.
+//!   ALPN is `weft-sync/1`. One bidirectional stream carries the sync frames.
+//! - **WebSocket** (tokio-tungstenite, `ws://HOST:PORT/sync`): binary messages carry sync frames,
+//!   with small explicit limits. Browsers present a token from [`Node::issue_browser_token`]
+//!   (`?token=...`) and must come from an allowed `Origin`; nodes prove their keys with signed
+//!   challenges both ways. The same port serves a static directory
+//!   ([`NodeOptions::web_root`]). See the `ws` module source docs for the exact handshake.
+//! - **mDNS** (`mdns-sd`, [`NodeOptions::mdns`]): announces `_weft._udp.local.`; found nodes are
+//!   dialled only if already known, and must still prove their key.
+//!
+//! Every connection ends with a typed [`LinkError`] in [`NodeEvent::Disconnected`]; bad input
+//! from one peer closes that connection only. Configured peers are redialled with exponential
+//! backoff.
+//!
+//! # Limits of this version
+//!
+//! Access is enforced per connection, not per change author: a peer allowed to write a document
+//! may relay changes authored by others. Merging a large concurrent history runs on the hub
+//! task (loading documents at start runs on a blocking thread).
+
+mod dial;
+mod error;
+mod hub;
+mod identity;
+mod link;
+mod mdns;
+mod node;
+mod persist;
+mod quic;
+mod storage;
+mod tls;
+mod token;
+mod ws;
+
+pub use error::{LinkError, NodeError};
+pub use identity::{Identity, IdentityError, NodeId, ParseNodeIdError, KEY_FILE};
+pub use mdns::SERVICE as MDNS_SERVICE;
+pub use node::{
+    ChangeOrigin, Node, NodeEvent, NodeOptions, ParsePeerAddrError, PeerAddr, PeerInfo, PeerSync,
+    RemoteId, Transport, DB_FILE,
+};
+pub use storage::{AccessRule, RedbStorage, Storage, StorageError, StoredDoc, TokenGrant};
+pub use tls::{node_id_of, ALPN};

@@ -1,0 +1,114 @@
+//! One connection's tasks: a reader feeding the hub and a writer draining the connection's
+//! bounded queue. Transports (QUIC, WebSocket) plug in through [`FrameRead`] and [`FrameWrite`].
+
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{mpsc, Notify};
+
+use crate::error::LinkError;
+use crate::hub::{HubMsg, Out};
+use crate::node::{RemoteId, Shared, Transport};
+use crate::storage::TokenGrant;
+
+/// Bytes from a connection.
+pub(crate) trait FrameRead: Send + 'static {
+    /// The next bytes, `None` at a clean end.
+    fn read(&mut self) -> impl Future<Output = Result<Option<Vec<u8>>, LinkError>> + Send;
+}
+
+/// Bytes to a connection.
+pub(crate) trait FrameWrite: Send + 'static {
+    /// Write one sync frame.
+    fn write(&mut self, frame: Vec<u8>) -> impl Future<Output = Result<(), LinkError>> + Send;
+    /// Close the connection's sending side.
+    fn finish(self) -> impl Future<Output = ()> + Send;
+}
+
+static NEXT_CONN: AtomicU64 = AtomicU64::new(1);
+
+/// A fresh connection number.
+pub(crate) fn next_conn() -> u64 {
+    NEXT_CONN.fetch_add(1, Ordering::Relaxed)
+}
+
+/// Run an authenticated connection until it ends; returns why it ended (as the transport saw
+/// it; the hub reports the full reason in its event).
+pub(crate) async fn run(
+    shared: &Shared,
+    conn: u64,
+    remote: RemoteId,
+    grant: Option<TokenGrant>,
+    transport: Transport,
+    mut rd: impl FrameRead,
+    mut wr: impl FrameWrite,
+) -> LinkError {
+    let hub = shared.hub.clone();
+    let (out_tx, mut out_rx) = mpsc::channel::<Out>(shared.options.send_queue.max(1));
+    let stalled = Arc::new(AtomicBool::new(false));
+    if hub
+        .send(HubMsg::Connected {
+            conn,
+            remote,
+            grant,
+            transport,
+            out: out_tx,
+            stalled: stalled.clone(),
+        })
+        .await
+        .is_err()
+    {
+        return LinkError::Local;
+    }
+    let stop = Arc::new(Notify::new());
+    let writer = {
+        let hub = hub.clone();
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            while let Some(Out(frame)) = out_rx.recv().await {
+                if let Err(reason) = wr.write(frame).await {
+                    let _ = hub.send(HubMsg::Closed { conn, reason }).await;
+                    break;
+                }
+                if stalled.swap(false, Ordering::SeqCst) {
+                    let _ = hub.send(HubMsg::Writable { conn }).await;
+                }
+            }
+            wr.finish().await;
+            stop.notify_one();
+        })
+    };
+    let reason = loop {
+        tokio::select! {
+            r = rd.read() => match r {
+                Ok(Some(data)) => {
+                    if hub.send(HubMsg::Bytes { conn, data }).await.is_err() {
+                        break LinkError::Local;
+                    }
+                }
+                Ok(None) => break LinkError::Transport("the connection was closed".into()),
+                Err(e) => break e,
+            },
+            () = stop.notified() => break LinkError::Local,
+        }
+    };
+    let _ = hub
+        .send(HubMsg::Closed {
+            conn,
+            reason: reason.clone(),
+        })
+        .await;
+    // The hub drops the queue on `Closed`, which ends the writer; a writer stuck on a dead
+    // connection is cut off.
+    let abort = writer.abort_handle();
+    if tokio::time::timeout(Duration::from_secs(5), writer)
+        .await
+        .is_err()
+    {
+        tracing::debug!("writer did not finish in time");
+        abort.abort();
+    }
+    reason
+}
