@@ -4,7 +4,7 @@
 use std::fs;
 use std::path::PathBuf;
 
-use weft_core::{Doc, PeerId, VersionVector};
+use weft_core::{CounterId, Doc, ListId, MapId, PeerId, TextId, VersionVector};
 
 fn main() -> std::io::Result<()> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus");
@@ -52,7 +52,36 @@ fn main() -> std::io::Result<()> {
         }
     }
 
+    // Every container kind, nested, with a concurrent write to one key (format 3).
+    let mut j1 = Doc::with_peer(PeerId(5));
+    let mut j2 = Doc::with_peer(PeerId(6));
+    let jroot = j1.map("m");
+    j1.map_set(jroot, "title", "seed").expect("set");
+    let items: ListId = j1.map_create(jroot, "items").expect("create");
+    j1.list_push(items, 1.5).expect("push");
+    j1.list_push(items, vec![1u8, 2, 3]).expect("push");
+    let inner: MapId = j1.list_create(items, 0).expect("create");
+    let note: TextId = j1.map_create(inner, "note").expect("create");
+    j1.insert(note, 0, "nested ✓").expect("insert");
+    let likes: CounterId = j1.map_create(jroot, "likes").expect("create");
+    j1.counter_add(likes, 3).expect("add");
+    let jv = j1.version();
+    j2.import(&j1.export_since(&VersionVector::new()))
+        .expect("import");
+    let root2 = j2.map("m");
+    j2.map_set(root2, "title", "other").expect("set");
+    j2.map_delete(root2, "items").expect("delete");
+    j1.map_set(jroot, "title", true).expect("set");
+    j1.import(&j2.export_since(&jv)).expect("import");
+
     let seeds = [
+        ("load", "json", j1.save()),
+        (
+            "import",
+            "json_full",
+            j1.export_since(&VersionVector::new()),
+        ),
+        ("import", "json_concurrent", j2.export_since(&jv)),
         ("load", "with_state", state.save()),
         ("load", "compressed", long.save()),
         (
@@ -78,7 +107,16 @@ fn main() -> std::io::Result<()> {
     let dir = root.join("scenario");
     fs::create_dir_all(&dir)?;
     // A few hand-made scenarios: insert/insert/sync/hold/deliver/save-load patterns.
-    let scenarios: [&[u8]; 3] = [
+    let scenarios: [&[u8]; 5] = [
+        // Map, list and counter edits (ops 6-9) on two replicas, syncs, save/load.
+        &[
+            0, 0, 6, 0, 0, 1, 0, 0, 0, 5, 6, 1, 0, 0, 1, 0, 0, 1, 7, 0, 1, 0, 2, 3, 0, 2, 8, 1, 4,
+            1, 0, 1, 0, 7, 3, 0, 1, 0, 9, 0, 5, 0, 0, 0, 3, 3, 1, 0, 5, 0, 3, 1, 0, 1,
+        ],
+        &[
+            1, 1, 6, 0, 0, 1, 0, 0, 0, 9, 6, 1, 0, 1, 0, 0, 0, 4, 3, 0, 1, 0, 8, 0, 1, 2, 1, 0, 0,
+            6, 2, 1, 1, 1, 0, 0, 3, 2, 0, 0, 4, 1, 0, 0, 7, 0, 5, 0, 3, 0, 9, 2, 3, 3, 0, 2, 1,
+        ],
         &[1, 0, 0, 0, 0, 1, 1, 0, 3, 3, 0, 1, 0, 3, 1, 0, 1],
         &[
             3, 1, 0, 0, 0, 4, 0, 1, 2, 0, 0, 1, 4, 1, 0, 0, 3, 2, 1, 5, 5, 1, 0, 0, 0,
