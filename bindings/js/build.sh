@@ -14,13 +14,14 @@
 # when missing), and wasm-opt -Oz when a binaryen of version 116 or later is on PATH or in
 # node_modules (the `binaryen` dev dependency); WEFT_WASM_OPT=0 skips it.
 #
-# Environment: CARGO_TARGET_DIR (default target/wasm-build, shared with the CI wasm step).
+# Environment: WEFT_WASM_TARGET_DIR (default target/wasm-build, shared with the CI wasm step;
+# a CARGO_TARGET_DIR meant for native builds is deliberately not used).
 source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib.sh"
 
 PKG="$WEFT_ROOT/bindings/js"
 TARGET=wasm32-unknown-unknown
 PROFILE=wasm-release
-TARGET_DIR="${CARGO_TARGET_DIR:-$WEFT_ROOT/target/wasm-build}"
+TARGET_DIR="${WEFT_WASM_TARGET_DIR:-$WEFT_ROOT/target/wasm-build}"
 DEBIAN_PACKAGES=(rustc-web cargo-web rust-web-src lld-19)
 DEBIAN_CARGO=/usr/bin/cargo
 DEBIAN_RUSTC=/usr/bin/rustc

@@ -256,7 +256,7 @@ export class Doc {
 
   free() {
     if (!this.#inst.dead) this.#raw.free();
-    this.#inst = { dead: true, panic: "the document was freed with free()" };
+    this.#inst = { dead: true, freed: true };
   }
 
   // ---- internal, for Text, Transaction and SyncSession --------------------------------------

@@ -48,6 +48,9 @@ export function instanceGeneration() {
  * strings from Rust become coded errors, a trap retires the instance.
  */
 export function call(inst, fn) {
+  if (inst.freed) {
+    throw new WeftError("INSTANCE_LOST", "this object was freed with free()");
+  }
   if (inst.dead) {
     throw new WeftError(
       "INSTANCE_LOST",
@@ -85,4 +88,10 @@ function convertError(inst, e) {
     );
   }
   return e;
+}
+
+/** Makes the live instance panic, to test the recovery. Not part of the public API. */
+export function debugPanicForTests() {
+  const inst = liveInstance();
+  return call(inst, () => inst.glue.debug_panic());
 }

@@ -7,7 +7,6 @@
 //! borrow is held, so the borrows never conflict.
 
 use std::cell::{RefCell, RefMut};
-use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use weft_core::Doc;
@@ -22,19 +21,20 @@ use crate::json;
 /// One connection's sync state and the documents it may sync.
 pub struct SessionCore {
     session: SyncSession,
-    docs: BTreeMap<DocId, Rc<RefCell<Doc>>>,
+    /// A connection syncs a handful of documents: a list is smaller in the `.wasm` than a map.
+    docs: Vec<(DocId, Rc<RefCell<Doc>>)>,
 }
 
 /// The session's documents, borrowed for one call.
-struct Lent<'a>(BTreeMap<&'a DocId, RefMut<'a, Doc>>);
+struct Lent<'a>(Vec<(&'a DocId, RefMut<'a, Doc>)>);
 
 impl DocStore for Lent<'_> {
     fn doc(&self, id: &DocId) -> Option<&Doc> {
-        self.0.get(id).map(|d| &**d)
+        self.0.iter().find(|(i, _)| *i == id).map(|(_, d)| &**d)
     }
 
     fn doc_mut(&mut self, id: &DocId) -> Option<&mut Doc> {
-        self.0.get_mut(id).map(|d| &mut **d)
+        self.0.iter_mut().find(|(i, _)| *i == id).map(|(_, d)| &mut **d)
     }
 }
 
@@ -50,7 +50,7 @@ fn id_string(out: &mut String, id: &DocId) {
 
 /// Borrows every document of a session for one call. A document already borrowed (impossible
 /// without re-entrancy, which the bindings never do) is left out, as if absent.
-fn lend(docs: &BTreeMap<DocId, Rc<RefCell<Doc>>>) -> Lent<'_> {
+fn lend(docs: &[(DocId, Rc<RefCell<Doc>>)]) -> Lent<'_> {
     Lent(
         docs.iter()
             .filter_map(|(id, d)| d.try_borrow_mut().ok().map(|d| (id, d)))
@@ -67,7 +67,7 @@ impl SessionCore {
     pub fn new(identity: &str) -> SessionCore {
         SessionCore {
             session: SyncSession::new(SessionOptions::new(identity.as_bytes())),
-            docs: BTreeMap::new(),
+            docs: Vec::new(),
         }
     }
 
@@ -83,7 +83,10 @@ impl SessionCore {
                 "this document is already in the session under another id".into(),
             ));
         }
-        self.docs.insert(id, doc);
+        match self.docs.iter_mut().find(|(i, _)| *i == id) {
+            Some(entry) => entry.1 = doc,
+            None => self.docs.push((id, doc)),
+        }
         Ok(())
     }
 
@@ -236,7 +239,8 @@ impl SessionCore {
                     ",\"applied\":{},\"duplicates\":{},\"pending\":{},\"patches\":",
                     report.applied, report.duplicates, report.pending
                 ));
-                match self.docs.get(&doc).and_then(|d| d.try_borrow().ok()) {
+                let shared = self.docs.iter().find(|(i, _)| *i == doc);
+                match shared.and_then(|(_, d)| d.try_borrow().ok()) {
                     Some(d) => import_patches(&mut out, &d, &report.patches),
                     None => out.push_str("[]"),
                 }
