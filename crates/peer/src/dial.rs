@@ -61,4 +61,3 @@ pub(crate) fn spawn(shared: Arc<Shared>, endpoint: Option<quinn::Endpoint>, peer
         }
     });
 }
-

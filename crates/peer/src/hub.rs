@@ -16,8 +16,7 @@ use std::time::Instant;
 use tokio::sync::{broadcast, mpsc, oneshot};
 use weft_core::{Doc, PeerId, VersionVector};
 use weft_sync::{
-    Access, DeclineReason, DocId, Event, Limits, Millis, ProtocolError, SessionOptions,
-    SyncSession,
+    Access, DeclineReason, DocId, Event, Limits, Millis, ProtocolError, SessionOptions, SyncSession,
 };
 
 use crate::error::{LinkError, NodeError};
@@ -279,7 +278,9 @@ impl Hub {
             HubMsg::Bytes { conn, data } => {
                 let now = self.now();
                 let Hub { conns, docs, .. } = self;
-                let Some(c) = conns.get_mut(&conn) else { return };
+                let Some(c) = conns.get_mut(&conn) else {
+                    return;
+                };
                 if let Err(e) = c.session.handle_bytes(now, &data, docs) {
                     let reason = match e {
                         ProtocolError::Closed { code, detail } => {
@@ -351,7 +352,8 @@ impl Hub {
                 let _ = reply.send(peers);
             }
             Api::Status { doc, reply } => {
-                let connected: HashSet<&RemoteId> = self.conns.values().map(|c| &c.remote).collect();
+                let connected: HashSet<&RemoteId> =
+                    self.conns.values().map(|c| &c.remote).collect();
                 let list = self
                     .status
                     .iter()
@@ -498,7 +500,9 @@ impl Hub {
 
     fn persisted(&mut self, durable: Vec<(DocId, VersionVector)>, failed: Vec<DocId>) {
         for (doc, version) in durable {
-            let Some(meta) = self.meta.get_mut(&doc) else { continue };
+            let Some(meta) = self.meta.get_mut(&doc) else {
+                continue;
+            };
             if meta.durable.includes(&version) {
                 continue;
             }
@@ -528,7 +532,9 @@ impl Hub {
 
     fn pump(&mut self, c: u64) {
         loop {
-            let Some(conn) = self.conns.get_mut(&c) else { return };
+            let Some(conn) = self.conns.get_mut(&c) else {
+                return;
+            };
             let events: Vec<Event> = std::iter::from_fn(|| conn.session.poll_event()).collect();
             if events.is_empty() {
                 break;
@@ -541,7 +547,9 @@ impl Hub {
     }
 
     fn on_event(&mut self, c: u64, event: Event) {
-        let Some(conn) = self.conns.get(&c) else { return };
+        let Some(conn) = self.conns.get(&c) else {
+            return;
+        };
         let remote = conn.remote.clone();
         match event {
             Event::OpenRequested { doc } => {
@@ -582,7 +590,10 @@ impl Hub {
                 self.persist(&doc, None);
             }
             Event::Acked { doc, version } => {
-                let entry = self.status.entry((remote.clone(), doc.clone())).or_default();
+                let entry = self
+                    .status
+                    .entry((remote.clone(), doc.clone()))
+                    .or_default();
                 entry.merge(&version);
                 let _ = self.events.send(NodeEvent::PeerAcked {
                     remote,
@@ -608,7 +619,9 @@ impl Hub {
     /// Move frames from the session to the connection's queue while it has room.
     fn flush(&mut self, c: u64) {
         let Hub { conns, docs, .. } = self;
-        let Some(conn) = conns.get_mut(&c) else { return };
+        let Some(conn) = conns.get_mut(&c) else {
+            return;
+        };
         loop {
             if conn.out.capacity() == 0 {
                 // The writer clears the flag and wakes the hub after its next write.
@@ -636,7 +649,9 @@ impl Hub {
     }
 
     fn remove(&mut self, c: u64, reason: LinkError) {
-        let Some(conn) = self.conns.remove(&c) else { return };
+        let Some(conn) = self.conns.remove(&c) else {
+            return;
+        };
         let reason = conn.reason.unwrap_or(reason);
         tracing::info!(peer = %conn.remote, "disconnected: {reason}");
         let _ = self.events.send(NodeEvent::Disconnected {

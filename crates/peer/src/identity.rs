@@ -39,7 +39,9 @@ pub enum IdentityError {
         source: std::io::Error,
     },
     /// The key file exists but is readable by other users.
-    #[error("key file {path} has mode {mode:o}; it must be readable by its owner only (chmod 600)")]
+    #[error(
+        "key file {path} has mode {mode:o}; it must be readable by its owner only (chmod 600)"
+    )]
     Permissions {
         /// The key file.
         path: PathBuf,
@@ -286,7 +288,10 @@ mod tests {
         let text = id.to_string();
         assert_eq!(text.len(), 56 + 7);
         assert_eq!(text.parse::<NodeId>(), Ok(id));
-        assert_eq!(text.to_lowercase().replace('-', "").parse::<NodeId>(), Ok(id));
+        assert_eq!(
+            text.to_lowercase().replace('-', "").parse::<NodeId>(),
+            Ok(id)
+        );
         let mut typo = text.into_bytes();
         typo[3] = if typo[3] == b'A' { b'B' } else { b'A' };
         let typo = String::from_utf8(typo).unwrap();
@@ -298,7 +303,10 @@ mod tests {
     fn key_file_is_private_and_reloads() {
         let dir = tempfile::tempdir().unwrap();
         let a = Identity::create(dir.path()).unwrap();
-        let mode = fs::metadata(dir.path().join(KEY_FILE)).unwrap().permissions().mode();
+        let mode = fs::metadata(dir.path().join(KEY_FILE))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
         assert!(matches!(
             Identity::create(dir.path()),

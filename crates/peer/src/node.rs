@@ -337,13 +337,12 @@ fn random_peer() -> Result<PeerId, NodeError> {
 }
 
 /// Load every stored document (on a blocking thread).
-fn load_docs(
-    storage: &dyn Storage,
-    peer: PeerId,
-) -> Result<BTreeMap<DocId, Doc>, NodeError> {
+fn load_docs(storage: &dyn Storage, peer: PeerId) -> Result<BTreeMap<DocId, Doc>, NodeError> {
     let mut docs = BTreeMap::new();
     for id in storage.docs()? {
-        let Some(stored) = storage.load(&id)? else { continue };
+        let Some(stored) = storage.load(&id)? else {
+            continue;
+        };
         let corrupt = |error| NodeError::CorruptDoc {
             doc: id.clone(),
             error,
@@ -426,9 +425,7 @@ impl Node {
             Some(addr) => Some(quic::listen(shared.clone(), addr)?),
             None => None,
         };
-        let quic_addr = quic_endpoint
-            .as_ref()
-            .and_then(|e| e.local_addr().ok());
+        let quic_addr = quic_endpoint.as_ref().and_then(|e| e.local_addr().ok());
         let ws_addr = match options.ws {
             Some(addr) => Some(ws::listen(shared.clone(), addr).await?),
             None => None,
@@ -496,7 +493,12 @@ impl Node {
     /// allowed to see it get it.
     pub async fn create_doc(&self, doc: &DocId) -> Result<bool, NodeError> {
         let doc = doc.clone();
-        let created = self.call(|reply| Api::Create { doc: doc.clone(), reply }).await?;
+        let created = self
+            .call(|reply| Api::Create {
+                doc: doc.clone(),
+                reply,
+            })
+            .await?;
         if created {
             // Wait until the registration is durable.
             self.edit(&doc, |_| ()).await?;
@@ -601,7 +603,11 @@ impl Node {
     /// Issue a token a browser presents to open `doc` with `access` over WebSocket (see the
     /// crate docs). Creates the document if needed. The token is stored hashed; keep the
     /// returned string secret.
-    pub async fn issue_browser_token(&self, doc: &DocId, access: Access) -> Result<String, NodeError> {
+    pub async fn issue_browser_token(
+        &self,
+        doc: &DocId,
+        access: Access,
+    ) -> Result<String, NodeError> {
         self.create_doc(doc).await?;
         let storage = self.shared.storage.clone();
         let grant = TokenGrant {

@@ -24,7 +24,10 @@ pub(crate) enum Job {
         waiter: Option<Waiter>,
     },
     /// Reply once everything queued before is durable (or failed).
-    Barrier { version: VersionVector, waiter: Waiter },
+    Barrier {
+        version: VersionVector,
+        waiter: Waiter,
+    },
     /// Register an empty document.
     Create { doc: DocId },
     /// Replace the document's snapshot; it contains everything appended before.

@@ -12,6 +12,37 @@ use crate::tls;
 
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Each side starts its stream with these bytes. The dialler's opens the stream; the acceptor's
+/// tells the dialler that its certificate was accepted too (in TLS 1.3 the client finishes its
+/// handshake before the server has checked the client's certificate), so a refused dialler
+/// learns it as a failed dial, not as a connection that dies after starting.
+const PREAMBLE: &[u8; 4] = b"WEFT";
+
+/// A refused handshake counts as an authentication failure, anything else as transport.
+fn classify(e: impl std::fmt::Display) -> LinkError {
+    let s = e.to_string();
+    if s.contains("handshake") || s.contains("certificate") {
+        LinkError::Auth(format!("QUIC handshake failed: {s}"))
+    } else {
+        LinkError::Transport(s)
+    }
+}
+
+async fn read_preamble(recv: &mut quinn::RecvStream) -> Result<(), LinkError> {
+    let mut buf = [0u8; 4];
+    tokio::time::timeout(HANDSHAKE_TIMEOUT, recv.read_exact(&mut buf))
+        .await
+        .map_err(|_| LinkError::Transport("no stream preamble in time".into()))?
+        .map_err(|e| match e {
+            quinn::ReadExactError::ReadError(quinn::ReadError::ConnectionLost(c)) => classify(c),
+            e => classify(e),
+        })?;
+    if &buf != PREAMBLE {
+        return Err(LinkError::Transport("bad stream preamble".into()));
+    }
+    Ok(())
+}
+
 struct Reader {
     recv: quinn::RecvStream,
     buf: Vec<u8>,
@@ -51,8 +82,8 @@ impl FrameWrite for Writer {
 /// Open a QUIC endpoint accepting known peers on `addr`, and spawn its accept loop.
 pub(crate) fn listen(shared: Arc<Shared>, addr: SocketAddr) -> Result<quinn::Endpoint, NodeError> {
     let config = tls::server_config(&shared.identity, shared.known.clone())?;
-    let endpoint =
-        quinn::Endpoint::server(config, addr).map_err(|source| NodeError::Listen { addr, source })?;
+    let endpoint = quinn::Endpoint::server(config, addr)
+        .map_err(|source| NodeError::Listen { addr, source })?;
     let ep = endpoint.clone();
     let mut stop = shared.stop.clone();
     tokio::spawn(async move {
@@ -95,13 +126,18 @@ async fn accept(shared: Arc<Shared>, incoming: quinn::Incoming) {
         conn.close(1u32.into(), b"no client certificate");
         return;
     };
-    let (send, recv) = match tokio::time::timeout(HANDSHAKE_TIMEOUT, conn.accept_bi()).await {
+    let (mut send, mut recv) = match tokio::time::timeout(HANDSHAKE_TIMEOUT, conn.accept_bi()).await
+    {
         Ok(Ok(streams)) => streams,
         _ => {
             conn.close(1u32.into(), b"no stream");
             return;
         }
     };
+    if read_preamble(&mut recv).await.is_err() || send.write_all(PREAMBLE).await.is_err() {
+        conn.close(1u32.into(), b"bad preamble");
+        return;
+    }
     serve(&shared, &conn, peer, send, recv).await;
 }
 
@@ -143,8 +179,8 @@ pub(crate) async fn dial(
     endpoint: &quinn::Endpoint,
     peer: PeerAddr,
 ) -> Result<LinkError, LinkError> {
-    let (config, verifier) =
-        tls::client_config(&shared.identity, peer.id).map_err(|e| LinkError::Auth(e.to_string()))?;
+    let (config, verifier) = tls::client_config(&shared.identity, peer.id)
+        .map_err(|e| LinkError::Auth(e.to_string()))?;
     let connecting = endpoint
         .connect_with(config, peer.addr, "weft")
         .map_err(|e| LinkError::Transport(e.to_string()))?;
@@ -157,14 +193,16 @@ pub(crate) async fn dial(
                     expected: peer.id,
                     found,
                 },
-                None => LinkError::Auth(format!("QUIC handshake failed: {e}")),
+                None => classify(e),
             });
         }
         Ok(Ok(conn)) => conn,
     };
-    let (send, recv) = conn
-        .open_bi()
-        .await
-        .map_err(|e| LinkError::Transport(e.to_string()))?;
+    let (mut send, mut recv) = conn.open_bi().await.map_err(classify)?;
+    send.write_all(PREAMBLE).await.map_err(|e| match e {
+        quinn::WriteError::ConnectionLost(c) => classify(c),
+        e => classify(e),
+    })?;
+    read_preamble(&mut recv).await?;
     Ok(serve(shared, &conn, peer.id, send, recv).await)
 }

@@ -243,7 +243,9 @@ impl Storage for RedbStorage {
             snapshots.insert(doc.as_bytes(), snapshot).map_err(db)?;
             let mut changes = txn.open_table(CHANGES).map_err(db)?;
             changes
-                .retain_in((doc.as_bytes(), 0)..=(doc.as_bytes(), u64::MAX), |_, _| false)
+                .retain_in((doc.as_bytes(), 0)..=(doc.as_bytes(), u64::MAX), |_, _| {
+                    false
+                })
                 .map_err(db)?;
             Ok(())
         })
@@ -252,10 +254,7 @@ impl Storage for RedbStorage {
     fn access(&self, peer: &NodeId, doc: &DocId) -> Result<Option<Access>, StorageError> {
         let txn = self.db.begin_read().map_err(db)?;
         let table = txn.open_table(ACCESS).map_err(db)?;
-        match table
-            .get((peer.0.as_slice(), doc.as_bytes()))
-            .map_err(db)?
-        {
+        match table.get((peer.0.as_slice(), doc.as_bytes())).map_err(db)? {
             Some(v) => byte_access(v.value()).map(Some),
             None => Ok(None),
         }
@@ -306,7 +305,9 @@ impl Storage for RedbStorage {
         value.extend_from_slice(grant.doc.as_bytes());
         self.write(|txn| {
             let mut table = txn.open_table(TOKENS).map_err(db)?;
-            table.insert(hash.as_slice(), value.as_slice()).map_err(db)?;
+            table
+                .insert(hash.as_slice(), value.as_slice())
+                .map_err(db)?;
             Ok(())
         })
     }
@@ -339,8 +340,12 @@ mod tests {
         let peer = NodeId([7; 32]);
         {
             let s = RedbStorage::open(&path).unwrap();
-            s.append(&[(a.clone(), vec![1]), (b.clone(), vec![2]), (a.clone(), vec![3])])
-                .unwrap();
+            s.append(&[
+                (a.clone(), vec![1]),
+                (b.clone(), vec![2]),
+                (a.clone(), vec![3]),
+            ])
+            .unwrap();
             s.compact(&b, &[9, 9]).unwrap();
             s.append(&[(b.clone(), vec![4])]).unwrap();
             s.set_access(&peer, &a, Some(Access::ReadOnly)).unwrap();

@@ -10,8 +10,8 @@
 //!   the handshake, before any document data flows.
 //! - TLS 1.3 only; ALPN carries the sync protocol version ([`ALPN`]).
 
-use std::sync::{Arc, Mutex, RwLock};
 use std::collections::HashSet;
+use std::sync::{Arc, Mutex, RwLock};
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;

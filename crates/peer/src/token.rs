@@ -22,7 +22,10 @@ pub(crate) fn issue(storage: &dyn Storage, grant: &TokenGrant) -> Result<String,
 }
 
 /// The grant of `token`, if it is one this node issued.
-pub(crate) fn check(storage: &dyn Storage, token: &str) -> Result<Option<TokenGrant>, StorageError> {
+pub(crate) fn check(
+    storage: &dyn Storage,
+    token: &str,
+) -> Result<Option<TokenGrant>, StorageError> {
     storage.token(hash(token))
 }
 

@@ -50,7 +50,9 @@ const MAX_FILE: u64 = 32 << 20;
 
 /// WebSocket limits: small buffers, messages no longer than the largest sync frame.
 pub(crate) fn ws_config(max_frame: u64) -> WebSocketConfig {
-    let max = usize::try_from(max_frame).unwrap_or(usize::MAX).saturating_add(64);
+    let max = usize::try_from(max_frame)
+        .unwrap_or(usize::MAX)
+        .saturating_add(64);
     WebSocketConfig::default()
         .read_buffer_size(8 * 1024)
         .write_buffer_size(16 * 1024)
@@ -65,7 +67,9 @@ struct Reader<S> {
     stream: SplitStream<Ws<S>>,
 }
 
-impl<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static> FrameRead for Reader<S> {
+impl<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static> FrameRead
+    for Reader<S>
+{
     async fn read(&mut self) -> Result<Option<Vec<u8>>, LinkError> {
         loop {
             match self.stream.next().await {
@@ -87,7 +91,9 @@ struct Writer<S> {
     sink: SplitSink<Ws<S>, Message>,
 }
 
-impl<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static> FrameWrite for Writer<S> {
+impl<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static> FrameWrite
+    for Writer<S>
+{
     async fn write(&mut self, frame: Vec<u8>) -> Result<(), LinkError> {
         self.sink
             .send(Message::Binary(frame.into()))
@@ -167,7 +173,9 @@ async fn read_head(stream: &mut TcpStream) -> Result<(Head, Vec<u8>), LinkError>
             .await
             .map_err(|e| LinkError::Transport(e.to_string()))?;
         if n == 0 {
-            return Err(LinkError::Transport("closed before the request head".into()));
+            return Err(LinkError::Transport(
+                "closed before the request head".into(),
+            ));
         }
         buf.extend_from_slice(&chunk[..n]);
         let mut headers = [httparse::EMPTY_HEADER; 32];
@@ -180,7 +188,12 @@ async fn read_head(stream: &mut TcpStream) -> Result<(Head, Vec<u8>), LinkError>
                     headers: req
                         .headers
                         .iter()
-                        .map(|h| (h.name.to_string(), String::from_utf8_lossy(h.value).into_owned()))
+                        .map(|h| {
+                            (
+                                h.name.to_string(),
+                                String::from_utf8_lossy(h.value).into_owned(),
+                            )
+                        })
                         .collect(),
                 };
                 return Ok((head, buf[len..].to_vec()));
@@ -217,12 +230,26 @@ async fn handle(shared: &Arc<Shared>, mut stream: TcpStream) -> Result<(), LinkE
     }
     let path = head.path.split('?').next().unwrap_or("");
     let Some(key) = head.header("sec-websocket-key").map(str::to_string) else {
-        respond(&mut stream, "400 Bad Request", "text/plain", b"missing Sec-WebSocket-Key").await;
+        respond(
+            &mut stream,
+            "400 Bad Request",
+            "text/plain",
+            b"missing Sec-WebSocket-Key",
+        )
+        .await;
         return Err(LinkError::Transport("missing Sec-WebSocket-Key".into()));
     };
     if path != "/sync" {
-        respond(&mut stream, "404 Not Found", "text/plain", b"sync is at /sync").await;
-        return Err(LinkError::Transport(format!("upgrade to unknown path {path}")));
+        respond(
+            &mut stream,
+            "404 Not Found",
+            "text/plain",
+            b"sync is at /sync",
+        )
+        .await;
+        return Err(LinkError::Transport(format!(
+            "upgrade to unknown path {path}"
+        )));
     }
     let accept = derive_accept_key(key.as_bytes());
     let config = ws_config(shared.options.limits.max_frame_len);
@@ -231,12 +258,28 @@ async fn handle(shared: &Arc<Shared>, mut stream: TcpStream) -> Result<(), LinkE
         let peer: NodeId = match peer.parse() {
             Ok(p) => p,
             Err(_) => {
-                respond(&mut stream, "400 Bad Request", "text/plain", b"bad x-weft-peer").await;
+                respond(
+                    &mut stream,
+                    "400 Bad Request",
+                    "text/plain",
+                    b"bad x-weft-peer",
+                )
+                .await;
                 return Err(LinkError::Auth("bad x-weft-peer".into()));
             }
         };
-        let Some(n1) = head.header("x-weft-nonce").and_then(unhex).filter(|n| n.len() == 32) else {
-            respond(&mut stream, "400 Bad Request", "text/plain", b"bad x-weft-nonce").await;
+        let Some(n1) = head
+            .header("x-weft-nonce")
+            .and_then(unhex)
+            .filter(|n| n.len() == 32)
+        else {
+            respond(
+                &mut stream,
+                "400 Bad Request",
+                "text/plain",
+                b"bad x-weft-nonce",
+            )
+            .await;
             return Err(LinkError::Auth("bad x-weft-nonce".into()));
         };
         if !shared.is_known(&peer) {
@@ -245,7 +288,9 @@ async fn handle(shared: &Arc<Shared>, mut stream: TcpStream) -> Result<(), LinkE
         }
         let n2 = nonce().map_err(|_| LinkError::Auth("no randomness".into()))?;
         let me = shared.identity.id();
-        let proof = shared.identity.sign(&challenge(b"weft-ws/1 server", &n1, &n2, &peer));
+        let proof = shared
+            .identity
+            .sign(&challenge(b"weft-ws/1 server", &n1, &n2, &peer));
         let response = format!(
             "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\nx-weft-peer: {me}\r\nx-weft-nonce: {}\r\nx-weft-proof: {}\r\n\r\n",
             hex(&n2),
@@ -255,7 +300,8 @@ async fn handle(shared: &Arc<Shared>, mut stream: TcpStream) -> Result<(), LinkE
             .write_all(response.as_bytes())
             .await
             .map_err(|e| LinkError::Transport(e.to_string()))?;
-        let ws = WebSocketStream::from_partially_read(stream, rest, Role::Server, Some(config)).await;
+        let ws =
+            WebSocketStream::from_partially_read(stream, rest, Role::Server, Some(config)).await;
         let (mut sink, mut source) = ws.split();
         let first = tokio::time::timeout(HEAD_TIMEOUT, source.next()).await;
         let ok = match first {
@@ -271,7 +317,10 @@ async fn handle(shared: &Arc<Shared>, mut stream: TcpStream) -> Result<(), LinkE
                     reason: "authentication failed".into(),
                 })))
                 .await;
-            return Err(LinkError::Auth(format!("peer {} did not prove its key", peer.short())));
+            return Err(LinkError::Auth(format!(
+                "peer {} did not prove its key",
+                peer.short()
+            )));
         }
         link::run(
             shared,
@@ -291,7 +340,13 @@ async fn handle(shared: &Arc<Shared>, mut stream: TcpStream) -> Result<(), LinkE
         let allowed = shared.options.allowed_origins.iter().any(|o| o == origin)
             || own.as_deref() == Some(origin);
         if !allowed {
-            respond(&mut stream, "403 Forbidden", "text/plain", b"origin not allowed").await;
+            respond(
+                &mut stream,
+                "403 Forbidden",
+                "text/plain",
+                b"origin not allowed",
+            )
+            .await;
             return Err(LinkError::Auth(format!("origin {origin} is not allowed")));
         }
     }
@@ -308,7 +363,13 @@ async fn handle(shared: &Arc<Shared>, mut stream: TcpStream) -> Result<(), LinkE
         None => None,
     };
     let Some(grant) = grant else {
-        respond(&mut stream, "401 Unauthorized", "text/plain", b"missing or unknown token").await;
+        respond(
+            &mut stream,
+            "401 Unauthorized",
+            "text/plain",
+            b"missing or unknown token",
+        )
+        .await;
         return Err(LinkError::Auth("missing or unknown token".into()));
     };
     let response = format!(
@@ -367,10 +428,7 @@ fn content_type(path: &Path) -> &'static str {
 fn file_path(root: &Path, path: &str) -> Option<PathBuf> {
     let path = path.split(['?', '#']).next().unwrap_or("");
     let rel = Path::new(path.trim_start_matches('/'));
-    if rel
-        .components()
-        .any(|c| !matches!(c, Component::Normal(_)))
-    {
+    if rel.components().any(|c| !matches!(c, Component::Normal(_))) {
         return None;
     }
     let mut full = root.join(rel);
@@ -399,7 +457,11 @@ async fn serve_file(shared: &Shared, stream: &mut TcpStream, head: &Head) -> Res
     match tokio::fs::metadata(&path).await {
         Ok(m) if m.is_file() && m.len() <= MAX_FILE => match tokio::fs::read(&path).await {
             Ok(body) => {
-                let body = if head.method == "HEAD" { Vec::new() } else { body };
+                let body = if head.method == "HEAD" {
+                    Vec::new()
+                } else {
+                    body
+                };
                 respond(stream, "200 OK", content_type(&path), &body).await;
             }
             Err(_) => respond(stream, "404 Not Found", "text/plain", b"not found").await,
@@ -425,7 +487,8 @@ pub(crate) async fn dial(shared: &Shared, peer: PeerAddr) -> Result<LinkError, L
         .map_err(|e| transport(&e))?;
     let headers = request.headers_mut();
     let value = |s: String| {
-        tungstenite::http::HeaderValue::from_str(&s).map_err(|e| LinkError::Transport(e.to_string()))
+        tungstenite::http::HeaderValue::from_str(&s)
+            .map_err(|e| LinkError::Transport(e.to_string()))
     };
     headers.insert("x-weft-peer", value(me.to_string())?);
     headers.insert("x-weft-nonce", value(hex(&n1))?);
@@ -508,7 +571,10 @@ mod tests {
     fn file_paths_stay_under_the_root() {
         let root = Path::new("/srv");
         assert_eq!(file_path(root, "/"), Some(PathBuf::from("/srv/index.html")));
-        assert_eq!(file_path(root, "/a/b.js?x=1"), Some(PathBuf::from("/srv/a/b.js")));
+        assert_eq!(
+            file_path(root, "/a/b.js?x=1"),
+            Some(PathBuf::from("/srv/a/b.js"))
+        );
         assert_eq!(file_path(root, "/../etc/passwd"), None);
         assert_eq!(file_path(root, "/a/../../x"), None);
     }

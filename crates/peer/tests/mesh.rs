@@ -8,11 +8,22 @@ use weft_sync::Access;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_nodes_converge_survive_link_loss_and_restart() {
-    let (da, db, dc) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let (a_id, b_id, c_id) = (identity(da.path()), identity(db.path()), identity(dc.path()));
+    let (da, db, dc) = (
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+    );
+    let (a_id, b_id, c_id) = (
+        identity(da.path()),
+        identity(db.path()),
+        identity(dc.path()),
+    );
     let d = doc();
     allow(da.path(), &[(b_id, &d, Access::ReadWrite)]);
-    allow(db.path(), &[(a_id, &d, Access::ReadWrite), (c_id, &d, Access::ReadWrite)]);
+    allow(
+        db.path(),
+        &[(a_id, &d, Access::ReadWrite), (c_id, &d, Access::ReadWrite)],
+    );
     allow(dc.path(), &[(b_id, &d, Access::ReadWrite)]);
 
     let mut ob = options(db.path());
@@ -33,7 +44,13 @@ async fn three_nodes_converge_survive_link_loss_and_restart() {
     // Concurrent edits on all three converge; A and C only meet through B.
     let (r1, r2, r3) = tokio::join!(append(&a, "[a1]"), append(&b, "[b1]"), append(&c, "[c1]"));
     let _ = (r1, r2, r3);
-    eventually(10, "first convergence", || converged(vec![a.clone(), b.clone(), c.clone()], &["[a1]", "[b1]", "[c1]"])).await;
+    eventually(10, "first convergence", || {
+        converged(
+            vec![a.clone(), b.clone(), c.clone()],
+            &["[a1]", "[b1]", "[c1]"],
+        )
+    })
+    .await;
 
     // Per-peer status: B tells A it has stored everything A has.
     let version = a.read(&d, |doc| doc.version()).await.unwrap();
@@ -56,7 +73,10 @@ async fn three_nodes_converge_survive_link_loss_and_restart() {
     append(&c, "[c2]").await;
     append(&b, "[b2]").await;
     eventually(10, "convergence after the links came back", || {
-        converged(vec![a.clone(), b.clone(), c.clone()], &["[a2]", "[b2]", "[c2]"])
+        converged(
+            vec![a.clone(), b.clone(), c.clone()],
+            &["[a2]", "[b2]", "[c2]"],
+        )
     })
     .await;
 
@@ -72,7 +92,10 @@ async fn three_nodes_converge_survive_link_loss_and_restart() {
     c.shutdown().await.unwrap();
     drop(c);
     let c = start(oc).await;
-    eventually(10, "C catches up after the restart", || converged(vec![a.clone(), b.clone(), c.clone()], &["[a3]"])).await;
+    eventually(10, "C catches up after the restart", || {
+        converged(vec![a.clone(), b.clone(), c.clone()], &["[a3]"])
+    })
+    .await;
 
     for n in [&a, &b, &c] {
         n.shutdown().await.unwrap();

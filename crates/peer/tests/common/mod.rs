@@ -76,9 +76,13 @@ pub async fn append(node: &Node, s: &'static str) {
 
 /// The "body" text of the test document ("" when none).
 pub async fn text(node: &Node) -> String {
-    node.read(&doc(), |d| d.get_text("body").map(|t| d.text_to_string(t)).unwrap_or_default())
-        .await
-        .unwrap_or_default()
+    node.read(&doc(), |d| {
+        d.get_text("body")
+            .map(|t| d.text_to_string(t))
+            .unwrap_or_default()
+    })
+    .await
+    .unwrap_or_default()
 }
 
 /// Poll `check` every 20 ms until it returns true; panic with `what` after `secs` seconds.
@@ -174,7 +178,9 @@ impl RawClient {
             self.flush().await;
             while let Some(e) = self.session.poll_event() {
                 if let Event::OpenRequested { doc } = &e {
-                    self.docs.entry(doc.clone()).or_insert_with(|| Doc::with_peer(weft_core::PeerId(77)));
+                    self.docs
+                        .entry(doc.clone())
+                        .or_insert_with(|| Doc::with_peer(weft_core::PeerId(77)));
                     let _ = self.session.open(&self.docs, doc, Access::ReadWrite);
                 }
                 if stop(&e) {
