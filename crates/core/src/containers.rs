@@ -25,6 +25,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
 
 use crate::causal_graph::Lv;
+use crate::events::Slot;
 use crate::id::PeerId;
 use crate::rope::Rope;
 use crate::seq_tree::SeqTree;
@@ -69,6 +70,8 @@ pub(crate) struct Entry {
     pub(crate) depth: u32,
     /// Whether any operation has touched it (roots nobody edited are left out of `to_json`).
     pub(crate) touched: bool,
+    /// Created containers: the container and slot of the creating operation.
+    pub(crate) parent: Option<(u32, Slot)>,
 }
 
 /// Every container this replica knows, by index (the number inside a handle).
@@ -90,6 +93,7 @@ impl Containers {
             state: State::new(id.kind()),
             depth: 0,
             touched: false,
+            parent: None,
         });
         self.index.insert(id.clone(), i);
         i

@@ -10,6 +10,7 @@ use crate::containers::{Containers, MapEntry, Prop, PropOp, State, ValueLog};
 use crate::encoding::Limits;
 use crate::encoding::{self, DecodeError};
 use crate::error::{EditError, ImportError};
+use crate::events::{push_patch, Diff, ListOp, Patch, PatchQueue, Slot};
 use crate::id::{OpId, PeerId};
 use crate::merge::{self, TransformedOp};
 use crate::op_log::{OpKind, OpLog, OpRun};
@@ -19,7 +20,7 @@ use crate::rope::Rope;
 use crate::transaction::Transaction;
 use crate::unit::TextUnit;
 pub use crate::value::TextId;
-use crate::value::{ContainerId, ContainerKind, Stored};
+use crate::value::{Container, ContainerId, ContainerKind, CounterId, ListId, MapId, Stored};
 use crate::version::{Frontier, VersionVector};
 
 /// [`Doc::save`] stores the texts alongside the history when the history has at least this many
@@ -62,6 +63,8 @@ pub struct ImportReport {
     pub pending: usize,
     /// Per changed text: the change in the document's unit.
     pub patches: Vec<(TextId, TextPatch)>,
+    /// Per changed container of any kind (texts included): what changed and where.
+    pub changes: Vec<Patch>,
 }
 
 /// A replica of a document: named root texts, their full history, and the state needed to
@@ -83,6 +86,8 @@ pub struct Doc {
     pub(crate) metas: Vec<ChangeMeta>,
     /// Spans waiting for dependencies.
     pending: Pending,
+    /// Patches recorded for [`Doc::take_patches`].
+    pub(crate) patch_queue: PatchQueue,
 }
 
 impl Doc {
@@ -110,6 +115,7 @@ impl Doc {
             values: ValueLog::default(),
             metas: Vec::new(),
             pending: Pending::default(),
+            patch_queue: PatchQueue::default(),
         }
     }
 
@@ -241,6 +247,11 @@ impl Doc {
         let lv = self.push_local(n);
         self.log.push_insert(text.0, lv, at, s);
         self.rope_mut(text).insert(at, s);
+        if self.patch_queue.on {
+            let mut p = TextPatch::new(unit);
+            p.insert(unit.char_to_unit(self.rope(text), at), s);
+            self.record(Container::Text(text), Diff::Text(p));
+        }
         Ok(())
     }
 
@@ -261,6 +272,11 @@ impl Doc {
         let end = unit.unit_to_char(rope, end_unit)?;
         if end == start {
             return Ok(());
+        }
+        if self.patch_queue.on {
+            let mut p = TextPatch::new(unit);
+            p.delete(pos, end_unit - pos);
+            self.record(Container::Text(text), Diff::Text(p));
         }
         let lv = self.push_local(end - start);
         self.log.push_delete(text.0, lv, start, end - start);
@@ -799,19 +815,29 @@ impl Doc {
             }
         };
         let unit = self.options.unit;
+        let mut list_changes: Vec<(u32, Vec<ListStep>)> = Vec::new();
         for (c, ops) in plans {
             let entry = &mut self.containers.entries[c as usize];
             entry.touched = true;
             let rope = match &mut entry.state {
                 State::Text(rope) => rope,
                 State::List(tree) => {
+                    // (position, inserted elements, deleted count), in order.
+                    let mut steps = Vec::new();
                     for op in ops {
                         match op {
                             TransformedOp::Insert { pos, run } => {
                                 tree.insert(pos, run.lv..run.end());
+                                steps.push((pos, run.lv..run.end(), 0));
                             }
-                            TransformedOp::Delete { pos, len } => tree.remove(pos, pos + len),
+                            TransformedOp::Delete { pos, len } => {
+                                tree.remove(pos, pos + len);
+                                steps.push((pos, 0..0, len));
+                            }
                         }
+                    }
+                    if want_patches {
+                        list_changes.push((c, steps));
                     }
                     continue;
                 }
@@ -842,7 +868,90 @@ impl Doc {
         }
         self.apply_props(start..end, old_frontier);
         self.create_children(start..end);
+        if want_patches || self.patch_queue.on {
+            self.collect_changes(start..end, list_changes, report);
+        }
         Ok(())
+    }
+
+    /// Build the patches of an import (texts from `report.patches`, lists from `lists`, maps and
+    /// counters from the operations in `range`) into `report.changes` and the patch queue.
+    fn collect_changes(
+        &mut self,
+        range: Range<Lv>,
+        lists: Vec<(u32, Vec<ListStep>)>,
+        report: &mut ImportReport,
+    ) {
+        let mut diffs: Vec<(Container, Diff)> = Vec::new();
+        for (t, p) in &report.patches {
+            diffs.push((Container::Text(*t), Diff::Text(p.clone())));
+        }
+        for (c, steps) in lists {
+            let ops = steps
+                .into_iter()
+                .map(|(pos, ins, del)| {
+                    if del > 0 {
+                        ListOp::Delete { pos, len: del }
+                    } else {
+                        let values = self
+                            .values
+                            .elems_in(ins)
+                            .iter()
+                            .map(|(lv, v)| self.value_of(*lv, v))
+                            .collect();
+                        ListOp::Insert { pos, values }
+                    }
+                })
+                .collect();
+            diffs.push((Container::List(ListId(c)), Diff::List(ops)));
+        }
+        let mut keys: Vec<(u32, &str)> = Vec::new();
+        let mut counters: Vec<(u32, i64)> = Vec::new();
+        for p in self.values.props_in(range) {
+            match &p.prop {
+                Prop::MapSet { key, .. } | Prop::MapDelete { key } => keys.push((p.container, key)),
+                Prop::CounterAdd(d) => match counters.iter_mut().find(|(c, _)| *c == p.container) {
+                    Some(slot) => slot.1 = slot.1.wrapping_add(*d),
+                    None => counters.push((p.container, *d)),
+                },
+            }
+        }
+        keys.sort_unstable();
+        keys.dedup();
+        let mut i = 0;
+        while i < keys.len() {
+            let c = keys[i].0;
+            let mut changed = Vec::new();
+            while i < keys.len() && keys[i].0 == c {
+                let k = keys[i].1;
+                changed.push((k.to_owned(), self.map_get(MapId(c), k)));
+                i += 1;
+            }
+            diffs.push((Container::Map(MapId(c)), Diff::Map(changed)));
+        }
+        for (c, d) in counters {
+            diffs.push((Container::Counter(CounterId(c)), Diff::Counter(d)));
+        }
+        let mut changes = Vec::with_capacity(diffs.len());
+        for (c, d) in diffs {
+            let path = self.path_of(c);
+            changes.push(Patch {
+                container: c,
+                path,
+                diff: d,
+            });
+        }
+        if self.patch_queue.on {
+            for p in &changes {
+                push_patch(
+                    &mut self.patch_queue.patches,
+                    p.container,
+                    p.path.clone(),
+                    p.diff.clone(),
+                );
+            }
+        }
+        report.changes = changes;
     }
 
     /// Refuse operations in `range` that would create a container deeper than the limit.
@@ -925,28 +1034,30 @@ impl Doc {
         let mut made = Vec::new();
         for p in self.values.props_in(range.clone()) {
             if let Prop::MapSet {
+                key,
                 value: Stored::New(kind),
-                ..
-            } = p.prop
+            } = &p.prop
             {
-                made.push((p.lv, kind, p.container));
+                made.push((p.lv, *kind, p.container, Slot::Key(key.clone())));
             }
         }
         for (lv, v) in self.values.elems_in(range) {
             if let Stored::New(kind) = v {
                 if let Some(run) = self.log.runs_in(*lv..*lv + 1).next() {
-                    made.push((*lv, *kind, run.container));
+                    made.push((*lv, *kind, run.container, Slot::Elem(*lv)));
                 }
             }
         }
-        for (lv, kind, parent) in made {
+        for (lv, kind, parent, slot) in made {
             let id = ContainerId::Created {
                 op: self.graph.lv_to_id(lv),
                 kind,
             };
             let depth = self.containers.entries[parent as usize].depth + 1;
             let i = self.containers.get_or_create(&id);
-            self.containers.entries[i as usize].depth = depth;
+            let e = &mut self.containers.entries[i as usize];
+            e.depth = depth;
+            e.parent = Some((parent, slot));
         }
     }
 
@@ -1040,6 +1151,9 @@ fn apply_op(
         }
     }
 }
+
+/// One applied list edit, for its patch: position, inserted elements, deleted count.
+type ListStep = (usize, Range<Lv>, usize);
 
 /// The operations of one span, as the op log and value log store them.
 pub(crate) struct SpanOps<'a> {

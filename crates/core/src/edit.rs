@@ -8,6 +8,7 @@ use crate::causal_graph::Lv;
 use crate::containers::{MapEntry, Prop, PropOp, State};
 use crate::doc::{push_span_ops, Doc, SpanOps};
 use crate::error::EditError;
+use crate::events::{Diff, ListOp};
 use crate::op_log::OpKind;
 use crate::value::{
     Container, ContainerHandle, ContainerId, ContainerKind, CounterId, ListId, MapId, Scalar,
@@ -272,6 +273,10 @@ impl Doc {
             m.apply(key, entry, |_| true);
         }
         self.create_children(lv..lv + 1);
+        if self.patch_queue.on {
+            let v = self.map_get(map, key);
+            self.record(Container::Map(map), Diff::Map(vec![(key.to_owned(), v)]));
+        }
         Ok(lv)
     }
 
@@ -315,6 +320,15 @@ impl Doc {
             t.insert(pos, lv..lv + n);
         }
         self.create_children(lv..lv + n);
+        if self.patch_queue.on {
+            let values = (lv..lv + n)
+                .filter_map(|x| self.values.elem(x).map(|v| self.value_of(x, v)))
+                .collect();
+            self.record(
+                Container::List(list),
+                Diff::List(vec![ListOp::Insert { pos, values }]),
+            );
+        }
         Ok(lv)
     }
 
@@ -342,6 +356,10 @@ impl Doc {
         if let State::List(t) = &mut e.state {
             t.remove(pos, pos + n);
         }
+        self.record(
+            Container::List(list),
+            Diff::List(vec![ListOp::Delete { pos, len: n }]),
+        );
         Ok(())
     }
 
@@ -358,6 +376,7 @@ impl Doc {
         if let State::Counter(v) = &mut e.state {
             *v = v.wrapping_add(delta);
         }
+        self.record(Container::Counter(counter), Diff::Counter(delta));
     }
 
     /// The handle of the container operation `lv` created with kind `H`.

@@ -109,6 +109,21 @@ impl SeqTree {
         }
     }
 
+    /// The position of element `id`, if present. Costs O(n): the tree keeps no index by id.
+    pub(crate) fn index_of(&self, id: Lv) -> Option<usize> {
+        let mut i = 0;
+        let mut found = None;
+        self.for_each(|x| {
+            if found.is_none() {
+                if x == id {
+                    found = Some(i);
+                }
+                i += 1;
+            }
+        });
+        found
+    }
+
     /// Visit every element in order.
     pub(crate) fn for_each(&self, mut f: impl FnMut(Lv)) {
         fn walk(n: &Node, f: &mut impl FnMut(Lv)) {

@@ -100,7 +100,10 @@ impl ContainerId {
 }
 
 /// A plain value: what a map key or list element holds when it is not a container.
-#[derive(Clone, Debug, PartialEq)]
+///
+/// Floats compare by their bits, so `Scalar` is `Eq` (a NaN equals the same NaN; `0.0` and
+/// `-0.0` differ).
+#[derive(Clone, Debug)]
 pub enum Scalar {
     /// JSON `null`.
     Null,
@@ -115,6 +118,22 @@ pub enum Scalar {
     /// Raw bytes (an array of numbers in JSON).
     Bytes(Vec<u8>),
 }
+
+impl PartialEq for Scalar {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Scalar::Null, Scalar::Null) => true,
+            (Scalar::Bool(a), Scalar::Bool(b)) => a == b,
+            (Scalar::Int(a), Scalar::Int(b)) => a == b,
+            (Scalar::Float(a), Scalar::Float(b)) => a.to_bits() == b.to_bits(),
+            (Scalar::Str(a), Scalar::Str(b)) => a == b,
+            (Scalar::Bytes(a), Scalar::Bytes(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+impl Eq for Scalar {}
 
 impl From<bool> for Scalar {
     fn from(v: bool) -> Self {
@@ -174,14 +193,14 @@ impl<T: Into<Scalar>> From<Option<T>> for Scalar {
 
 /// What an operation stores in a map entry or list element: a scalar, or a new container of a
 /// kind (whose id is the operation's id and that kind).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Stored {
     Scalar(Scalar),
     New(ContainerKind),
 }
 
 /// A value read from a map or a list.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Value {
     /// A plain value.
     Scalar(Scalar),

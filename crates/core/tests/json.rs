@@ -284,3 +284,92 @@ fn edits_out_of_bounds_and_too_deep_are_refused() {
     let reloaded = Doc::load_with_options(&doc.save(), PeerId(2), DocOptions::default()).unwrap();
     assert_eq!(reloaded.to_json(), doc.to_json());
 }
+
+#[test]
+fn local_edits_and_imports_produce_patches_with_paths_for_every_kind() {
+    use weft_core::{Diff, ListOp, PathSeg};
+    let key = |k: &str| PathSeg::Key(k.to_owned());
+
+    let mut alice = Doc::with_peer(PeerId(1));
+    alice.set_record_patches(true);
+    let root = alice.map("doc");
+    let title: TextId = alice.map_create(root, "title").unwrap();
+    alice.insert(title, 0, "Hi").unwrap();
+    let tags: ListId = alice.map_create(root, "tags").unwrap();
+    alice.list_push(tags, "a").unwrap();
+    let n: CounterId = alice.map_create(root, "n").unwrap();
+    alice.counter_add(n, 2).unwrap();
+    alice.counter_add(n, 3).unwrap();
+
+    let local = alice.take_patches();
+    assert!(alice.take_patches().is_empty(), "taking empties the queue");
+    let text_patch = local
+        .iter()
+        .find(|p| p.container == Container::Text(title))
+        .unwrap();
+    assert_eq!(text_patch.path, Some(vec![key("doc"), key("title")]));
+    assert!(matches!(&text_patch.diff, Diff::Text(t) if t.apply_to("") == "Hi"));
+    let counter_patch = local.last().unwrap();
+    assert_eq!(
+        counter_patch.diff,
+        Diff::Counter(5),
+        "consecutive increments merge"
+    );
+    assert_eq!(counter_patch.path, Some(vec![key("doc"), key("n")]));
+
+    // Bob gets everything in one import: one patch per changed container.
+    let mut bob = Doc::with_peer(PeerId(2));
+    let report = bob
+        .import(&alice.export_since(&VersionVector::new()))
+        .unwrap();
+    let b_root = bob.get_map("doc").unwrap();
+    let root_patch = report
+        .changes
+        .iter()
+        .find(|p| p.container == Container::Map(b_root))
+        .expect("a patch for the root map");
+    assert_eq!(root_patch.path, Some(vec![key("doc")]));
+    let Diff::Map(keys) = &root_patch.diff else {
+        panic!("map diff")
+    };
+    let names: Vec<&str> = keys.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(names, ["n", "tags", "title"]);
+
+    // A later import: a list delete and a map delete, with paths.
+    let before = bob.version();
+    alice.list_push(tags, "b").unwrap();
+    alice.list_delete(tags, 0, 1).unwrap();
+    alice.map_delete(root, "n").unwrap();
+    let report = bob.import(&alice.export_since(&before)).unwrap();
+    let list = report
+        .changes
+        .iter()
+        .find(|p| matches!(p.diff, Diff::List(_)))
+        .unwrap();
+    assert_eq!(list.path, Some(vec![key("doc"), key("tags")]));
+    assert_eq!(
+        list.diff,
+        Diff::List(vec![
+            ListOp::Insert {
+                pos: 1,
+                values: vec![str_value("b")]
+            },
+            ListOp::Delete { pos: 0, len: 1 },
+        ])
+    );
+    let map = report
+        .changes
+        .iter()
+        .find(|p| matches!(p.diff, Diff::Map(_)))
+        .unwrap();
+    assert_eq!(map.diff, Diff::Map(vec![("n".to_owned(), None)]));
+    assert_eq!(
+        bob.to_json(),
+        json!({"doc": {"tags": ["b"], "title": "Hi"}})
+    );
+    // The deleted counter is no longer part of the document.
+    let Some(Container::Counter(bn)) = bob.container(alice.container_id(n)) else {
+        panic!("bob knows the counter");
+    };
+    assert_eq!(bob.path_of(bn), None);
+}
