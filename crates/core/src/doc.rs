@@ -74,7 +74,7 @@ pub struct ImportReport {
 #[derive(Clone, Debug)]
 pub struct Doc {
     peer: PeerId,
-    options: DocOptions,
+    pub(crate) options: DocOptions,
     pub(crate) graph: CausalGraph,
     pub(crate) log: OpLog,
     /// Heads of the current version (local versions, sorted).
@@ -122,6 +122,10 @@ impl Doc {
     /// The peer id local edits are made as.
     pub fn peer(&self) -> PeerId {
         self.peer
+    }
+
+    pub(crate) fn set_peer(&mut self, peer: PeerId) {
+        self.peer = peer;
     }
 
     /// The limits applied to input from outside (and to nesting depth).
@@ -518,6 +522,23 @@ impl Doc {
             self.graph.ranges_since(peer, since.get(peer), &mut ranges);
         }
         ranges.sort_unstable_by_key(|r| r.start);
+        let metas = self
+            .metas
+            .iter()
+            .filter(|m| m.start.seq + m.len > since.get(m.start.peer))
+            .cloned()
+            .collect();
+        self.change_set_of(ranges, metas, kind)
+    }
+
+    /// The change set of the operations in `ranges` (ascending local versions, closed under
+    /// parents or with the missing parents known to the receiver).
+    pub(crate) fn change_set_of(
+        &self,
+        ranges: Vec<Range<Lv>>,
+        metas: Vec<ChangeMeta>,
+        kind: ChunkKind,
+    ) -> ChangeSet {
         let mut used: HashMap<u32, u32> = HashMap::new();
         let mut containers = Vec::new();
         let mut spans = Vec::new();
@@ -607,12 +628,6 @@ impl Doc {
                 }
             }
         }
-        let metas = self
-            .metas
-            .iter()
-            .filter(|m| m.start.seq + m.len > since.get(m.start.peer))
-            .cloned()
-            .collect();
         ChangeSet {
             kind,
             containers,
@@ -622,7 +637,7 @@ impl Doc {
         }
     }
 
-    fn import_set(
+    pub(crate) fn import_set(
         &mut self,
         set: ChangeSet,
         want_patches: bool,

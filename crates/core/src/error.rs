@@ -67,3 +67,20 @@ pub enum ImportError {
         op: OpId,
     },
 }
+
+/// A version given to a history method ([`Doc::fork_at`](crate::Doc::fork_at) and friends) was
+/// refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum VersionError {
+    /// The version names an operation this document does not have.
+    #[error("operation {op} is not in this document")]
+    Unknown {
+        /// The unknown operation.
+        op: OpId,
+    },
+    /// Replaying the history up to the version failed: the document's own operations did not
+    /// apply (an internal inconsistency; please report it).
+    #[error("the history up to this version could not be replayed")]
+    Replay,
+}

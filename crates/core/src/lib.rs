@@ -73,6 +73,7 @@ mod edit;
 mod encoding;
 mod error;
 mod events;
+mod history;
 mod id;
 mod json;
 mod merge;
@@ -88,8 +89,9 @@ mod version;
 
 pub use doc::{Doc, DocOptions, ImportReport};
 pub use encoding::{DecodeError, Limits};
-pub use error::{EditError, ImportError};
+pub use error::{EditError, ImportError, VersionError};
 pub use events::{Diff, ListOp, Patch, PathSeg};
+pub use history::ChangeInfo;
 pub use id::{OpId, PeerId};
 pub use patch::{DeltaOp, TextPatch};
 pub use transaction::Transaction;

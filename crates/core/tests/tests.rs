@@ -2,6 +2,7 @@
 
 mod compat;
 mod corrupt_input;
+mod history;
 mod interleaving;
 mod json;
 mod json_properties;
