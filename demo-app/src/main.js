@@ -48,9 +48,16 @@ async function main() {
   const me = { name: pickName(params.get("name")), color: pickColour(params.get("color")) };
 
   $("peer-name").textContent = config.node.name;
+  $("peer-id").textContent = String(config.node.id).split("-")[0];
   $("peer-chip").title = `This tab syncs with node ${config.node.name} (${config.node.id})`;
   $("doc-title").textContent = config.doc;
   document.title = `${config.node.name} · Weft demo`;
+
+  // State the handlers below share (declared first: handlers may run as soon as they exist).
+  const others = new Map(); // remote users in this document: peer -> {name, color, anchor, head}
+  let presenceTimer = null;
+  let meshStatus = null; // from the node's status.json: {peers, synced}
+  let conn = null;
 
   // --- the document and the editor ------------------------------------------------------------
   const doc = new Doc();
@@ -101,7 +108,7 @@ async function main() {
   // --- the connection ------------------------------------------------------------------------
   const wsUrl = new URL(config.ws, location.href);
   wsUrl.protocol = location.protocol === "https:" ? "wss:" : "ws:";
-  const conn = connect(wsUrl.toString(), doc, {
+  conn = connect(wsUrl.toString(), doc, {
     docId: config.doc,
     token: config.token,
     identity: `browser ${me.name}`,
@@ -116,15 +123,13 @@ async function main() {
   });
 
   // --- presence ------------------------------------------------------------------------------
-  const others = new Map(); // peer -> {name, color, anchor, head}
-  let presenceTimer = null;
   function sendPresence() {
     presenceTimer = null;
     const sel = view.state.selection.main;
     conn.setPresence({ name: me.name, color: me.color, anchor: sel.anchor, head: sel.head });
   }
   function schedulePresence() {
-    if (presenceTimer === null) presenceTimer = setTimeout(sendPresence, 40);
+    if (presenceTimer === null && conn !== null) presenceTimer = setTimeout(sendPresence, 40);
   }
   conn.on("presence", (e) => {
     if (e.doc !== config.doc || e.peer === doc.peerId) return;
@@ -183,24 +188,37 @@ async function main() {
     showPeople();
   }
 
+  // Synced: the document is open with the node, and the node has stored every edit this tab
+  // made (its acknowledgements cover this tab's own operations; everything else the tab holds
+  // came from the node). Checked on every status change and four times a second.
+  function tabSynced() {
+    const status = conn?.status;
+    if (status === "synced") return true;
+    const session = conn?.session;
+    if (status !== "syncing" || !session || !session.isOpen(config.doc)) return false;
+    const mine = doc.version()[doc.peerId] ?? 0;
+    const durable = session.peerDurable(config.doc)?.[doc.peerId] ?? 0;
+    return durable >= mine;
+  }
+
   function showSync() {
-    const synced = conn.status === "synced";
+    const synced = tabSynced();
     const sync = $("sync-chip");
     sync.dataset.synced = String(synced);
     const peers = synced ? 1 + (meshStatus?.synced ?? 0) : 0;
     $("sync-text").textContent = synced
       ? `synced with ${peers} peer${peers === 1 ? "" : "s"}`
-      : conn.status === "offline"
-        ? "edits kept locally"
+      : conn?.status === "offline"
+        ? "edits kept in this tab"
         : "syncing…";
     sync.title = synced
       ? `Node ${config.node.name} stored every edit of this tab` +
-        (meshStatus ? `; ${meshStatus.synced} of its ${meshStatus.peers} mesh peers have all it has` : "")
+        (meshStatus ? `; ${meshStatus.synced} of its ${meshStatus.peers} mesh peers hold everything it holds` : "")
       : "";
   }
+  setInterval(showSync, 250);
 
   // How many of this node's mesh peers hold everything it holds (from the node, every second).
-  let meshStatus = null;
   async function pollMesh() {
     try {
       const r = await fetch("status.json", { cache: "no-store" });

@@ -1,0 +1,157 @@
+// End-to-end: two browser tabs on two different peers of a real `weft demo` mesh.
+//
+// Needs the weft binary (WEFT_BIN or target/debug/weft), a built page (build.sh) and chromium
+// (/usr/bin/chromium or CHROMIUM). `.ci/steps/demo` prepares all three.
+
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { rmSync } from "node:fs";
+import path from "node:path";
+import {
+  DEMO_DIR,
+  RESULTS,
+  caretTo,
+  caretToEnd,
+  charCounts,
+  launchBrowser,
+  openPeerPage,
+  screenshotAll,
+  sideBySide,
+  startDemo,
+  tempDir,
+  texts,
+  waitConnected,
+  waitConverged,
+} from "./support.mjs";
+
+let demo;
+let browser;
+let dir;
+let alice;
+let bob;
+
+before(async () => {
+  dir = tempDir("e2e");
+  demo = await startDemo({ dir, args: ["--no-build"] });
+  assert.ok(demo.urls.length >= 3, `expected >= 3 peer URLs, got ${demo.urls}`);
+  browser = await launchBrowser();
+  alice = await openPeerPage(browser, demo.urls[0], { name: "Alice" });
+  bob = await openPeerPage(browser, demo.urls[1], { name: "Bob" });
+});
+
+after(async () => {
+  await browser?.close();
+  const result = await demo?.stop();
+  if (result && result.code !== 0) console.log(demo.output());
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+/** Runs a test body; on failure saves screenshots of both tabs before rethrowing. */
+async function withScreenshots(label, body) {
+  try {
+    await body();
+  } catch (err) {
+    await screenshotAll([alice, bob].filter(Boolean), `failure-${label}`);
+    throw err;
+  }
+}
+
+function assertNoProblems() {
+  assert.deepEqual(alice.problems, [], "Alice's tab logged errors");
+  assert.deepEqual(bob.problems, [], "Bob's tab logged errors");
+}
+
+test("the two tabs are connected to different peers", async () => {
+  const a = await alice.textContent("#peer-name");
+  const b = await bob.textContent("#peer-name");
+  assert.ok(a && b && a !== "…" && b !== "…", `peer names shown: ${a}, ${b}`);
+  assert.notEqual(a, b);
+});
+
+test("typing concurrently in both tabs converges within 2 s with no lost characters", async () => {
+  await withScreenshots("concurrent", async () => {
+    const before = (await waitConverged([alice, bob], 2000)).text;
+    await caretToEnd(alice);
+    await caretToEnd(bob);
+    const typedA = "Alice types here. ";
+    const typedB = "Bob writes there! ";
+    await Promise.all([
+      alice.keyboard.type(typedA, { delay: 15 }),
+      bob.keyboard.type(typedB, { delay: 15 }),
+    ]);
+    const { text, ms } = await waitConverged([alice, bob], 2000);
+    assert.deepEqual(charCounts(text), charCounts(before + typedA + typedB));
+    console.log(`# concurrent typing converged ${ms} ms after the last keystroke`);
+  });
+});
+
+test("typing at the same position in both tabs converges without interleaving words", async () => {
+  await withScreenshots("same-position", async () => {
+    const start = (await waitConverged([alice, bob], 2000)).text;
+    const pos = Math.floor(start.length / 2);
+    await caretTo(alice, pos);
+    await caretTo(bob, pos);
+    const typedA = "[alpha]";
+    const typedB = "{beta}";
+    await Promise.all([alice.keyboard.type(typedA, { delay: 20 }), bob.keyboard.type(typedB, { delay: 20 })]);
+    const { text } = await waitConverged([alice, bob], 2000);
+    assert.deepEqual(charCounts(text), charCounts(start + typedA + typedB));
+    assert.equal(text.slice(0, pos), start.slice(0, pos));
+    assert.ok(text.includes(typedA) && text.includes(typedB), `runs kept whole: ${JSON.stringify(text)}`);
+  });
+});
+
+test("a tab that goes offline keeps editing and merges when back online", async () => {
+  await withScreenshots("offline", async () => {
+    const start = (await waitConverged([alice, bob], 2000)).text;
+    await alice.click("#offline-toggle + .track");
+    await alice.waitForSelector('#conn-chip[data-state="offline"]');
+    await caretToEnd(alice);
+    await alice.keyboard.type(" offline-edit-from-Alice", { delay: 5 });
+    await caretTo(bob, 0);
+    await bob.keyboard.type("Bob-online-meanwhile ", { delay: 5 });
+    await new Promise((r) => setTimeout(r, 500));
+    const apart = await Promise.all([texts(alice), texts(bob)]);
+    assert.ok(!apart[1].editor.includes("offline-edit-from-Alice"), "Bob must not see Alice's offline edit");
+    assert.ok(!apart[0].editor.includes("Bob-online-meanwhile"), "Alice is offline: she must not see Bob's edit");
+    await alice.click("#offline-toggle + .track");
+    await waitConnected(alice);
+    const { text } = await waitConverged([alice, bob], 5000);
+    assert.deepEqual(
+      charCounts(text),
+      charCounts(start + " offline-edit-from-Alice" + "Bob-online-meanwhile "),
+    );
+    assert.ok(text.startsWith("Bob-online-meanwhile "));
+    assert.ok(text.includes(" offline-edit-from-Alice"));
+  });
+});
+
+test("the converged state is captured for the README", async () => {
+  await withScreenshots("screenshot", async () => {
+    const captions = await Promise.all(
+      [alice, bob].map(async (p) => `${await p.textContent("#peer-name")} · ${new URL(p.url()).origin}/`),
+    );
+    await waitConverged([alice, bob], 2000);
+    // Every node of the mesh holds everything: the tab's node plus its two mesh peers.
+    for (const p of [alice, bob]) {
+      await p.waitForFunction(() => document.getElementById("sync-text").textContent === "synced with 3 peers", null, {
+        timeout: 5000,
+      });
+    }
+    await sideBySide(browser, [alice, bob], path.join(RESULTS, "converged.png"), captions);
+    if (process.env.WEFT_DEMO_SCREENSHOT === "1") {
+      await sideBySide(browser, [alice, bob], path.join(DEMO_DIR, "screenshot.png"), captions);
+    }
+  });
+});
+
+test("after a reload the document is still there, served by the peer", async () => {
+  await withScreenshots("reload", async () => {
+    const { text } = await waitConverged([alice, bob], 2000);
+    await bob.reload();
+    await waitConnected(bob);
+    const again = await waitConverged([alice, bob], 5000);
+    assert.equal(again.text, text);
+    assertNoProblems();
+  });
+});
