@@ -2,7 +2,7 @@
 # demo-app/build.sh: builds the demo page into demo-app/dist (idempotent; safe to re-run).
 #
 #   demo-app/build.sh            install what is missing, build the wasm package and the page
-#   demo-app/build.sh --if-needed   do nothing when dist/ is newer than every input
+#   demo-app/build.sh --if-needed   install what is missing; rebuild only when an input changed
 #
 # Steps, each announced with "==>":
 #  1. Node.js 20+ and npm must exist (installed with apt-get when missing and we are root).
@@ -34,23 +34,6 @@ for arg in "$@"; do
     esac
 done
 
-# dist/ is stale when any input of the page is newer than dist/.stamp: the page's sources, the
-# lock file, this script, the weft package's JS and Rust sources, and the crates it compiles.
-stale_input() {
-    find "$DEMO_DIR/src" "$DEMO_DIR/index.html" "$DEMO_DIR/package-lock.json" "$DEMO_DIR/build.sh" \
-        "$DEMO_DIR/bundle.mjs" "$JS_DIR" "$ROOT/crates/core/src" "$ROOT/crates/sync/src" \
-        \( -name node_modules -o -name dist -o -name target -o -name test \) -prune -o \
-        -type f -newer "$DIST/.stamp" -print -quit 2>/dev/null
-}
-if [ "$if_needed" -eq 1 ] && [ -f "$DIST/.stamp" ]; then
-    changed="$(stale_input)"
-    if [ -z "$changed" ]; then
-        say "the demo page is up to date (${DIST#"$ROOT"/})"
-        exit 0
-    fi
-    say "rebuilding the demo page: ${changed#"$ROOT"/} changed"
-fi
-
 # 1. Node.js and npm.
 node_ok() {
     command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 &&
@@ -72,6 +55,23 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
     npm ci --no-audit --no-fund --loglevel=error
 else
     say "npm dependencies already installed"
+fi
+
+# dist/ is stale when any input of the page is newer than dist/.stamp: the page's sources, the
+# lock file, this script, the weft package's JS and Rust sources, and the crates it compiles.
+stale_input() {
+    find "$DEMO_DIR/src" "$DEMO_DIR/index.html" "$DEMO_DIR/package-lock.json" "$DEMO_DIR/build.sh" \
+        "$DEMO_DIR/bundle.mjs" "$JS_DIR" "$ROOT/crates/core/src" "$ROOT/crates/sync/src" \
+        \( -name node_modules -o -name dist -o -name target -o -name test \) -prune -o \
+        -type f -newer "$DIST/.stamp" -print -quit 2>/dev/null
+}
+if [ "$if_needed" -eq 1 ] && [ -f "$DIST/.stamp" ]; then
+    changed="$(stale_input)"
+    if [ -z "$changed" ]; then
+        say "the demo page is up to date (${DIST#"$ROOT"/})"
+        exit 0
+    fi
+    say "rebuilding the demo page: ${changed#"$ROOT"/} changed"
 fi
 
 # 3. The weft npm package (wasm + JS glue), built by bindings/js's own script.

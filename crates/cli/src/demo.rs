@@ -176,17 +176,26 @@ async fn run_mesh(args: &DemoArgs, dist: &Path, root: &Path) -> Result<(), DemoE
         })
         .collect();
     println!();
-    println!("Weft demo: {n} peers meshed over QUIC on loopback ({}).", addrs.join(", "));
+    println!(
+        "Weft demo: {n} peers meshed over QUIC on loopback ({}).",
+        addrs.join(", ")
+    );
     for p in &peers {
         println!("  {}  {}  {}", p.name, p.node.id().short(), p.url);
     }
     println!();
-    println!("Open these in two browser windows (for example {} and {}) and type in both.", peers[0].url, peers[1].url);
+    println!(
+        "Open these in two browser windows (for example {} and {}) and type in both.",
+        peers[0].url, peers[1].url
+    );
     println!("ready. Press Ctrl-C to stop.");
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let status = tokio::spawn(write_status_forever(
-        peers.iter().map(|p| (p.node.clone(), p.web.clone())).collect(),
+        peers
+            .iter()
+            .map(|p| (p.node.clone(), p.web.clone()))
+            .collect(),
         doc.clone(),
         stop_rx,
     ));
@@ -245,7 +254,11 @@ async fn start_peers(
         let config = demo_json(&name, &node.id().to_string(), &token);
         write_atomic(&web.join("demo.json"), config.as_bytes())?;
         write_atomic(&web.join("status.json"), b"{\"peers\":0,\"synced\":0}")?;
-        println!("    {name} ({}) is up: QUIC {}, web {url}", node.id().short(), node.quic_addr().map_or_else(String::new, |a| a.to_string()));
+        println!(
+            "    {name} ({}) is up: QUIC {}, web {url}",
+            node.id().short(),
+            node.quic_addr().map_or_else(String::new, |a| a.to_string())
+        );
         peers.push(Peer {
             name,
             node,
@@ -294,7 +307,9 @@ async fn wait_for_mesh(peers: &[Peer]) {
             return;
         }
         if tokio::time::Instant::now() >= deadline {
-            println!("warning: not every peer is connected to every other one yet; they keep trying");
+            println!(
+                "warning: not every peer is connected to every other one yet; they keep trying"
+            );
             return;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -435,7 +450,12 @@ fn make_temp_dir() -> Result<PathBuf, DemoError> {
         match std::fs::create_dir(&dir) {
             Ok(()) => return Ok(dir),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(DemoError::Io { path: dir, source: e }),
+            Err(e) => {
+                return Err(DemoError::Io {
+                    path: dir,
+                    source: e,
+                })
+            }
         }
     }
     Err(DemoError::Io {
@@ -490,10 +510,26 @@ mod tests {
         behind.set(PeerId(1), 4);
         let node = |b: u8| RemoteId::Node(weft_peer::NodeId([b; 32]));
         let status = vec![
-            weft_peer::PeerSync { remote: node(1), durable: mine.clone(), connected: true },
-            weft_peer::PeerSync { remote: node(2), durable: behind, connected: true },
-            weft_peer::PeerSync { remote: node(3), durable: mine.clone(), connected: false },
-            weft_peer::PeerSync { remote: RemoteId::Browser(7), durable: mine.clone(), connected: true },
+            weft_peer::PeerSync {
+                remote: node(1),
+                durable: mine.clone(),
+                connected: true,
+            },
+            weft_peer::PeerSync {
+                remote: node(2),
+                durable: behind,
+                connected: true,
+            },
+            weft_peer::PeerSync {
+                remote: node(3),
+                durable: mine.clone(),
+                connected: false,
+            },
+            weft_peer::PeerSync {
+                remote: RemoteId::Browser(7),
+                durable: mine.clone(),
+                connected: true,
+            },
         ];
         assert_eq!(mesh_counts(&status, &mine), (2, 1));
     }
@@ -508,7 +544,10 @@ mod tests {
         std::fs::write(a.join("dist/sub/y.js"), "y").unwrap();
         refresh_web_root(&a.join("dist"), &a.join("web")).unwrap();
         refresh_web_root(&a.join("dist"), &a.join("web")).unwrap();
-        assert_eq!(std::fs::read_to_string(a.join("web/sub/y.js")).unwrap(), "y");
+        assert_eq!(
+            std::fs::read_to_string(a.join("web/sub/y.js")).unwrap(),
+            "y"
+        );
         write_atomic(&a.join("web/status.json"), b"{}").unwrap();
         assert_eq!(std::fs::read(a.join("web/status.json")).unwrap(), b"{}");
         assert!(!a.join("web/status.tmp").exists());
