@@ -76,6 +76,7 @@ mod events;
 mod history;
 mod id;
 mod json;
+mod json_write;
 mod merge;
 mod op_log;
 mod patch;
@@ -93,6 +94,8 @@ pub use error::{EditError, ImportError, VersionError};
 pub use events::{Diff, ListOp, Patch, PathSeg};
 pub use history::ChangeInfo;
 pub use id::{OpId, PeerId};
+#[cfg(feature = "serde")]
+pub use json_write::ValueError;
 pub use patch::{DeltaOp, TextPatch};
 pub use transaction::Transaction;
 pub use unit::TextUnit;

@@ -7,4 +7,5 @@ mod interleaving;
 mod json;
 mod json_properties;
 mod properties;
+mod serde_values;
 mod traces;
