@@ -28,6 +28,11 @@ class CaretWidget extends WidgetType {
     label.style.background = this.color;
     label.textContent = this.name;
     caret.append(label);
+    // A label that would stick out of the editor on the right hangs to the left of the caret.
+    requestAnimationFrame(() => {
+      const box = caret.closest(".cm-content")?.getBoundingClientRect();
+      if (box && label.getBoundingClientRect().right > box.right) caret.classList.add("flip");
+    });
     return caret;
   }
   ignoreEvent() {

@@ -73,8 +73,8 @@ test("typing concurrently in both tabs converges within 2 s with no lost charact
     const before = (await waitConverged([alice, bob], 2000)).text;
     await caretToEnd(alice);
     await caretToEnd(bob);
-    const typedA = "Alice types here. ";
-    const typedB = "Bob writes there! ";
+    const typedA = "Alice types 😀 here. ";
+    const typedB = "Bob writes thère! ";
     await Promise.all([
       alice.keyboard.type(typedA, { delay: 15 }),
       bob.keyboard.type(typedB, { delay: 15 }),
@@ -123,6 +123,21 @@ test("a tab that goes offline keeps editing and merges when back online", async 
     );
     assert.ok(text.startsWith("Bob-online-meanwhile "));
     assert.ok(text.includes(" offline-edit-from-Alice"));
+  });
+});
+
+test("each tab shows the other user's cursor and selection with their name and colour", async () => {
+  await withScreenshots("presence", async () => {
+    await caretTo(alice, 0);
+    await alice.keyboard.press("Shift+End");
+    const caret = bob.locator(".weft-remote-caret", { hasText: "Alice" });
+    await caret.waitFor({ timeout: 2000 });
+    await bob.locator(".weft-remote-selection").first().waitFor({ timeout: 2000 });
+    const colour = await caret.evaluate((el) => getComputedStyle(el).borderLeftColor);
+    const aliceColour = await alice.evaluate(() => getComputedStyle(document.getElementById("my-colour")).backgroundColor);
+    assert.equal(colour, aliceColour);
+    assert.ok((await bob.textContent("#people")).includes("Alice"));
+    await caretToEnd(alice);
   });
 });
 
