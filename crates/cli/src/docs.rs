@@ -1,0 +1,317 @@
+//! `weft doc ...`: documents in a data directory, and the crash-test helper.
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::time::Instant;
+
+use clap::{Subcommand, ValueEnum};
+use weft_peer::{Node, NodeOptions};
+use weft_sync::DocId;
+
+use crate::{doc_id, CliResult, DataDir};
+
+/// File formats for export and import.
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub(crate) enum Format {
+    /// The Weft binary format (a whole document with its history).
+    Binary,
+    /// Plain JSON: `Doc::to_json` on export; on import, an object whose string members become
+    /// texts.
+    Json,
+}
+
+/// `weft doc` subcommands.
+#[derive(Subcommand, Debug)]
+pub(crate) enum DocCommand {
+    /// Create an empty document.
+    New {
+        /// The document id.
+        doc: String,
+        #[command(flatten)]
+        data: DataDir,
+    },
+    /// List the documents.
+    List {
+        #[command(flatten)]
+        data: DataDir,
+    },
+    /// Print a document: its texts, or all of it as JSON.
+    Show {
+        /// The document id.
+        doc: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        data: DataDir,
+    },
+    /// Write a document to a file (or stdout).
+    Export {
+        /// The document id.
+        doc: String,
+        /// Output file; stdout when absent.
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "binary")]
+        format: Format,
+        #[command(flatten)]
+        data: DataDir,
+    },
+    /// Merge a file (binary document or update, or JSON) into a document, creating it if needed.
+    Import {
+        /// The document id.
+        doc: String,
+        /// The file to read (`-` for stdin).
+        file: PathBuf,
+        /// Input format; by default JSON for `.json` files, binary otherwise.
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+        #[command(flatten)]
+        data: DataDir,
+    },
+    /// Edit a text of a document.
+    Edit {
+        /// The document id.
+        doc: String,
+        /// The text to edit.
+        #[arg(long, default_value = "body")]
+        text: String,
+        /// Append this string.
+        #[arg(long, group = "action")]
+        append: Option<String>,
+        /// Insert at this position (characters), with --value.
+        #[arg(long, group = "action", requires = "value")]
+        insert_at: Option<usize>,
+        /// The string --insert-at inserts.
+        #[arg(long)]
+        value: Option<String>,
+        /// Replace the whole text with this string.
+        #[arg(long, group = "action")]
+        set: Option<String>,
+        #[command(flatten)]
+        data: DataDir,
+    },
+}
+
+/// Open the data directory's node without network (for offline commands).
+pub(crate) async fn open(data: &DataDir) -> Result<Node, String> {
+    Node::start(NodeOptions::new(&data.dir)).await.map_err(|e| {
+        let text = e.to_string();
+        if text.contains("already open") {
+            format!("{text}: is `weft serve` running on {}?", data.dir.display())
+        } else {
+            text
+        }
+    })
+}
+
+fn progress(start: Instant, what: &str) {
+    eprintln!(
+        "[{:>7.1} ms] {what}",
+        start.elapsed().as_secs_f64() * 1000.0
+    );
+}
+
+pub(crate) async fn run(cmd: DocCommand) -> CliResult {
+    match cmd {
+        DocCommand::New { doc, data } => {
+            let node = open(&data).await?;
+            let doc = doc_id(&doc)?;
+            let created = node.create_doc(&doc).await?;
+            node.shutdown().await?;
+            if !created {
+                return Err(format!("document {doc} already exists").into());
+            }
+            eprintln!("created {doc}");
+        }
+        DocCommand::List { data } => {
+            let node = open(&data).await?;
+            for id in node.docs().await? {
+                let (ops, texts) = node
+                    .read(&id, |d| (d.version().total(), d.text_names().count()))
+                    .await?;
+                println!(
+                    "{}\t{ops} operations\t{texts} texts",
+                    String::from_utf8_lossy(id.as_bytes())
+                );
+            }
+            node.shutdown().await?;
+        }
+        DocCommand::Show { doc, json, data } => {
+            let node = open(&data).await?;
+            let out = node
+                .read(&doc_id(&doc)?, move |d| {
+                    if json {
+                        return format!("{:#}\n", d.to_json());
+                    }
+                    let mut out = String::new();
+                    let mut names: Vec<String> = d.text_names().map(str::to_string).collect();
+                    names.sort();
+                    for name in names {
+                        if let Some(t) = d.get_text(&name) {
+                            out.push_str(&format!("== {name} ==\n{}\n", d.text_to_string(t)));
+                        }
+                    }
+                    out
+                })
+                .await?;
+            node.shutdown().await?;
+            print!("{out}");
+        }
+        DocCommand::Export {
+            doc,
+            out,
+            format,
+            data,
+        } => {
+            let start = Instant::now();
+            let node = open(&data).await?;
+            progress(start, "loaded the data directory");
+            let bytes = node
+                .read(&doc_id(&doc)?, move |d| match format {
+                    Format::Binary => d.save(),
+                    Format::Json => format!("{:#}\n", d.to_json()).into_bytes(),
+                })
+                .await?;
+            node.shutdown().await?;
+            progress(start, &format!("encoded {} bytes", bytes.len()));
+            match out {
+                Some(path) => std::fs::write(&path, &bytes)?,
+                None => std::io::stdout().write_all(&bytes)?,
+            }
+            progress(start, "written");
+        }
+        DocCommand::Import {
+            doc,
+            file,
+            format,
+            data,
+        } => {
+            let start = Instant::now();
+            let format = format.unwrap_or(if file.extension().is_some_and(|e| e == "json") {
+                Format::Json
+            } else {
+                Format::Binary
+            });
+            let bytes = if file.as_os_str() == "-" {
+                let mut b = Vec::new();
+                std::io::stdin().read_to_end(&mut b)?;
+                b
+            } else {
+                std::fs::read(&file)?
+            };
+            progress(start, &format!("read {} bytes", bytes.len()));
+            let texts = match format {
+                Format::Json => Some(json_texts(&bytes)?),
+                Format::Binary => None,
+            };
+            let node = open(&data).await?;
+            progress(start, "loaded the data directory");
+            let id = doc_id(&doc)?;
+            node.create_doc(&id).await?;
+            let applied = node
+                .edit(&id, move |d| -> Result<usize, String> {
+                    match texts {
+                        Some(texts) => {
+                            let mut n = 0;
+                            for (name, value) in texts {
+                                let t = d.text(&name);
+                                let len = d.text_len(t);
+                                d.delete(t, 0, len).map_err(|e| e.to_string())?;
+                                d.insert(t, 0, &value).map_err(|e| e.to_string())?;
+                                n += value.chars().count();
+                            }
+                            Ok(n)
+                        }
+                        None => d
+                            .import(&bytes)
+                            .map(|r| r.applied)
+                            .map_err(|e| e.to_string()),
+                    }
+                })
+                .await??;
+            progress(
+                start,
+                &format!("merged and stored durably ({applied} operations applied)"),
+            );
+            node.shutdown().await?;
+        }
+        DocCommand::Edit {
+            doc,
+            text,
+            append,
+            insert_at,
+            value,
+            set,
+            data,
+        } => {
+            let node = open(&data).await?;
+            let id = doc_id(&doc)?;
+            node.create_doc(&id).await?;
+            node.edit(&id, move |d| -> Result<(), String> {
+                let t = d.text(&text);
+                let len = d.text_len(t);
+                let r = if let Some(s) = append {
+                    d.insert(t, len, &s)
+                } else if let (Some(pos), Some(s)) = (insert_at, value) {
+                    d.insert(t, pos, &s)
+                } else if let Some(s) = set {
+                    d.delete(t, 0, len).and_then(|()| d.insert(t, 0, &s))
+                } else {
+                    return Err(
+                        "nothing to do: pass --append, --insert-at with --value, or --set".into(),
+                    );
+                };
+                r.map_err(|e| e.to_string())
+            })
+            .await??;
+            node.shutdown().await?;
+        }
+    }
+    Ok(())
+}
+
+/// The string members of a JSON object, as (text name, content).
+fn json_texts(bytes: &[u8]) -> Result<Vec<(String, String)>, String> {
+    let value: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|e| format!("not JSON: {e}"))?;
+    let serde_json::Value::Object(members) = value else {
+        return Err("JSON import expects an object whose members are strings (texts)".into());
+    };
+    members
+        .into_iter()
+        .map(|(k, v)| match v {
+            serde_json::Value::String(s) => Ok((k, s)),
+            _ => Err(format!(
+                "JSON import supports string members (texts) only; {k:?} is not a string (use the binary format for other containers)"
+            )),
+        })
+        .collect()
+}
+
+/// Append `0;1;2;...` to text "log" of `doc`, one durable change each, printing `ack N`.
+pub(crate) async fn ack_loop(data: &DataDir, doc: &DocId, count: Option<u64>) -> CliResult {
+    let node = open(data).await?;
+    node.create_doc(doc).await?;
+    let start = node
+        .read(doc, |d| {
+            d.get_text("log")
+                .map_or(0, |t| d.text_to_string(t).matches(';').count())
+        })
+        .await? as u64;
+    let mut out = std::io::stdout().lock();
+    let end = count.map_or(u64::MAX, |c| start + c);
+    for n in start..end {
+        node.edit(doc, move |d| {
+            let t = d.text("log");
+            let len = d.text_len(t);
+            d.insert(t, len, &format!("{n};"))
+        })
+        .await??;
+        writeln!(out, "ack {n}")?;
+        out.flush()?;
+    }
+    node.shutdown().await?;
+    Ok(())
+}

@@ -1,0 +1,155 @@
+//! The real `weft` binary: identity, documents, access rules, tokens, and two served nodes.
+
+mod common;
+
+use std::os::unix::fs::PermissionsExt;
+
+use common::*;
+
+#[test]
+fn init_prints_a_checked_id_and_keeps_the_key_private() {
+    let dir = tempfile::tempdir().unwrap();
+    let id = ok(dir.path(), &["init"]).trim().to_string();
+    assert_eq!(id.len(), 63, "{id}");
+    assert!(id.parse::<weft_peer::NodeId>().is_ok());
+    assert_eq!(ok(dir.path(), &["id"]).trim(), id);
+    let mode = std::fs::metadata(dir.path().join("identity.key"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let again = run(dir.path(), &["init"]);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already holds an identity"));
+}
+
+#[test]
+fn documents_export_import_edit_show_list() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(d, &["init"]);
+    ok(d, &["doc", "new", "notes"]);
+    assert!(!run(d, &["doc", "new", "notes"]).status.success());
+    ok(d, &["doc", "edit", "notes", "--append", "hello world"]);
+    ok(
+        d,
+        &["doc", "edit", "notes", "--insert-at", "5", "--value", ","],
+    );
+    assert_eq!(
+        ok(d, &["doc", "show", "notes"]),
+        "== body ==\nhello, world\n"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&ok(d, &["doc", "show", "notes", "--json"])).unwrap();
+    assert_eq!(json, serde_json::json!({"body": "hello, world"}));
+
+    // Binary export, import into another document (full history), JSON both ways.
+    let bin = d.join("notes.weft");
+    ok(d, &["doc", "export", "notes", "-o", bin.to_str().unwrap()]);
+    ok(d, &["doc", "import", "copy", bin.to_str().unwrap()]);
+    assert_eq!(
+        ok(d, &["doc", "show", "copy"]),
+        "== body ==\nhello, world\n"
+    );
+    let js = d.join("notes.json");
+    ok(
+        d,
+        &[
+            "doc",
+            "export",
+            "notes",
+            "--format",
+            "json",
+            "-o",
+            js.to_str().unwrap(),
+        ],
+    );
+    ok(d, &["doc", "import", "fromjson", js.to_str().unwrap()]);
+    assert_eq!(
+        ok(d, &["doc", "show", "fromjson"]),
+        "== body ==\nhello, world\n"
+    );
+    let list = ok(d, &["doc", "list"]);
+    let names: Vec<&str> = list
+        .lines()
+        .map(|l| l.split('\t').next().unwrap())
+        .collect();
+    assert_eq!(names, ["copy", "fromjson", "notes"]);
+
+    // Corrupt input is refused and changes nothing.
+    std::fs::write(&bin, b"not a weft file").unwrap();
+    let bad = run(d, &["doc", "import", "notes", bin.to_str().unwrap()]);
+    assert!(!bad.status.success());
+    assert_eq!(
+        ok(d, &["doc", "show", "notes"]),
+        "== body ==\nhello, world\n"
+    );
+}
+
+#[test]
+fn allow_rules_and_tokens() {
+    let dir = tempfile::tempdir().unwrap();
+    let other = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(d, &["init"]);
+    let peer = ok(other.path(), &["init"]).trim().to_string();
+    ok(d, &["allow", &peer, "--doc", "notes", "--read-only"]);
+    assert_eq!(ok(d, &["rules"]).trim(), format!("{peer} \"notes\" read"));
+    ok(d, &["allow", &peer, "--doc", "notes"]);
+    assert_eq!(
+        ok(d, &["rules"]).trim(),
+        format!("{peer} \"notes\" read and write")
+    );
+    ok(d, &["allow", &peer, "--doc", "notes", "--revoke"]);
+    assert_eq!(ok(d, &["rules"]).trim(), "");
+    let bad = run(d, &["allow", "NOT-AN-ID", "--doc", "notes"]);
+    assert!(!bad.status.success());
+    let token = ok(d, &["token", "--doc", "notes", "--read-only"]);
+    assert_eq!(token.trim().len(), 64);
+}
+
+#[test]
+fn two_served_nodes_sync_over_quic_and_keep_it_after_stopping() {
+    let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let a_id = ok(da.path(), &["init"]).trim().to_string();
+    let b_id = ok(db.path(), &["init"]).trim().to_string();
+    ok(da.path(), &["allow", &b_id, "--doc", "notes"]);
+    ok(db.path(), &["allow", &a_id, "--doc", "notes"]);
+    ok(da.path(), &["doc", "edit", "notes", "--append", "from A"]);
+    ok(
+        db.path(),
+        &[
+            "doc", "edit", "notes", "--text", "title", "--append", "from B",
+        ],
+    );
+
+    let a = serve(da.path(), &["--quic", "127.0.0.1:0"]);
+    assert_eq!(a.id, a_id);
+    let peer = format!("{}@{}", a.id, a.quic.clone().unwrap());
+    let b = serve(
+        db.path(),
+        &["--peer", &peer, "--ws", "127.0.0.1:0", "--log-json"],
+    );
+    assert!(b.ws.is_some());
+    // B reports when A has acknowledged storing all 12 operations (6 from each side).
+    let mut b = b;
+    let a_short = &a.id[..7];
+    let mut line = String::new();
+    loop {
+        line.clear();
+        use std::io::BufRead;
+        assert!(
+            b.stdout.read_line(&mut line).unwrap() > 0,
+            "serve B ended early"
+        );
+        if line.trim() == format!("acked {a_short} \"notes\" 12") {
+            break;
+        }
+    }
+    a.stop();
+    b.stop();
+    let sa = ok(da.path(), &["doc", "show", "notes"]);
+    let sb = ok(db.path(), &["doc", "show", "notes"]);
+    assert_eq!(sa, sb);
+    assert!(sa.contains("from A") && sa.contains("from B"), "{sa}");
+}
