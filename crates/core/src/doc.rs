@@ -777,13 +777,18 @@ impl Doc {
         if start == end {
             return Ok(());
         }
-        let mut containers: Vec<u32> = self.log.runs_in(start..end).map(|r| r.container).collect();
-        containers.sort_unstable();
-        containers.dedup();
         // Transform every sequence's operations before touching any state, so an invalid
         // operation leaves the document unchanged.
-        let mut frontier = None;
-        let mut plans = Vec::with_capacity(containers.len());
+        let (mut frontier, mut plans) = match self.linear_plans(start..end) {
+            Some((f, plans)) => (Some(f), plans),
+            None => (None, Vec::new()),
+        };
+        let mut containers: Vec<u32> = Vec::new();
+        if frontier.is_none() {
+            containers = self.log.runs_in(start..end).map(|r| r.container).collect();
+            containers.sort_unstable();
+            containers.dedup();
+        }
         for c in containers {
             let mut f = self.frontier.clone();
             let mut ops = Vec::new();
@@ -967,6 +972,48 @@ impl Doc {
             }
         }
         report.changes = changes;
+    }
+
+    /// When the operations in `range` form one sequence on top of the current version (no
+    /// concurrency: a load, or catching up with a peer that saw everything we have), every run
+    /// applies as it is. Returns the new frontier and the runs per sequence container in one pass
+    /// over the log, or `None` if some operation is concurrent (the caller then merges each
+    /// container with the Eg-walker transform). Positions are checked as in the transform.
+    #[allow(clippy::type_complexity)]
+    fn linear_plans(
+        &self,
+        range: Range<Lv>,
+    ) -> Option<(Vec<Lv>, Vec<(u32, Vec<TransformedOp>)>)> {
+        let mut f = self.frontier.clone();
+        let mut parents = Vec::new();
+        for r in self.graph.runs_in(range.clone()) {
+            if !self.graph.parents_equal(r.start, &f) {
+                return None;
+            }
+            self.graph.parents_into(r.start, &mut parents);
+            advance_frontier(&mut f, &parents, r);
+        }
+        // Container -> index in `plans`, and each container's running length.
+        let mut slot: HashMap<u32, usize> = HashMap::new();
+        let mut plans: Vec<(u32, Vec<TransformedOp>)> = Vec::new();
+        let mut lens: Vec<usize> = Vec::new();
+        for run in self.log.runs_in(range) {
+            let i = match slot.get(&run.container) {
+                Some(i) => *i,
+                None => {
+                    let len = self.containers.entries[run.container as usize]
+                        .state
+                        .seq_len()?;
+                    slot.insert(run.container, plans.len());
+                    plans.push((run.container, Vec::new()));
+                    lens.push(len);
+                    plans.len() - 1
+                }
+            };
+            // An invalid position: let the transform report it.
+            lens[i] = merge::push_direct(&run, lens[i], &mut plans[i].1).ok()?;
+        }
+        Some((f, plans))
     }
 
     /// Refuse operations in `range` that would create a container deeper than the limit.
