@@ -290,7 +290,8 @@ fn json_texts(bytes: &[u8]) -> Result<Vec<(String, String)>, String> {
         .collect()
 }
 
-/// Append `0;1;2;...` to text "log" of `doc`, one durable change each, printing `ack N`.
+/// Append `0;1;2;...` to text "log" of `doc`, one durable change each: prints `start N` (the
+/// entries already there) and then `ack N` after entry N is durable.
 pub(crate) async fn ack_loop(data: &DataDir, doc: &DocId, count: Option<u64>) -> CliResult {
     let node = open(data).await?;
     node.create_doc(doc).await?;
@@ -301,6 +302,8 @@ pub(crate) async fn ack_loop(data: &DataDir, doc: &DocId, count: Option<u64>) ->
         })
         .await? as u64;
     let mut out = std::io::stdout().lock();
+    writeln!(out, "start {start}")?;
+    out.flush()?;
     let end = count.map_or(u64::MAX, |c| start + c);
     for n in start..end {
         node.edit(doc, move |d| {
