@@ -36,19 +36,70 @@ export interface OpId {
 export type DeltaOp = { retain: number } | { insert: string } | { delete: number };
 
 /**
+ * Where a changed container is: the root's name first, then map keys and list indexes; null
+ * when the container is no longer part of the document (deleted, or it lost a concurrent write
+ * to its key).
+ */
+export type Path = Array<string | number> | null;
+
+/**
  * A change to one text: walk the old text from the start, retaining, inserting and deleting.
  * Units after the last step are unchanged. Apply the steps in order to your own copy of the
  * text (an editor view) to get the new text.
  */
 export interface TextPatch {
   type: "text";
-  /** Where the text is: `[rootName]` for a root text. */
-  path: string[];
+  /** The text that changed. */
+  target: Text;
+  path: Path;
   delta: DeltaOp[];
 }
 
-/** Every kind of patch (only text patches so far; container patches come with maps and lists). */
-export type Patch = TextPatch;
+/** Keys of a map whose visible value changed: the new value, or undefined when deleted. */
+export interface MapPatch {
+  type: "map";
+  target: MapRef;
+  path: Path;
+  keys: Record<string, Value | undefined>;
+}
+
+/** Positional edits of a list, applied in order (each `pos` in the list as already patched). */
+export interface ListPatch {
+  type: "list";
+  target: ListRef;
+  path: Path;
+  ops: Array<{ pos: number; insert: Value[] } | { pos: number; delete: number }>;
+}
+
+/** The sum of the increments applied to a counter. */
+export interface CounterPatch {
+  type: "counter";
+  target: CounterRef;
+  path: Path;
+  delta: number;
+}
+
+/**
+ * What changed in one container. Consecutive changes to one container are merged into one
+ * patch; a change touching several containers has one patch per container, in order.
+ */
+export type Patch = TextPatch | MapPatch | ListPatch | CounterPatch;
+
+/** A value stored in a map or list. Integers are exact up to 2^53. */
+export type Scalar = null | boolean | number | string | Uint8Array;
+
+/** What a map or list read returns: a scalar, or a handle to a nested container. */
+export type Value = Scalar | Text | MapRef | ListRef | CounterRef;
+
+/** Kinds of containers: what `setContainer`/`insertContainer` create. */
+export type ContainerKind = "text" | "map" | "list" | "counter";
+
+/**
+ * Plain JSON of a container (texts as strings, bytes as arrays of numbers). Known limit: a map
+ * whose only key is `"$f"` or `"$b"` reads back wrongly in `toJSON()` (those names mark floats
+ * and bytes on their way out of the WebAssembly module).
+ */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 /** What `Doc.subscribe` callbacks receive after each change. */
 export interface ChangeEvent {
@@ -58,8 +109,7 @@ export interface ChangeEvent {
    */
   origin: "local" | "import" | "sync";
   /**
-   * The change, as patches in order: apply each to the state the previous left. A local change
-   * that touches several texts has one patch per text.
+   * The change, as patches in order: apply each to the state the previous ones left.
    */
   patches: Patch[];
   /** The transaction's message (local changes only). */
@@ -198,6 +248,16 @@ export class Doc {
   transact<T>(fn: (tx: Transaction) => T, meta?: ChangeMeta): T;
 
   /**
+   * The root map called `name` (created empty when new). Roots of different kinds may share a
+   * name; they are different containers.
+   */
+  getMap(name: string): MapRef;
+  /** The root list called `name` (created empty when new). */
+  getList(name: string): ListRef;
+  /** The root counter called `name` (created at 0 when new). */
+  getCounter(name: string): CounterRef;
+
+  /**
    * Calls `callback` after every change with the patches that describe it: local edits,
    * imports and changes from sync sessions. Listeners run synchronously; one that throws does
    * not affect the edit or other listeners (the error is rethrown in a microtask).
@@ -228,8 +288,12 @@ export class Doc {
   /** Operations received whose dependencies have not arrived yet. */
   readonly pendingOps: number;
 
-  /** The plain value: `{ [textName]: content }`. */
-  toJSON(): Record<string, string>;
+  /**
+   * The plain value: `{ [rootName]: json }` for every root text, and for every root map, list
+   * and counter this `Doc` object has accessed (`getMap`/`getList`/`getCounter`; weft-core does
+   * not list non-text roots yet). A name used by roots of two kinds is keyed `name:kind`.
+   */
+  toJSON(): Record<string, Json>;
 
   /**
    * Frees the document's WebAssembly memory now (otherwise it is freed when the object is
@@ -238,10 +302,14 @@ export class Doc {
   free(): void;
 }
 
-/** A root text of a `Doc`. Every edit is a change of its own; group edits with `Doc.transact`. */
+/**
+ * A text of a `Doc` (a root, or nested in a map or list). Every edit is a change of its own;
+ * group edits with `Doc.transact`.
+ */
 export class Text {
-  /** The root name. */
-  readonly name: string;
+  private constructor();
+  /** The root name, or null for a nested text. */
+  readonly name: string | null;
   /** The document the text belongs to. */
   readonly doc: Doc;
   /** Length in UTF-16 code units (the same as `toString().length`). */
@@ -265,13 +333,82 @@ export class Text {
   applyDelta(delta: DeltaOp[], meta?: ChangeMeta): void;
 }
 
-/** The edits of one `Doc.transact` call. Texts are given by name or `Text`. */
+/**
+ * The edits of one `Doc.transact` call. Texts are given by root name or `Text`. (Creating nested
+ * containers is not available inside a transaction: use `MapRef.setContainer` /
+ * `ListRef.insertContainer`, each a change of its own.)
+ */
 export class Transaction {
   private constructor();
   insert(text: string | Text, pos: number, s: string): void;
   delete(text: string | Text, pos: number, len: number): void;
   splice(text: string | Text, pos: number, del: number, s: string): void;
   applyDelta(text: string | Text, delta: DeltaOp[]): void;
+  mapSet(map: MapRef, key: string, value: Scalar): void;
+  mapDelete(map: MapRef, key: string): void;
+  listInsert(list: ListRef, pos: number, value: Scalar): void;
+  listDelete(list: ListRef, pos: number, len: number): void;
+  /** `delta` must be a safe integer (may be negative). */
+  counterAdd(counter: CounterRef, delta: number): void;
+}
+
+/**
+ * A map container: string keys to values. Concurrent writes to one key: the write with the
+ * greatest (Lamport time, peer) wins on every replica. Each edit is a change of its own.
+ */
+export class MapRef {
+  private constructor();
+  /** The root name, or null for a nested map. */
+  readonly name: string | null;
+  readonly doc: Doc;
+  /** The value of `key`, or undefined. */
+  get(key: string): Value | undefined;
+  has(key: string): boolean;
+  /** The keys, sorted. */
+  keys(): string[];
+  entries(): Array<[string, Value]>;
+  readonly size: number;
+  set(key: string, value: Scalar, meta?: ChangeMeta): void;
+  delete(key: string, meta?: ChangeMeta): void;
+  /** Sets `key` to a new, empty container and returns its handle. */
+  setContainer(key: string, kind: "text", meta?: ChangeMeta): Text;
+  setContainer(key: string, kind: "map", meta?: ChangeMeta): MapRef;
+  setContainer(key: string, kind: "list", meta?: ChangeMeta): ListRef;
+  setContainer(key: string, kind: "counter", meta?: ChangeMeta): CounterRef;
+  toJSON(): { [key: string]: Json };
+}
+
+/** A list container, ordered like text (concurrent inserts do not interleave). */
+export class ListRef {
+  private constructor();
+  readonly name: string | null;
+  readonly doc: Doc;
+  /** The element at `pos`, or undefined. */
+  get(pos: number): Value | undefined;
+  toArray(): Value[];
+  readonly length: number;
+  insert(pos: number, value: Scalar, meta?: ChangeMeta): void;
+  push(value: Scalar, meta?: ChangeMeta): void;
+  /** Deletes `len` (default 1) elements from `pos`. */
+  delete(pos: number, len?: number, meta?: ChangeMeta): void;
+  /** Inserts a new, empty container at `pos` and returns its handle. */
+  insertContainer(pos: number, kind: "text", meta?: ChangeMeta): Text;
+  insertContainer(pos: number, kind: "map", meta?: ChangeMeta): MapRef;
+  insertContainer(pos: number, kind: "list", meta?: ChangeMeta): ListRef;
+  insertContainer(pos: number, kind: "counter", meta?: ChangeMeta): CounterRef;
+  toJSON(): Json[];
+}
+
+/** A counter: concurrent increments add up. Values are exact up to 2^53. */
+export class CounterRef {
+  private constructor();
+  readonly name: string | null;
+  readonly doc: Doc;
+  readonly value: number;
+  /** Adds `delta` (default 1; a safe integer, may be negative). */
+  increment(delta?: number, meta?: ChangeMeta): void;
+  decrement(delta?: number, meta?: ChangeMeta): void;
+  toJSON(): number;
 }
 
 /** A random peer id (16 hex digits from `crypto.getRandomValues`). */

@@ -2,12 +2,81 @@
 import { call, liveInstance } from "./instance.js";
 import { WeftError, checkIndex, checkString } from "./errors.js";
 
+// Batch op codes and value tags: must match src/doc.rs.
 const OP_INSERT = 0;
 const OP_DELETE = 1;
+const OP_MAP_SET = 2;
+const OP_MAP_DELETE = 3;
+const OP_LIST_INSERT = 4;
+const OP_LIST_DELETE = 5;
+const OP_COUNTER_ADD = 6;
+const TAG_NULL = 0;
+const TAG_FALSE = 1;
+const TAG_TRUE = 2;
+const TAG_INT = 3;
+const TAG_FLOAT = 4;
+const TAG_STRING = 5;
+const TAG_BYTES = 6;
+const TAG_NEW = 8;
+const KINDS = ["text", "map", "list", "counter"];
+
+/** Appends a scalar's encoding to a batch; returns its tag. */
+function encodeValue(value, strings, nums) {
+  if (value === null || value === undefined) return TAG_NULL;
+  switch (typeof value) {
+    case "boolean":
+      return value ? TAG_TRUE : TAG_FALSE;
+    case "number":
+      nums.push(value);
+      return Number.isSafeInteger(value) ? TAG_INT : TAG_FLOAT;
+    case "string":
+      nums.push(value.length);
+      strings.push(value);
+      return TAG_STRING;
+    default:
+      if (value instanceof Uint8Array) {
+        nums.push(value.length);
+        for (const b of value) nums.push(b);
+        return TAG_BYTES;
+      }
+      throw new WeftError(
+        "INVALID_ARGUMENT",
+        "values are null, booleans, numbers, strings or Uint8Arrays; use setContainer/insertContainer for nested containers",
+      );
+  }
+}
+
+function kindCode(kind) {
+  const k = KINDS.indexOf(kind);
+  if (k < 0) throw new WeftError("INVALID_ARGUMENT", `container kind must be one of ${KINDS.join(", ")}`);
+  return k;
+}
 
 // Module-private access between Doc, Text, Transaction and SyncSession.
 export const INTERNAL = Symbol("weft.internal");
 const INDEX = Symbol("weft.index");
+const ROOT = Symbol("weft.root");
+const HANDLE = Symbol("weft.handle");
+const BATCH = Symbol("weft.batch");
+const VALUE = Symbol("weft.value");
+const PATCHES = Symbol("weft.patches");
+
+const bitsView = new DataView(new ArrayBuffer(8));
+/** A float sent as its bits `[high, low]` (the .wasm carries no float formatting code). */
+function floatFromBits([hi, lo]) {
+  bitsView.setUint32(0, hi);
+  bitsView.setUint32(4, lo);
+  return bitsView.getFloat64(0);
+}
+
+/** JSON.parse reviver for plain container JSON: `$f` floats and `$b` bytes become numbers. */
+export function reviveJson(_key, v) {
+  if (v !== null && typeof v === "object" && !Array.isArray(v)) {
+    if (v.$f !== undefined && Object.keys(v).length === 1) return floatFromBits(v.$f);
+    if (v.$b !== undefined && Object.keys(v).length === 1) return v.$b;
+  }
+  return v;
+}
 export const CALL = Symbol("weft.call");
 export const RAW = Symbol("weft.raw");
 export const INST = Symbol("weft.inst");
@@ -103,6 +172,8 @@ export class Doc {
   #raw;
   #indexes = new Map();
   #texts = new Map();
+  #handles = new Map();
+  #roots = new Map();
   #listeners = new Set();
   #hooks = new Set();
 
@@ -146,10 +217,71 @@ export class Doc {
   getText(name) {
     let t = this.#texts.get(name);
     if (t === undefined) {
-      t = new Text(this, name);
+      t = new Text(this, this.#index(name), name);
       this.#texts.set(name, t);
+      this.#handles.set(t[INDEX], t);
     }
     return t;
+  }
+
+  getMap(name) {
+    return this[ROOT](name, 1);
+  }
+
+  getList(name) {
+    return this[ROOT](name, 2);
+  }
+
+  getCounter(name) {
+    return this[ROOT](name, 3);
+  }
+
+  [ROOT](name, kind) {
+    if (kind === 0) return this.getText(name);
+    checkString(name, "root name");
+    const key = kind + ":" + name;
+    let index = this.#roots.get(key);
+    if (index === undefined) {
+      index = this.#call(() => this.#raw.root(name, kind));
+      this.#roots.set(key, index);
+    }
+    return this[HANDLE](index, kind, name);
+  }
+
+  /** The handle of container `index` (created once per container). */
+  [HANDLE](index, kind, name = null) {
+    let h = this.#handles.get(index);
+    if (h === undefined) {
+      h = kind === 0 ? new Text(this, index, name) : new (kind === 1 ? MapRef : kind === 2 ? ListRef : CounterRef)(this, index, name);
+      this.#handles.set(index, h);
+    }
+    return h;
+  }
+
+  /** A value from the wasm side's JSON: containers become handles, `{$b}` bytes. */
+  [VALUE](v) {
+    if (v !== null && typeof v === "object") {
+      if (v.$c !== undefined) return this[HANDLE](v.$c, v.$k);
+      if (v.$f !== undefined) return floatFromBits(v.$f);
+      if (v.$b !== undefined) return Uint8Array.from(v.$b);
+    }
+    return v;
+  }
+
+  /** Patches from the wasm side's JSON: container indexes become handles, values decoded. */
+  [PATCHES](patches) {
+    for (const p of patches) {
+      p.target = this[HANDLE](p.container, KINDS.indexOf(p.type));
+      delete p.container;
+      if (p.type === "map") {
+        const keys = {};
+        for (const [k, ...v] of p.keys) keys[k] = v.length ? this[VALUE](v[0]) : undefined;
+        p.keys = keys;
+      } else if (p.type === "list") {
+        for (const op of p.ops) if (op.insert) op.insert = op.insert.map((v) => this[VALUE](v));
+      }
+    }
+    return patches;
   }
 
   textNames() {
@@ -167,30 +299,33 @@ export class Doc {
     if (result !== null && typeof result === "object" && typeof result.then === "function") {
       throw new WeftError("INVALID_ARGUMENT", "transact() takes a synchronous function; its edits were not applied");
     }
-    const { ops, strings } = tx[INTERNAL];
-    if (ops.length > 0) this.#applyBatch(ops, strings.join(""), meta);
+    const { ops, strings, nums } = tx[INTERNAL];
+    if (ops.length > 0) this[BATCH](ops, strings, nums, meta);
     return result;
   }
 
-  #applyBatch(ops, strings, meta) {
+  /** Applies a batch as one change; returns the indexes of the containers it created. */
+  [BATCH](ops, strings, nums, meta) {
     const [message, time] = metaArgs(meta);
-    const out = this.#call(() => this.#raw.apply_batch(ops, strings, message, time));
+    const joined = strings.join("");
+    const out = this.#call(() => this.#raw.apply_batch(ops, joined, nums, message, time));
     if (out === "") {
-      this.#changed({ origin: "local", patches: [], message, time }, false);
-      return;
+      this.#changed({ origin: "local", patches: [], message, time });
+      return [];
     }
-    const { patches, error } = JSON.parse(out);
-    this.#changed({ origin: "local", patches: patches ?? [], message, time }, true);
+    const { patches, created, error } = JSON.parse(out);
+    this.#changed({ origin: "local", patches: patches ? this[PATCHES](patches) : [], message, time });
     if (error) {
       const m = /^([A-Z_]+): ([\s\S]*)$/.exec(error);
       throw m ? new WeftError(m[1], m[2]) : new WeftError("INTERNAL", error);
     }
+    return created;
   }
 
-  /** Called after every change; `withPatches`: the event carries this change's patches. */
-  #changed(event, withPatches) {
+  /** Called after every change: hooks (sync sessions), then subscribers. */
+  #changed(event) {
     for (const hook of this.#hooks) hook(event);
-    if (!withPatches || this.#listeners.size === 0 || event.patches.length === 0) return;
+    if (this.#listeners.size === 0) return;
     for (const fn of [...this.#listeners]) {
       try {
         fn(event);
@@ -227,7 +362,7 @@ export class Doc {
     checkBytes(bytes, "bytes");
     const report = JSON.parse(this.#call(() => this.#raw.import(bytes)));
     if (report.applied > 0) {
-      this.#changed({ origin: "import", patches: report.patches }, true);
+      this.#changed({ origin: "import", patches: this[PATCHES](report.patches) });
     }
     return { applied: report.applied, duplicates: report.duplicates, pending: report.pending };
   }
@@ -251,6 +386,11 @@ export class Doc {
   toJSON() {
     const out = {};
     for (const name of this.textNames()) out[name] = this.getText(name).toString();
+    for (const [key, index] of this.#roots) {
+      const name = key.slice(key.indexOf(":") + 1);
+      const value = JSON.parse(this.#call(() => this.#raw.to_json(index)), reviveJson);
+      out[name in out ? `${name}:${KINDS[Number(key[0])]}` : name] = value;
+    }
     return out;
   }
 
@@ -284,17 +424,14 @@ export class Doc {
     if (del === 0 && ins.length === 0) return;
     const [message, time] = metaArgs(meta);
     const patches = this.#call(() => this.#raw.splice(index, pos, del, ins, message, time));
-    this.#changed(
-      { origin: "local", patches: patches === undefined ? [] : JSON.parse(patches), message, time },
-      patches !== undefined,
-    );
+    this.#changed({ origin: "local", patches: patches === undefined ? [] : this[PATCHES](JSON.parse(patches)), message, time });
   }
 
   [APPLY_DELTA](index, delta, meta) {
     const ops = [];
     const strings = [];
     pushDelta(ops, strings, index, delta);
-    if (ops.length > 0) this.#applyBatch(ops, strings.join(""), meta);
+    if (ops.length > 0) this[BATCH](ops, strings, [], meta);
   }
 
   [ADD_HOOK](hook) {
@@ -303,7 +440,7 @@ export class Doc {
   }
 
   [EMIT_SYNC](patches) {
-    this.#changed({ origin: "sync", patches }, true);
+    this.#changed({ origin: "sync", patches: this[PATCHES](patches) });
   }
 }
 
@@ -313,14 +450,19 @@ export class Text {
   #name;
   #index;
 
-  constructor(doc, name) {
+  constructor(doc, index, name) {
     this.#doc = doc;
     this.#name = name;
-    this.#index = doc[INDEX](name);
+    this.#index = index;
   }
 
+  /** The root name, or null for a text nested in a map or list. */
   get name() {
     return this.#name;
+  }
+
+  get [INDEX]() {
+    return this.#index;
   }
 
   get doc() {
@@ -361,7 +503,7 @@ export class Text {
 /** Edits collected by Doc.transact and applied as one change. See index.d.ts. */
 export class Transaction {
   #doc;
-  #state = { ops: [], strings: [], closed: false };
+  #state = { ops: [], strings: [], nums: [], closed: false };
 
   constructor(doc) {
     this.#doc = doc;
@@ -371,15 +513,27 @@ export class Transaction {
     return this.#state;
   }
 
-  #target(text) {
+  #open() {
     if (this.#state.closed) {
       throw new WeftError("TRANSACTION_CLOSED", "this transaction has ended; its function already returned");
     }
+  }
+
+  #target(text) {
+    this.#open();
     if (text instanceof Text) {
       if (text.doc !== this.#doc) throw new WeftError("INVALID_ARGUMENT", "the text belongs to another document");
-      text = text.name;
+      return text[INDEX];
     }
     return this.#doc[INDEX](checkString(text, "text name"));
+  }
+
+  #container(ref, Kind) {
+    this.#open();
+    if (!(ref instanceof Kind) || ref.doc !== this.#doc) {
+      throw new WeftError("INVALID_ARGUMENT", `expected a ${Kind.name} of this document`);
+    }
+    return ref[INDEX];
   }
 
   insert(text, pos, s) {
@@ -406,5 +560,177 @@ export class Transaction {
   applyDelta(text, delta) {
     const index = this.#target(text);
     pushDelta(this.#state.ops, this.#state.strings, index, delta);
+  }
+
+  mapSet(map, key, value) {
+    const index = this.#container(map, MapRef);
+    checkString(key, "key");
+    const st = this.#state;
+    st.strings.push(key);
+    const tag = encodeValue(value, st.strings, st.nums);
+    st.ops.push(OP_MAP_SET, index, key.length, tag);
+  }
+
+  mapDelete(map, key) {
+    const index = this.#container(map, MapRef);
+    checkString(key, "key");
+    this.#state.strings.push(key);
+    this.#state.ops.push(OP_MAP_DELETE, index, key.length, 0);
+  }
+
+  listInsert(list, pos, value) {
+    const index = this.#container(list, ListRef);
+    checkIndex(pos, "position");
+    const st = this.#state;
+    const tag = encodeValue(value, st.strings, st.nums);
+    st.ops.push(OP_LIST_INSERT, index, pos, tag);
+  }
+
+  listDelete(list, pos, len) {
+    const index = this.#container(list, ListRef);
+    checkIndex(pos, "position");
+    checkIndex(len, "length");
+    if (len > 0) this.#state.ops.push(OP_LIST_DELETE, index, pos, len);
+  }
+
+  counterAdd(counter, delta) {
+    const index = this.#container(counter, CounterRef);
+    if (!Number.isSafeInteger(delta)) throw new WeftError("INVALID_ARGUMENT", "a counter delta must be a safe integer");
+    this.#state.nums.push(delta);
+    this.#state.ops.push(OP_COUNTER_ADD, index, 0, 0);
+  }
+}
+
+/** Shared by the container handles: the document, the index, the root name. */
+class ContainerRef {
+  #doc;
+  #index;
+  #name;
+
+  constructor(doc, index, name) {
+    this.#doc = doc;
+    this.#index = index;
+    this.#name = name;
+  }
+
+  /** The root name, or null for a nested container. */
+  get name() {
+    return this.#name;
+  }
+
+  get doc() {
+    return this.#doc;
+  }
+
+  get [INDEX]() {
+    return this.#index;
+  }
+
+  /** Runs `fn(tx)` as one change (a small transaction with one edit). */
+  _edit(fn, meta) {
+    return this.#doc.transact(fn, meta);
+  }
+
+  _read(fn) {
+    const doc = this.#doc;
+    return doc[CALL](() => fn(doc[RAW], this.#index));
+  }
+
+  /** Applies one edit that creates a container; returns its handle. */
+  _create(op, a, kind, strings, meta) {
+    const k = kindCode(kind);
+    const created = this.#doc[BATCH]([op, this.#index, a, TAG_NEW + k], strings, [], meta);
+    return this.#doc[HANDLE](created[0], k);
+  }
+
+  toJSON() {
+    return JSON.parse(this._read((raw, i) => raw.to_json(i)), reviveJson);
+  }
+}
+
+/** A map container: string keys to values. See index.d.ts. */
+export class MapRef extends ContainerRef {
+  get(key) {
+    checkString(key, "key");
+    const v = this._read((raw, i) => raw.map_get(i, key));
+    return v === undefined ? undefined : this.doc[VALUE](JSON.parse(v));
+  }
+
+  has(key) {
+    return this.get(key) !== undefined;
+  }
+
+  keys() {
+    return JSON.parse(this._read((raw, i) => raw.map_keys(i)));
+  }
+
+  entries() {
+    return this.keys().map((k) => [k, this.get(k)]);
+  }
+
+  get size() {
+    return this._read((raw, i) => raw.len(i));
+  }
+
+  set(key, value, meta) {
+    this._edit((tx) => tx.mapSet(this, key, value), meta);
+  }
+
+  delete(key, meta) {
+    this._edit((tx) => tx.mapDelete(this, key), meta);
+  }
+
+  setContainer(key, kind, meta) {
+    checkString(key, "key");
+    return this._create(OP_MAP_SET, key.length, kind, [key], meta);
+  }
+}
+
+/** A list container: an ordered sequence of values. See index.d.ts. */
+export class ListRef extends ContainerRef {
+  get(pos) {
+    checkIndex(pos, "position");
+    const v = this._read((raw, i) => raw.list_get(i, pos));
+    return v === undefined ? undefined : this.doc[VALUE](JSON.parse(v));
+  }
+
+  toArray() {
+    return JSON.parse(this._read((raw, i) => raw.list_values(i))).map((v) => this.doc[VALUE](v));
+  }
+
+  get length() {
+    return this._read((raw, i) => raw.len(i));
+  }
+
+  insert(pos, value, meta) {
+    this._edit((tx) => tx.listInsert(this, pos, value), meta);
+  }
+
+  push(value, meta) {
+    this.insert(this.length, value, meta);
+  }
+
+  delete(pos, len = 1, meta) {
+    this._edit((tx) => tx.listDelete(this, pos, len), meta);
+  }
+
+  insertContainer(pos, kind, meta) {
+    checkIndex(pos, "position");
+    return this._create(OP_LIST_INSERT, pos, kind, [], meta);
+  }
+}
+
+/** A counter: a number that concurrent increments add to. See index.d.ts. */
+export class CounterRef extends ContainerRef {
+  get value() {
+    return this._read((raw, i) => raw.counter_value(i));
+  }
+
+  increment(delta = 1, meta) {
+    this._edit((tx) => tx.counterAdd(this, delta), meta);
+  }
+
+  decrement(delta = 1, meta) {
+    this.increment(-delta, meta);
   }
 }

@@ -9,24 +9,78 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use weft_core::{Doc, DocOptions, PeerId, TextId, TextPatch, TextUnit, VersionVector};
+use weft_core::{
+    Container, ContainerKind, CounterId, Doc, DocOptions, ListId, MapId, PeerId, Scalar, TextId,
+    TextUnit, VersionVector,
+};
 
 use crate::error::BindingError;
 use crate::json;
+use crate::table::{self, Table};
 
 /// Batch op code: insert the next `len` UTF-16 units of the batch's string at `pos`.
 pub const OP_INSERT: u32 = 0;
 /// Batch op code: delete `len` units at `pos`.
 pub const OP_DELETE: u32 = 1;
+/// Batch op code: `[2, map, key length, value tag]`: set a key (the key is the next string).
+pub const OP_MAP_SET: u32 = 2;
+/// Batch op code: `[3, map, key length, 0]`: delete a key.
+pub const OP_MAP_DELETE: u32 = 3;
+/// Batch op code: `[4, list, pos, value tag]`: insert one element.
+pub const OP_LIST_INSERT: u32 = 4;
+/// Batch op code: `[5, list, pos, len]`: delete elements.
+pub const OP_LIST_DELETE: u32 = 5;
+/// Batch op code: `[6, counter, 0, 0]`: add the next number to a counter.
+pub const OP_COUNTER_ADD: u32 = 6;
+
+/// Value tags of [`OP_MAP_SET`] and [`OP_LIST_INSERT`]. Numbers come from the batch's number
+/// list in order, strings from its string.
+pub mod tag {
+    /// `null`.
+    pub const NULL: u32 = 0;
+    /// `false`.
+    pub const FALSE: u32 = 1;
+    /// `true`.
+    pub const TRUE: u32 = 2;
+    /// A 64-bit integer (the next number).
+    pub const INT: u32 = 3;
+    /// A float (the next number).
+    pub const FLOAT: u32 = 4;
+    /// A string: the next number is its UTF-16 length, the text comes from the strings.
+    pub const STRING: u32 = 5;
+    /// Bytes: the next number is the count, then one number per byte.
+    pub const BYTES: u32 = 6;
+    /// A new, empty container: `NEW + kind code` (0 text, 1 map, 2 list, 3 counter).
+    pub const NEW: u32 = 8;
+}
+
+/// The kind with the bindings' code (0 text, 1 map, 2 list, 3 counter).
+pub fn kind_from_code(code: u32) -> Option<ContainerKind> {
+    Some(match code {
+        0 => ContainerKind::Text,
+        1 => ContainerKind::Map,
+        2 => ContainerKind::List,
+        3 => ContainerKind::Counter,
+        _ => return None,
+    })
+}
 
 /// One document, shared with the sync sessions it is added to.
 #[derive(Debug)]
 pub struct DocCore {
     doc: Rc<RefCell<Doc>>,
-    /// Texts by the index JavaScript uses.
-    texts: Vec<(String, TextId)>,
-    /// Whether local edits compute patches (someone subscribed).
+    table: Rc<RefCell<Table>>,
+    /// Whether local edits and imports report patches (someone subscribed).
     track: bool,
+}
+
+/// What a sync session shares with a [`DocCore`]: the document and its container table.
+#[derive(Clone, Debug)]
+pub struct SharedDoc {
+    /// The document.
+    pub doc: Rc<RefCell<Doc>>,
+    /// Its containers by index.
+    pub table: Rc<RefCell<Table>>,
 }
 
 /// Options for a document made for JavaScript: UTF-16 positions.
@@ -63,25 +117,6 @@ pub fn parse_version(s: &str) -> Result<VersionVector, BindingError> {
     Ok(v)
 }
 
-/// The name of root text `id` in `doc`.
-pub fn text_name(doc: &Doc, id: TextId) -> &str {
-    doc.text_names()
-        .find(|n| doc.get_text(n) == Some(id))
-        .unwrap_or("")
-}
-
-/// Appends `[patch,...]` for an import report's patches.
-pub fn import_patches(out: &mut String, doc: &Doc, patches: &[(TextId, TextPatch)]) {
-    out.push('[');
-    for (i, (id, patch)) in patches.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        json::text_patch(out, text_name(doc, *id), patch);
-    }
-    out.push(']');
-}
-
 /// Byte length of the prefix of `s` that is `units` UTF-16 code units long, or `None` when `s`
 /// is shorter or the prefix would end inside a surrogate pair.
 fn utf16_prefix(s: &str, units: usize) -> Option<usize> {
@@ -99,23 +134,6 @@ fn utf16_prefix(s: &str, units: usize) -> Option<usize> {
         }
     }
     (acc == units).then_some(s.len())
-}
-
-/// Patches composed while a transaction runs, per text in order of first change.
-#[derive(Default)]
-struct PatchLog(Vec<(u32, TextPatch)>);
-
-impl PatchLog {
-    fn get(&mut self, text: u32) -> &mut TextPatch {
-        let i = match self.0.iter().position(|(t, _)| *t == text) {
-            Some(i) => i,
-            None => {
-                self.0.push((text, TextPatch::new(TextUnit::Utf16)));
-                self.0.len() - 1
-            }
-        };
-        &mut self.0[i].1
-    }
 }
 
 impl DocCore {
@@ -136,14 +154,17 @@ impl DocCore {
     fn wrap(doc: Doc) -> DocCore {
         DocCore {
             doc: Rc::new(RefCell::new(doc)),
-            texts: Vec::new(),
+            table: Rc::default(),
             track: false,
         }
     }
 
-    /// The document, for sync sessions to share.
-    pub fn shared(&self) -> Rc<RefCell<Doc>> {
-        Rc::clone(&self.doc)
+    /// The document and its table, for sync sessions to share.
+    pub fn shared(&self) -> SharedDoc {
+        SharedDoc {
+            doc: Rc::clone(&self.doc),
+            table: Rc::clone(&self.table),
+        }
     }
 
     /// The peer id, as 16 hexadecimal digits.
@@ -151,26 +172,81 @@ impl DocCore {
         self.doc.borrow().peer().to_string()
     }
 
-    /// Whether local edits should produce patches.
+    /// Whether local edits and imports should report patches (weft-core records them while on).
     pub fn set_track_patches(&mut self, on: bool) {
         self.track = on;
+        self.doc.borrow_mut().set_record_patches(on);
+    }
+
+    /// Drops patches recorded outside a local edit (imports through a sync session report
+    /// theirs in the session's events).
+    fn drop_stale_patches(&mut self) {
+        if self.track {
+            self.doc.borrow_mut().take_patches();
+        }
+    }
+
+    /// The patches recorded since [`DocCore::drop_stale_patches`], as JSON.
+    fn take_patches_json(&mut self) -> String {
+        let patches = self.doc.borrow_mut().take_patches();
+        let mut out = String::new();
+        self.table.borrow_mut().patches(&mut out, &patches);
+        out
     }
 
     /// The index of the root text `name` (created if new).
     pub fn text_index(&mut self, name: &str) -> u32 {
-        if let Some(i) = self.texts.iter().position(|(n, _)| n == name) {
-            return i as u32;
+        self.root(name, ContainerKind::Text)
+    }
+
+    /// The index of the root container `name` of `kind` (created if new).
+    pub fn root(&mut self, name: &str, kind: ContainerKind) -> u32 {
+        if let Some(i) = self.table.borrow().find_root(name, kind) {
+            return i;
         }
-        let id = self.doc.borrow_mut().text(name);
-        self.texts.push((name.to_owned(), id));
-        (self.texts.len() - 1) as u32
+        let mut doc = self.doc.borrow_mut();
+        let c = match kind {
+            ContainerKind::Text => Container::Text(doc.text(name)),
+            ContainerKind::Map => Container::Map(doc.map(name)),
+            ContainerKind::List => Container::List(doc.list(name)),
+            ContainerKind::Counter => Container::Counter(doc.counter(name)),
+        };
+        self.table.borrow_mut().push_root(c, name)
+    }
+
+    fn container(&self, index: u32) -> Result<Container, BindingError> {
+        self.table
+            .borrow()
+            .get(index)
+            .ok_or_else(|| BindingError::Argument(format!("no container with index {index}")))
+    }
+
+    fn wrong_kind(index: u32, want: &str) -> BindingError {
+        BindingError::Argument(format!("container {index} is not a {want}"))
     }
 
     fn text_id(&self, index: u32) -> Result<TextId, BindingError> {
-        self.texts
-            .get(index as usize)
-            .map(|(_, id)| *id)
-            .ok_or_else(|| BindingError::Argument(format!("no text with index {index}")))
+        self.container(index)?
+            .as_text()
+            .ok_or_else(|| Self::wrong_kind(index, "text"))
+    }
+
+    fn map_id(&self, index: u32) -> Result<MapId, BindingError> {
+        self.container(index)?
+            .as_map()
+            .ok_or_else(|| Self::wrong_kind(index, "map"))
+    }
+
+    fn list_id(&self, index: u32) -> Result<ListId, BindingError> {
+        self.container(index)?
+            .as_list()
+            .ok_or_else(|| Self::wrong_kind(index, "list"))
+    }
+
+    fn counter_id(&self, index: u32) -> Result<CounterId, BindingError> {
+        self.container(index)?
+            .as_counter()
+            .ok_or_else(|| Self::wrong_kind(index, "counter"))
     }
 
     /// The content of a text.
@@ -211,68 +287,64 @@ impl DocCore {
         time: Option<f64>,
     ) -> Result<Option<String>, BindingError> {
         let id = self.text_id(index)?;
-        let mut doc = self.doc.borrow_mut();
-        let mut tx = doc.transaction();
-        set_meta(&mut tx, message, time);
-        if del > 0 {
-            tx.delete(id, pos, del)?;
+        self.drop_stale_patches();
+        {
+            let mut doc = self.doc.borrow_mut();
+            let mut tx = doc.transaction();
+            set_meta(&mut tx, message, time);
+            if del > 0 {
+                tx.delete(id, pos, del)?;
+            }
+            // After a successful delete at `pos`, `pos` is a valid boundary, so the insert
+            // cannot fail: the splice applies whole or not at all.
+            tx.insert(id, pos, ins)?;
         }
-        // After a successful delete at `pos`, `pos` is a valid boundary, so the insert cannot
-        // fail: the splice applies whole or not at all.
-        tx.insert(id, pos, ins)?;
-        drop(tx);
-        if !self.track {
-            return Ok(None);
-        }
-        let mut p = TextPatch::new(TextUnit::Utf16);
-        p.delete(pos, del);
-        p.insert(pos, ins);
-        let mut out = String::from("[");
-        json::text_patch(&mut out, &self.texts[index as usize].0, &p);
-        out.push(']');
-        Ok(Some(out))
+        Ok(self.track.then(|| self.take_patches_json()))
     }
 
-    /// Apply a batch of edits as one change: `ops` holds `[code, text index, pos, len]` per
-    /// edit ([`OP_INSERT`], [`OP_DELETE`]); inserted strings are consecutive in `strings`, each
-    /// `len` UTF-16 units long. Edits apply in order, each at positions of the text as the
-    /// previous ones left it.
+    /// Apply a batch of edits as one change: `ops` holds `[code, container, a, b]` per edit
+    /// (see [`OP_INSERT`] and the other codes); inserted strings, map keys and string values
+    /// are consecutive in `strings` with their UTF-16 lengths given in `ops` or `nums`; numbers
+    /// (counter deltas, numeric values, string lengths, bytes) come from `nums` in order. Edits
+    /// apply in order, each on the state the previous ones left.
     ///
     /// Returns `""` when there is nothing to report, else JSON
-    /// `{"patches":[...]|null,"error":null|"CODE: message"}`. After an error, the edits before
-    /// the failing one stay applied (as in weft-core, a transaction never rolls back), and
-    /// their patches are reported with the error.
+    /// `{"patches":[...]|null,"created":[index,...],"error":null|"CODE: message"}`: text patches
+    /// when tracking, the indexes of the containers the batch created, in order. After an error,
+    /// the edits before the failing one stay applied (as in weft-core, a transaction never rolls
+    /// back), and are reported with the error.
     pub fn apply_batch(
         &mut self,
         ops: &[u32],
         strings: &str,
+        nums: &[f64],
         message: Option<String>,
         time: Option<f64>,
     ) -> String {
-        let mut log = PatchLog::default();
-        let result = self.apply_ops(ops, strings, message, time, &mut log);
-        if result.is_ok() && !self.track {
+        let mut created = Vec::new();
+        self.drop_stale_patches();
+        let result = self.apply_ops(ops, strings, nums, message, time, &mut created);
+        let created: Vec<u32> = {
+            let mut table = self.table.borrow_mut();
+            created.into_iter().map(|c| table.index_of(c)).collect()
+        };
+        if result.is_ok() && !self.track && created.is_empty() {
             return String::new();
         }
         let mut out = String::from("{\"patches\":");
         if self.track {
-            out.push('[');
-            let mut first = true;
-            for (text, patch) in &log.0 {
-                if patch.is_empty() {
-                    continue;
-                }
-                if !first {
-                    out.push(',');
-                }
-                first = false;
-                json::text_patch(&mut out, &self.texts[*text as usize].0, patch);
-            }
-            out.push(']');
+            out.push_str(&self.take_patches_json());
         } else {
             out.push_str("null");
         }
-        out.push_str(",\"error\":");
+        out.push_str(",\"created\":[");
+        for (i, c) in created.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str(&c.to_string());
+        }
+        out.push_str("],\"error\":");
         match result {
             Ok(()) => out.push_str("null"),
             Err(e) => json::string(&mut out, &e.to_coded_string()),
@@ -285,42 +357,90 @@ impl DocCore {
         &mut self,
         ops: &[u32],
         strings: &str,
+        nums: &[f64],
         message: Option<String>,
         time: Option<f64>,
-        log: &mut PatchLog,
+        created: &mut Vec<Container>,
     ) -> Result<(), BindingError> {
         if ops.len() % 4 != 0 {
             return Err(BindingError::Argument(
                 "a batch holds 4 numbers per edit".into(),
             ));
         }
-        let ids = ops
+        let targets = ops
             .chunks_exact(4)
-            .map(|op| self.text_id(op[1]))
+            .map(|op| self.container(op[1]))
             .collect::<Result<Vec<_>, _>>()?;
+        let mut input = BatchInput {
+            strings,
+            nums: nums.iter(),
+        };
         let mut doc = self.doc.borrow_mut();
         let mut tx = doc.transaction();
         set_meta(&mut tx, message, time);
-        let mut rest = strings;
-        for (op, id) in ops.chunks_exact(4).zip(ids) {
-            let (code, text, pos, len) = (op[0], op[1], op[2] as usize, op[3] as usize);
+        for (op, target) in ops.chunks_exact(4).zip(targets) {
+            let (code, index, a, b) = (op[0], op[1], op[2] as usize, op[3]);
+            let kind_error = || Self::wrong_kind(index, "container of the kind this edit needs");
             match code {
                 OP_INSERT => {
-                    let cut = utf16_prefix(rest, len).ok_or_else(|| {
-                        BindingError::Argument("batch strings are shorter than the inserts".into())
-                    })?;
-                    let (s, tail) = rest.split_at(cut);
-                    rest = tail;
-                    tx.insert(id, pos, s)?;
-                    if self.track {
-                        log.get(text).insert(pos, s);
-                    }
+                    let id = target.as_text().ok_or_else(kind_error)?;
+                    let s = input.string(b as usize)?;
+                    tx.insert(id, a, s)?;
                 }
                 OP_DELETE => {
-                    tx.delete(id, pos, len)?;
-                    if self.track {
-                        log.get(text).delete(pos, len);
+                    let id = target.as_text().ok_or_else(kind_error)?;
+                    tx.delete(id, a, b as usize)?;
+                }
+                OP_MAP_SET => {
+                    let id = target.as_map().ok_or_else(kind_error)?;
+                    let key = input.string(a)?;
+                    match input.value(b)? {
+                        Input::Scalar(v) => tx.map_set(id, key, v)?,
+                        Input::New(ContainerKind::Text) => {
+                            created.push(Container::Text(tx.map_create(id, key)?))
+                        }
+                        Input::New(ContainerKind::Map) => {
+                            created.push(Container::Map(tx.map_create(id, key)?))
+                        }
+                        Input::New(ContainerKind::List) => {
+                            created.push(Container::List(tx.map_create(id, key)?))
+                        }
+                        Input::New(ContainerKind::Counter) => {
+                            created.push(Container::Counter(tx.map_create(id, key)?))
+                        }
                     }
+                }
+                OP_MAP_DELETE => {
+                    let id = target.as_map().ok_or_else(kind_error)?;
+                    let key = input.string(a)?;
+                    tx.map_delete(id, key)?;
+                }
+                OP_LIST_INSERT => {
+                    let id = target.as_list().ok_or_else(kind_error)?;
+                    match input.value(b)? {
+                        Input::Scalar(v) => tx.list_insert(id, a, v)?,
+                        Input::New(ContainerKind::Text) => {
+                            created.push(Container::Text(tx.list_create(id, a)?))
+                        }
+                        Input::New(ContainerKind::Map) => {
+                            created.push(Container::Map(tx.list_create(id, a)?))
+                        }
+                        Input::New(ContainerKind::List) => {
+                            created.push(Container::List(tx.list_create(id, a)?))
+                        }
+                        Input::New(ContainerKind::Counter) => {
+                            created.push(Container::Counter(tx.list_create(id, a)?))
+                        }
+                    }
+                }
+                OP_LIST_DELETE => {
+                    let id = target.as_list().ok_or_else(kind_error)?;
+                    tx.list_delete(id, a, b as usize)?;
+                }
+                OP_COUNTER_ADD => {
+                    let id = target.as_counter().ok_or_else(kind_error)?;
+                    let delta = input.int()?;
+                    tx.counter_add(id, delta)?;
                 }
                 _ => {
                     return Err(BindingError::Argument(format!(
@@ -330,6 +450,84 @@ impl DocCore {
             }
         }
         Ok(())
+    }
+
+    /// The value of `key` in map `index` as JSON (see [`DocCore::value_json`]), or `None`.
+    pub fn map_get(&mut self, index: u32, key: &str) -> Result<Option<String>, BindingError> {
+        let id = self.map_id(index)?;
+        let value = self.doc.borrow().map_get(id, key);
+        Ok(value.map(|v| self.value_json(&v)))
+    }
+
+    /// The keys of map `index` as a JSON array.
+    pub fn map_keys(&self, index: u32) -> Result<String, BindingError> {
+        let id = self.map_id(index)?;
+        let doc = self.doc.borrow();
+        let mut out = String::from("[");
+        for (i, k) in doc.map_keys(id).enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            json::string(&mut out, k);
+        }
+        out.push(']');
+        Ok(out)
+    }
+
+    /// The element at `pos` of list `index` as JSON, or `None`.
+    pub fn list_get(&mut self, index: u32, pos: usize) -> Result<Option<String>, BindingError> {
+        let id = self.list_id(index)?;
+        let value = self.doc.borrow().list_get(id, pos);
+        Ok(value.map(|v| self.value_json(&v)))
+    }
+
+    /// Every element of list `index` as a JSON array of values.
+    pub fn list_values(&mut self, index: u32) -> Result<String, BindingError> {
+        let id = self.list_id(index)?;
+        let values = self.doc.borrow().list_values(id);
+        let mut out = String::from("[");
+        for (i, v) in values.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str(&self.value_json(v));
+        }
+        out.push(']');
+        Ok(out)
+    }
+
+    /// The number of elements (list), keys (map) or UTF-16 units (text) of container `index`.
+    pub fn len(&self, index: u32) -> Result<usize, BindingError> {
+        let doc = self.doc.borrow();
+        Ok(match self.container(index)? {
+            Container::Text(t) => doc.text_len(t),
+            Container::Map(m) => doc.map_len(m),
+            Container::List(l) => doc.list_len(l),
+            Container::Counter(_) => return Err(Self::wrong_kind(index, "text, map or list")),
+        })
+    }
+
+    /// The value of counter `index`.
+    pub fn counter_value(&self, index: u32) -> Result<i64, BindingError> {
+        let id = self.counter_id(index)?;
+        Ok(self.doc.borrow().counter_value(id))
+    }
+
+    /// A value as JSON for the wrapper (see [`Table::value`]).
+    fn value_json(&mut self, v: &weft_core::Value) -> String {
+        let mut out = String::new();
+        self.table.borrow_mut().value(&mut out, v);
+        out
+    }
+
+    /// Container `index` and everything in it as plain JSON: texts as strings, maps as objects,
+    /// lists as arrays, counters as numbers, bytes as arrays of numbers.
+    pub fn to_json(&self, index: u32) -> Result<String, BindingError> {
+        let c = self.container(index)?;
+        let doc = self.doc.borrow();
+        let mut out = String::new();
+        table::plain(&mut out, &doc, c, 0);
+        Ok(out)
     }
 
     /// The whole document with history.
@@ -346,13 +544,14 @@ impl DocCore {
     /// Import an update or a saved document. Returns JSON
     /// `{"applied":n,"duplicates":n,"pending":n,"patches":[...]}`.
     pub fn import(&mut self, bytes: &[u8]) -> Result<String, BindingError> {
-        let mut doc = self.doc.borrow_mut();
-        let report = doc.import(bytes)?;
+        let report = self.doc.borrow_mut().import(bytes)?;
+        // The report carries this import's patches; drop the recorded copies.
+        self.drop_stale_patches();
         let mut out = format!(
             "{{\"applied\":{},\"duplicates\":{},\"pending\":{},\"patches\":",
             report.applied, report.duplicates, report.pending
         );
-        import_patches(&mut out, &doc, &report.patches);
+        self.table.borrow_mut().patches(&mut out, &report.changes);
         out.push('}');
         Ok(out)
     }
@@ -416,6 +615,75 @@ impl DocCore {
     }
 }
 
+/// What a batch reads from its strings and numbers.
+struct BatchInput<'a> {
+    strings: &'a str,
+    nums: std::slice::Iter<'a, f64>,
+}
+
+/// A value to write: a scalar or a new container.
+enum Input {
+    Scalar(Scalar),
+    New(ContainerKind),
+}
+
+impl<'a> BatchInput<'a> {
+    fn short() -> BindingError {
+        BindingError::Argument("a batch's strings or numbers are shorter than its edits".into())
+    }
+
+    fn string(&mut self, utf16_len: usize) -> Result<&'a str, BindingError> {
+        let cut = utf16_prefix(self.strings, utf16_len).ok_or_else(Self::short)?;
+        let (s, rest) = self.strings.split_at(cut);
+        self.strings = rest;
+        Ok(s)
+    }
+
+    fn num(&mut self) -> Result<f64, BindingError> {
+        self.nums.next().copied().ok_or_else(Self::short)
+    }
+
+    fn int(&mut self) -> Result<i64, BindingError> {
+        let n = self.num()?;
+        if n.fract() != 0.0 || !(-9.007_199_254_740_991e15..=9.007_199_254_740_991e15).contains(&n)
+        {
+            return Err(BindingError::Argument(format!("{n} is not a safe integer")));
+        }
+        Ok(n as i64)
+    }
+
+    fn value(&mut self, tag: u32) -> Result<Input, BindingError> {
+        Ok(Input::Scalar(match tag {
+            tag::NULL => Scalar::Null,
+            tag::FALSE => Scalar::Bool(false),
+            tag::TRUE => Scalar::Bool(true),
+            tag::INT => Scalar::Int(self.int()?),
+            tag::FLOAT => Scalar::Float(self.num()?),
+            tag::STRING => {
+                let len = self.int()?;
+                Scalar::Str(
+                    self.string(usize::try_from(len).map_err(|_| Self::short())?)?
+                        .to_owned(),
+                )
+            }
+            tag::BYTES => {
+                let n = usize::try_from(self.int()?).map_err(|_| Self::short())?;
+                let mut b = Vec::with_capacity(n.min(self.nums.len()));
+                for _ in 0..n {
+                    b.push(self.num()? as u8);
+                }
+                Scalar::Bytes(b)
+            }
+            t if t >= tag::NEW => {
+                return kind_from_code(t - tag::NEW)
+                    .map(Input::New)
+                    .ok_or_else(|| BindingError::Argument(format!("unknown value tag {t}")))
+            }
+            t => return Err(BindingError::Argument(format!("unknown value tag {t}"))),
+        }))
+    }
+}
+
 fn set_meta(tx: &mut weft_core::Transaction<'_>, message: Option<String>, time: Option<f64>) {
     if let Some(m) = message {
         tx.set_message(m);
@@ -450,15 +718,18 @@ mod tests {
         d.set_track_patches(true);
         let body = d.text_index("body");
         let out = d.apply_batch(
-            &[OP_INSERT, body, 0, 5, OP_INSERT, body, 2, 2, OP_DELETE, body, 0, 1],
+            &[
+                OP_INSERT, body, 0, 5, OP_INSERT, body, 2, 2, OP_DELETE, body, 0, 1,
+            ],
             "hello😀",
+            &[],
             Some("paste".into()),
             Some(42.0),
         );
         assert_eq!(d.text(body).unwrap(), "e😀llo");
         assert_eq!(
             out,
-            r#"{"patches":[{"type":"text","path":["body"],"delta":[{"insert":"e😀llo"}]}],"error":null}"#
+            r#"{"patches":[{"type":"text","container":0,"path":["body"],"delta":[{"insert":"e😀llo"}]}],"created":[],"error":null}"#
         );
         assert!(d.changes().contains(r#""time":42,"message":"paste""#));
     }
@@ -468,10 +739,87 @@ mod tests {
         let mut d = doc(1);
         d.set_track_patches(true);
         let body = d.text_index("body");
-        let out = d.apply_batch(&[OP_INSERT, body, 0, 2, OP_DELETE, body, 1, 1], "😀", None, None);
+        let out = d.apply_batch(
+            &[OP_INSERT, body, 0, 2, OP_DELETE, body, 1, 1],
+            "😀",
+            &[],
+            None,
+            None,
+        );
         assert!(out.contains("NOT_ON_BOUNDARY"), "{out}");
         assert!(out.contains(r#""insert":"😀""#), "{out}");
         assert_eq!(d.text(body).unwrap(), "😀");
+    }
+
+    #[test]
+    fn maps_lists_and_counters_through_batches() {
+        let mut d = doc(1);
+        let root = d.root("state", ContainerKind::Map);
+        // state.title = "hi"; state.n = 3; state.todo = new list; state.todo.push(1.5, true)
+        let out = d.apply_batch(
+            &[
+                OP_MAP_SET,
+                root,
+                5,
+                tag::STRING,
+                OP_MAP_SET,
+                root,
+                1,
+                tag::INT,
+                OP_MAP_SET,
+                root,
+                4,
+                tag::NEW + 2,
+            ],
+            "titlehintodo",
+            &[2.0, 3.0],
+            None,
+            None,
+        );
+        assert!(out.contains(r#""error":null"#), "{out}");
+        let todo = d.map_get(root, "todo").unwrap().unwrap();
+        assert!(
+            todo.starts_with(r#"{"$c":"#) && todo.ends_with(r#","$k":2}"#),
+            "{todo}"
+        );
+        let list: u32 = todo[6..todo.find(',').unwrap()].parse().unwrap();
+        let out = d.apply_batch(
+            &[
+                OP_LIST_INSERT,
+                list,
+                0,
+                tag::FLOAT,
+                OP_LIST_INSERT,
+                list,
+                1,
+                tag::TRUE,
+            ],
+            "",
+            &[1.5],
+            None,
+            None,
+        );
+        assert_eq!(out, "");
+        let visits = d.root("visits", ContainerKind::Counter);
+        d.apply_batch(&[OP_COUNTER_ADD, visits, 0, 0], "", &[-4.0], None, None);
+        assert_eq!(d.counter_value(visits).unwrap(), -4);
+        assert_eq!(
+            d.to_json(root).unwrap(),
+            r#"{"n":3,"title":"hi","todo":[{"$f":[1073217536,0]},true]}"#
+        );
+        assert_eq!(d.map_keys(root).unwrap(), r#"["n","title","todo"]"#);
+        assert_eq!(
+            d.list_values(list).unwrap(),
+            r#"[{"$f":[1073217536,0]},true]"#
+        );
+        assert_eq!(d.len(list).unwrap(), 2);
+        // A wrong kind or a short batch is an error, not a panic.
+        let out = d.apply_batch(&[OP_LIST_DELETE, root, 0, 1], "", &[], None, None);
+        assert!(out.contains("INVALID_ARGUMENT"), "{out}");
+        let out = d.apply_batch(&[OP_COUNTER_ADD, visits, 0, 0], "", &[], None, None);
+        assert!(out.contains("INVALID_ARGUMENT"), "{out}");
+        let out = d.apply_batch(&[OP_COUNTER_ADD, visits, 0, 0], "", &[0.5], None, None);
+        assert!(out.contains("not a safe integer"), "{out}");
     }
 
     #[test]
@@ -510,14 +858,11 @@ mod tests {
         assert!(parse_version("01:x").is_err());
         let mut d = doc(1);
         assert!(d.text(7).is_err());
-        assert_eq!(
-            d.import(b"garbage").unwrap_err().code(),
-            "NOT_WEFT_DATA"
-        );
+        assert_eq!(d.import(b"garbage").unwrap_err().code(), "NOT_WEFT_DATA");
         let body = d.text_index("b");
         let e = d.splice(body, 3, 0, "x", None, None).unwrap_err();
         assert_eq!(e.code(), "OUT_OF_BOUNDS");
-        let out = d.apply_batch(&[9, body, 0, 0], "", None, None);
+        let out = d.apply_batch(&[9, body, 0, 0], "", &[], None, None);
         assert!(out.contains("INVALID_ARGUMENT"), "{out}");
     }
 }

@@ -32,11 +32,9 @@ pub fn string(out: &mut String, s: &str) {
     out.push('"');
 }
 
-/// Appends a text patch as `{"type":"text","path":[name],"delta":[...]}`.
-pub fn text_patch(out: &mut String, name: &str, patch: &TextPatch) {
-    out.push_str("{\"type\":\"text\",\"path\":[");
-    string(out, name);
-    out.push_str("],\"delta\":[");
+/// Appends a text patch's steps as `[{"retain":n},{"insert":"s"},{"delete":n}]`.
+pub fn delta(out: &mut String, patch: &TextPatch) {
+    out.push('[');
     for (i, op) in patch.ops().iter().enumerate() {
         if i > 0 {
             out.push(',');
@@ -55,7 +53,7 @@ pub fn text_patch(out: &mut String, name: &str, patch: &TextPatch) {
             }
         }
     }
-    out.push_str("]}");
+    out.push(']');
 }
 
 /// Appends a version vector as `{"<peer hex>":count,...}`.
@@ -88,11 +86,8 @@ mod tests {
         p.insert(2, "x");
         p.delete(0, 1);
         let mut out = String::new();
-        text_patch(&mut out, "body", &p);
-        assert_eq!(
-            out,
-            r#"{"type":"text","path":["body"],"delta":[{"delete":1},{"retain":1},{"insert":"x"}]}"#
-        );
+        delta(&mut out, &p);
+        assert_eq!(out, r#"[{"delete":1},{"retain":1},{"insert":"x"}]"#);
         let v: VersionVector = [(PeerId(0xab), 3)].into_iter().collect();
         let mut out = String::new();
         version(&mut out, &v);

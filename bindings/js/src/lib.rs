@@ -27,6 +27,7 @@ pub mod doc;
 pub mod error;
 pub mod json;
 pub mod session;
+pub mod table;
 
 use std::cell::RefCell;
 
@@ -34,7 +35,7 @@ use wasm_bindgen::prelude::*;
 
 pub use error::BindingError;
 
-use doc::{parse_peer, DocCore};
+use doc::{kind_from_code, parse_peer, DocCore};
 use session::SessionCore;
 
 thread_local! {
@@ -104,6 +105,51 @@ impl RawDoc {
         self.0.text_index(name)
     }
 
+    /// The index of root container `name` of kind `kind` (0 text, 1 map, 2 list, 3 counter).
+    pub fn root(&mut self, name: &str, kind: u32) -> Result<u32, JsValue> {
+        let kind = kind_from_code(kind)
+            .ok_or_else(|| js_err(BindingError::Argument(format!("unknown kind {kind}"))))?;
+        Ok(self.0.root(name, kind))
+    }
+
+    /// A map's value for `key` as JSON.
+    pub fn map_get(&mut self, index: u32, key: &str) -> Result<Option<String>, JsValue> {
+        self.0.map_get(index, key).map_err(js_err)
+    }
+
+    /// A map's keys as JSON.
+    pub fn map_keys(&self, index: u32) -> Result<String, JsValue> {
+        self.0.map_keys(index).map_err(js_err)
+    }
+
+    /// A list's element as JSON.
+    pub fn list_get(&mut self, index: u32, pos: u32) -> Result<Option<String>, JsValue> {
+        self.0.list_get(index, pos as usize).map_err(js_err)
+    }
+
+    /// A list's elements as JSON.
+    pub fn list_values(&mut self, index: u32) -> Result<String, JsValue> {
+        self.0.list_values(index).map_err(js_err)
+    }
+
+    /// Length of a text (UTF-16), map (keys) or list (elements).
+    pub fn len(&self, index: u32) -> Result<u32, JsValue> {
+        self.0.len(index).map(|n| n as u32).map_err(js_err)
+    }
+
+    /// A counter's value (exact up to 2^53).
+    pub fn counter_value(&self, index: u32) -> Result<f64, JsValue> {
+        self.0
+            .counter_value(index)
+            .map(|n| n as f64)
+            .map_err(js_err)
+    }
+
+    /// A container and its contents as plain JSON.
+    pub fn to_json(&self, index: u32) -> Result<String, JsValue> {
+        self.0.to_json(index).map_err(js_err)
+    }
+
     /// A text's content.
     pub fn text(&self, index: u32) -> Result<String, JsValue> {
         self.0.text(index).map_err(js_err)
@@ -139,10 +185,11 @@ impl RawDoc {
         &mut self,
         ops: &[u32],
         strings: &str,
+        nums: &[f64],
         message: Option<String>,
         time: Option<f64>,
     ) -> String {
-        self.0.apply_batch(ops, strings, message, time)
+        self.0.apply_batch(ops, strings, nums, message, time)
     }
 
     /// The whole document with history.

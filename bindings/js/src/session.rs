@@ -6,7 +6,7 @@
 //! the session's documents for its duration. Nothing calls back into JavaScript while a
 //! borrow is held, so the borrows never conflict.
 
-use std::cell::{RefCell, RefMut};
+use std::cell::RefMut;
 use std::rc::Rc;
 
 use weft_core::Doc;
@@ -14,7 +14,7 @@ use weft_sync::{
     Access, DeclineReason, DocId, DocStore, Event, Millis, Presence, SessionOptions, SyncSession,
 };
 
-use crate::doc::{import_patches, parse_peer, parse_version};
+use crate::doc::{parse_peer, parse_version, SharedDoc};
 use crate::error::BindingError;
 use crate::json;
 
@@ -22,7 +22,7 @@ use crate::json;
 pub struct SessionCore {
     session: SyncSession,
     /// A connection syncs a handful of documents: a list is smaller in the `.wasm` than a map.
-    docs: Vec<(DocId, Rc<RefCell<Doc>>)>,
+    docs: Vec<(DocId, SharedDoc)>,
 }
 
 /// The session's documents, borrowed for one call.
@@ -34,7 +34,10 @@ impl DocStore for Lent<'_> {
     }
 
     fn doc_mut(&mut self, id: &DocId) -> Option<&mut Doc> {
-        self.0.iter_mut().find(|(i, _)| *i == id).map(|(_, d)| &mut **d)
+        self.0
+            .iter_mut()
+            .find(|(i, _)| *i == id)
+            .map(|(_, d)| &mut **d)
     }
 }
 
@@ -50,16 +53,20 @@ fn id_string(out: &mut String, id: &DocId) {
 
 /// Borrows every document of a session for one call. A document already borrowed (impossible
 /// without re-entrancy, which the bindings never do) is left out, as if absent.
-fn lend(docs: &[(DocId, Rc<RefCell<Doc>>)]) -> Lent<'_> {
+fn lend(docs: &[(DocId, SharedDoc)]) -> Lent<'_> {
     Lent(
         docs.iter()
-            .filter_map(|(id, d)| d.try_borrow_mut().ok().map(|d| (id, d)))
+            .filter_map(|(id, d)| d.doc.try_borrow_mut().ok().map(|d| (id, d)))
             .collect(),
     )
 }
 
 fn millis(now: f64) -> Millis {
-    Millis(if now.is_finite() && now > 0.0 { now as u64 } else { 0 })
+    Millis(if now.is_finite() && now > 0.0 {
+        now as u64
+    } else {
+        0
+    })
 }
 
 impl SessionCore {
@@ -72,12 +79,12 @@ impl SessionCore {
     }
 
     /// Make `doc` available to this session as `id` (does not open it).
-    pub fn add_doc(&mut self, id: &str, doc: Rc<RefCell<Doc>>) -> Result<(), BindingError> {
+    pub fn add_doc(&mut self, id: &str, doc: SharedDoc) -> Result<(), BindingError> {
         let id = doc_id(id)?;
         if self
             .docs
             .iter()
-            .any(|(other, d)| Rc::ptr_eq(d, &doc) && *other != id)
+            .any(|(other, d)| Rc::ptr_eq(&d.doc, &doc.doc) && *other != id)
         {
             return Err(BindingError::Argument(
                 "this document is already in the session under another id".into(),
@@ -239,9 +246,14 @@ impl SessionCore {
                     ",\"applied\":{},\"duplicates\":{},\"pending\":{},\"patches\":",
                     report.applied, report.duplicates, report.pending
                 ));
-                let shared = self.docs.iter().find(|(i, _)| *i == doc);
-                match shared.and_then(|(_, d)| d.try_borrow().ok()) {
-                    Some(d) => import_patches(&mut out, &d, &report.patches),
+                match self.docs.iter().find(|(i, _)| *i == doc) {
+                    Some((_, shared)) => {
+                        shared.table.borrow_mut().patches(&mut out, &report.changes);
+                        // Recorded copies (when the document reports patches) are not needed.
+                        if let Ok(mut d) = shared.doc.try_borrow_mut() {
+                            d.take_patches();
+                        }
+                    }
                     None => out.push_str("[]"),
                 }
             }
@@ -315,8 +327,10 @@ mod tests {
         let tb = db.text_index("body");
         assert_eq!(db.text(tb).unwrap(), "Hello 😀");
         assert!(
-            events.iter().any(|e| e.contains(r#""type":"imported""#)
-                && e.contains(r#"{"insert":"Hello 😀"}"#)),
+            events
+                .iter()
+                .any(|e| e.contains(r#""type":"imported""#)
+                    && e.contains(r#"{"insert":"Hello 😀"}"#)),
             "{events:?}"
         );
         db.splice(tb, 8, 0, "!", None, None).unwrap();
@@ -329,7 +343,9 @@ mod tests {
     #[test]
     fn garbage_from_the_peer_ends_the_session_with_an_error() {
         let mut a = SessionCore::new("alice");
-        let e = a.handle_bytes(0.0, &[4, 0xde, 0xad, 0xbe, 0xef]).unwrap_err();
+        let e = a
+            .handle_bytes(0.0, &[4, 0xde, 0xad, 0xbe, 0xef])
+            .unwrap_err();
         assert_eq!(e.code(), "PROTOCOL_ERROR");
         assert!(a.is_closed());
     }

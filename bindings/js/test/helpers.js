@@ -56,3 +56,8 @@ export function rng(seed) {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/** Patches without their `target` handles, for deepEqual. */
+export function withoutTargets(patches) {
+  return patches.map(({ target, ...rest }) => rest);
+}
