@@ -330,13 +330,11 @@ export class Connection {
     for (const t of this.#renewTimers.values()) clearTimeout(t);
     const ws = this.#ws;
     this.#ws = null;
-    if (this.#session && !this.#session.closed) {
-      if (ws && ws.readyState === 1) {
-        this.#session.close();
-        for (const frame of this.#session.transmit()) ws.send(frame);
-      } else {
-        this.#session.close();
-      }
+    if (this.#session) {
+      const open = !this.#session.closed && ws && ws.readyState === 1;
+      // close() also detaches the session from its documents.
+      this.#session.close();
+      if (open) for (const frame of this.#session.transmit()) ws.send(frame);
     }
     this.#session = null;
     for (const m of this.#presence.values()) m.clear();
@@ -356,7 +354,7 @@ export class Connection {
   }
 
   #disconnected() {
-    if (this.#session && !this.#session.closed) this.#session.close();
+    this.#session?.close();
     this.#session = null;
     clearTimeout(this.#timer);
     for (const [id, m] of this.#presence) {

@@ -129,9 +129,8 @@ export class SyncSession {
   }
 
   close() {
-    if (this.#inst.dead) return;
-    this.#raw.close();
     for (const { unhook } of this.#docs.values()) unhook();
+    if (!this.#inst.dead) this.#raw.close();
   }
 
   get closed() {

@@ -452,7 +452,7 @@ impl DocCore {
         Ok(())
     }
 
-    /// The value of `key` in map `index` as JSON (see [`DocCore::value_json`]), or `None`.
+    /// The value of `key` in map `index` as JSON (see [`Table::value`]), or `None`.
     pub fn map_get(&mut self, index: u32, key: &str) -> Result<Option<String>, BindingError> {
         let id = self.map_id(index)?;
         let value = self.doc.borrow().map_get(id, key);

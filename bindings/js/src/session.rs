@@ -1,9 +1,9 @@
 //! [`SessionCore`]: a weft-sync session for JavaScript, in plain Rust.
 //!
-//! weft-sync's session borrows the documents on each call through a
-//! [`DocStore`](weft_sync::DocStore). Here the documents belong to JavaScript `Doc` objects;
-//! each is shared as an `Rc<RefCell<Doc>>` with the sessions it was added to, and a call borrows
-//! the session's documents for its duration. Nothing calls back into JavaScript while a
+//! weft-sync's session borrows the documents on each call through a [`DocStore`]. Here the
+//! documents belong to JavaScript `Doc` objects; each is shared (with its container table, see
+//! [`SharedDoc`]) with the sessions it was added to, and a call borrows the session's documents
+//! for its duration. Nothing calls back into JavaScript while a
 //! borrow is held, so the borrows never conflict.
 
 use std::cell::RefMut;
