@@ -239,7 +239,13 @@ export class Connection {
     }
     // Local edits and imports from elsewhere: the session learns through its own document
     // hook; this one sends what it produces, once per burst of edits.
-    const unhooks = this.#docs.map(([, doc]) => doc[ADD_HOOK](() => this.#scheduleFlush()));
+    const unhooks = this.#docs.map(([, doc]) =>
+      doc[ADD_HOOK](() => {
+        // The status says "syncing" from the edit on, not only once the flush runs.
+        if (this.#session === session) this.#checkSynced();
+        this.#scheduleFlush();
+      }),
+    );
     ws.onopen = () => {
       if (this.#ws !== ws) return;
       this.#setStatus("syncing");

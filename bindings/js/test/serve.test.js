@@ -20,7 +20,11 @@ const bin =
     .find(existsSync);
 
 function weft(data, ...args) {
-  return execFileSync(bin, [...args, "--data", data], { encoding: "utf8", env: { ...process.env, RUST_LOG: "warn" } });
+  return execFileSync(bin, [...args, "--data", data], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, RUST_LOG: "warn" },
+  });
 }
 
 /** Starts `weft serve`; resolves with its id, addresses and a stop function. */
@@ -100,8 +104,9 @@ test("Node syncs over WebSocket with weft serve and converges with native edits"
     conns.push(conn2);
     await until("B's client to converge", () => js2.getText("body").toString() === js.getText("body").toString());
 
-    // Presence travels between the two clients through the nodes (if the nodes relay it).
+    // Presence travels from one client to the other through both nodes.
     conn.setPresence({ cursor: 3, name: "node-test" });
+    await until("presence to reach B's client", () => conn2.presence().get(js.peerId)?.name === "node-test", 10000);
 
     // Offline and back: edits made offline arrive after reconnecting.
     conn.offline = true;
