@@ -126,7 +126,7 @@ export interface ChangeMeta {
   time?: number;
 }
 
-/** A change with a message or time, from `Doc.changes()`. */
+/** One change of the history, from `Doc.changes()`. */
 export interface ChangeInfo {
   /** The peer that made it. */
   peer: PeerId;
@@ -157,6 +157,7 @@ export interface ImportResult {
  *   `LIMIT_EXCEEDED`, `WRONG_KIND` (e.g. an update given to `Doc.load`),
  *   `INVALID_OPERATION`, `CONFLICT`, `PENDING_FULL`: bytes given to `load`/`import` refused;
  *   the document is unchanged.
+ * - `UNKNOWN_VERSION`: a version given to `forkAt` names an operation the document lacks.
  * - `PROTOCOL_ERROR`, `PEER_CLOSED`: a sync session ended (the peer broke the protocol or
  *   closed it).
  * - `UNKNOWN_DOCUMENT`, `ALREADY_OPEN`, `SESSION_CLOSED`: sync session misuse.
@@ -179,6 +180,7 @@ export type WeftErrorCode =
   | "LIMIT_EXCEEDED"
   | "WRONG_KIND"
   | "INVALID_OPERATION"
+  | "UNKNOWN_VERSION"
   | "CONFLICT"
   | "PENDING_FULL"
   | "IMPORT_REFUSED"
@@ -283,8 +285,26 @@ export class Doc {
   version(): VersionVector;
   /** The current version as its heads. */
   frontier(): OpId[];
-  /** Changes with a message or time, oldest first. */
+  /**
+   * The history as a list of changes, in the order this replica learned them: one per
+   * transaction that carried a message or time, otherwise a maximal run of one peer's operations
+   * between such transactions.
+   */
   changes(): ChangeInfo[];
+  /**
+   * The document as it was at `version` (heads from an earlier `frontier()`): a full replica,
+   * editing as `options.peerId` or a fresh random peer, that can be edited and merged back with
+   * `mergeFrom`. Costs about what loading the document costs.
+   * @throws {WeftError} `UNKNOWN_VERSION` when the version names an operation this document lacks.
+   */
+  forkAt(version: OpId[], options?: DocOptions): Doc;
+  /** A copy of the whole document, editing as `options.peerId` or a fresh random peer. */
+  fork(options?: DocOptions): Doc;
+  /**
+   * Brings in every change `other` (a fork, say) has that this document lacks. Subscribers get
+   * an `"import"` event.
+   */
+  mergeFrom(other: Doc): ImportResult;
   /** Operations received whose dependencies have not arrived yet. */
   readonly pendingOps: number;
 

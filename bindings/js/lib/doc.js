@@ -124,6 +124,21 @@ export function versionArg(version) {
   return out;
 }
 
+/** `[{peer, seq}]` -> `peer:seq,...` for the wasm side. */
+function frontierArg(frontier) {
+  if (!Array.isArray(frontier)) {
+    throw new WeftError("INVALID_ARGUMENT", "a frontier is an array of {peer, seq} (from doc.frontier())");
+  }
+  return frontier
+    .map((id) => {
+      if (id === null || typeof id !== "object" || !Number.isSafeInteger(id.seq) || id.seq < 0) {
+        throw new WeftError("INVALID_ARGUMENT", "frontier entries are {peer, seq}");
+      }
+      return checkPeer(id.peer) + ":" + id.seq;
+    })
+    .join(",");
+}
+
 function metaArgs(meta) {
   if (meta === undefined || meta === null) return [undefined, undefined];
   const { message, time } = meta;
@@ -369,6 +384,30 @@ export class Doc {
 
   version() {
     return JSON.parse(this.#call(() => this.#raw.version()));
+  }
+
+  forkAt(frontier, options = {}) {
+    const version = frontierArg(frontier);
+    const peer = options.peerId === undefined ? randomPeerId() : checkPeer(options.peerId);
+    const raw = this.#call(() => this.#raw.fork_at(version, peer));
+    return new Doc({ [LOADED]: raw });
+  }
+
+  fork(options = {}) {
+    const peer = options.peerId === undefined ? randomPeerId() : checkPeer(options.peerId);
+    const raw = this.#call(() => this.#raw.fork(peer));
+    return new Doc({ [LOADED]: raw });
+  }
+
+  mergeFrom(other) {
+    if (!(other instanceof Doc)) throw new WeftError("INVALID_ARGUMENT", "mergeFrom() takes a Doc");
+    if (other === this) return { applied: 0, duplicates: 0, pending: 0 };
+    if (other[INST] !== this.#inst) {
+      throw new WeftError("INSTANCE_LOST", "the other document lives in a WebAssembly instance retired after an internal error");
+    }
+    const report = JSON.parse(this.#call(() => this.#raw.merge_from(other[RAW])));
+    if (report.applied > 0) this.#changed({ origin: "import", patches: this[PATCHES](report.patches) });
+    return { applied: report.applied, duplicates: report.duplicates, pending: report.pending };
   }
 
   frontier() {

@@ -10,8 +10,8 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use weft_core::{
-    Container, ContainerKind, CounterId, Doc, DocOptions, ListId, MapId, PeerId, Scalar, TextId,
-    TextUnit, VersionVector,
+    Container, ContainerKind, CounterId, Doc, DocOptions, Frontier, ListId, MapId, OpId, PeerId,
+    Scalar, TextId, TextUnit, VersionVector,
 };
 
 use crate::error::BindingError;
@@ -117,6 +117,24 @@ pub fn parse_version(s: &str) -> Result<VersionVector, BindingError> {
     Ok(v)
 }
 
+/// Parses a version written as its heads, `peerhex:seq,peerhex:seq` (empty: the empty version).
+pub fn parse_frontier(s: &str) -> Result<Frontier, BindingError> {
+    let mut ids = Vec::new();
+    for entry in s.split(',').filter(|e| !e.is_empty()) {
+        let (peer, seq) = entry.split_once(':').ok_or_else(|| {
+            BindingError::Argument(format!("frontier entry {entry:?} is not peer:seq"))
+        })?;
+        let seq = seq.parse::<u64>().map_err(|_| {
+            BindingError::Argument(format!("frontier entry {entry:?} has a bad seq"))
+        })?;
+        ids.push(OpId {
+            peer: parse_peer(peer)?,
+            seq,
+        });
+    }
+    Ok(Frontier::from_ids(ids))
+}
+
 /// Byte length of the prefix of `s` that is `units` UTF-16 code units long, or `None` when `s`
 /// is shorter or the prefix would end inside a surrogate pair.
 fn utf16_prefix(s: &str, units: usize) -> Option<usize> {
@@ -151,7 +169,8 @@ impl DocCore {
         )?))
     }
 
-    fn wrap(doc: Doc) -> DocCore {
+    fn wrap(mut doc: Doc) -> DocCore {
+        doc.set_unit(TextUnit::Utf16);
         DocCore {
             doc: Rc::new(RefCell::new(doc)),
             table: Rc::default(),
@@ -547,13 +566,7 @@ impl DocCore {
         let report = self.doc.borrow_mut().import(bytes)?;
         // The report carries this import's patches; drop the recorded copies.
         self.drop_stale_patches();
-        let mut out = format!(
-            "{{\"applied\":{},\"duplicates\":{},\"pending\":{},\"patches\":",
-            report.applied, report.duplicates, report.pending
-        );
-        self.table.borrow_mut().patches(&mut out, &report.changes);
-        out.push('}');
-        Ok(out)
+        Ok(self.report_json(&report))
     }
 
     /// The current version vector as JSON.
@@ -577,30 +590,63 @@ impl DocCore {
         out
     }
 
-    /// Changes with a message or time, oldest first, as JSON.
+    /// The history as a list of changes, in the order this replica learned them, as JSON.
     pub fn changes(&self) -> String {
         let doc = self.doc.borrow();
         let mut out = String::from("[");
-        for (i, (start, len, time, message)) in doc.change_metadata().enumerate() {
+        for (i, c) in doc.changes().iter().enumerate() {
             if i > 0 {
                 out.push(',');
             }
             out.push_str(&format!(
-                "{{\"peer\":\"{}\",\"seq\":{},\"length\":{len},\"time\":",
-                start.peer, start.seq
+                "{{\"peer\":\"{}\",\"seq\":{},\"length\":{},\"time\":",
+                c.start.peer, c.start.seq, c.len
             ));
-            match time {
+            match c.time {
                 Some(t) => out.push_str(&t.to_string()),
                 None => out.push_str("null"),
             }
             out.push_str(",\"message\":");
-            match message {
+            match &c.message {
                 Some(m) => json::string(&mut out, m),
                 None => out.push_str("null"),
             }
             out.push('}');
         }
         out.push(']');
+        out
+    }
+
+    /// The document as it was at `version` (see [`parse_frontier`]), editing as `peer`: a full
+    /// replica that can be edited and merged back with [`DocCore::merge_from`].
+    pub fn fork_at(&self, version: &str, peer: PeerId) -> Result<DocCore, BindingError> {
+        let version = parse_frontier(version)?;
+        Ok(DocCore::wrap(self.doc.borrow().fork_at(&version, peer)?))
+    }
+
+    /// A copy of the whole document editing as `peer`.
+    pub fn fork(&self, peer: PeerId) -> DocCore {
+        DocCore::wrap(self.doc.borrow().fork(peer))
+    }
+
+    /// Bring in every change `other` has that this document lacks. Returns the import report as
+    /// JSON (see [`DocCore::import`]).
+    pub fn merge_from(&mut self, other: &DocCore) -> Result<String, BindingError> {
+        if Rc::ptr_eq(&self.doc, &other.doc) {
+            return Ok(self.report_json(&weft_core::ImportReport::default()));
+        }
+        let report = self.doc.borrow_mut().merge_from(&other.doc.borrow())?;
+        self.drop_stale_patches();
+        Ok(self.report_json(&report))
+    }
+
+    fn report_json(&self, report: &weft_core::ImportReport) -> String {
+        let mut out = format!(
+            "{{\"applied\":{},\"duplicates\":{},\"pending\":{},\"patches\":",
+            report.applied, report.duplicates, report.pending
+        );
+        self.table.borrow_mut().patches(&mut out, &report.changes);
+        out.push('}');
         out
     }
 
@@ -843,6 +889,32 @@ mod tests {
         assert_eq!(a.text(ta).unwrap(), "Jello!");
         assert_eq!(b.text(tb).unwrap(), "Jello!");
         assert_eq!(a.version(), b.version());
+    }
+
+    #[test]
+    fn forks_at_an_old_version_merge_back() {
+        let mut a = doc(1);
+        let t = a.text_index("t");
+        a.splice(t, 0, 0, "v1", Some("first".into()), None).unwrap();
+        let v1 = a.frontier();
+        assert_eq!(v1, r#"[{"peer":"0000000000000001","seq":1}]"#);
+        a.splice(t, 2, 0, " v2", None, None).unwrap();
+        let mut old = a.fork_at("1:1", PeerId(2)).unwrap();
+        let ot = old.text_index("t");
+        assert_eq!(old.text(ot).unwrap(), "v1");
+        old.splice(ot, 0, 0, ">", None, None).unwrap();
+        let report = a.merge_from(&old).unwrap();
+        assert!(report.starts_with(r#"{"applied":1,"#), "{report}");
+        assert_eq!(a.text(t).unwrap(), ">v1 v2");
+        assert!(a.changes().contains(r#""message":"first""#));
+        assert_eq!(
+            a.fork_at("9:9", PeerId(3)).unwrap_err().code(),
+            "UNKNOWN_VERSION"
+        );
+        let mut copy = a.fork(PeerId(4));
+        let ct = copy.text_index("t");
+        assert_eq!(copy.text(ct).unwrap(), ">v1 v2");
+        assert_eq!(copy.peer(), "0000000000000004");
     }
 
     fn version_arg(d: &DocCore) -> String {

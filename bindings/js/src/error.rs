@@ -4,7 +4,7 @@
 //! `WeftError` objects (`error.code`, `error.message`). Codes are part of the npm package's API
 //! (listed in `index.d.ts`); messages are for people.
 
-use weft_core::{DecodeError, EditError, ImportError};
+use weft_core::{DecodeError, EditError, ImportError, VersionError};
 use weft_sync::{OpenError, ProtocolError};
 
 /// An error reported to JavaScript.
@@ -16,6 +16,9 @@ pub enum BindingError {
     /// Bytes given to `load` or `import` were refused.
     #[error(transparent)]
     Import(#[from] ImportError),
+    /// A version given to a history read is not in the document.
+    #[error(transparent)]
+    Version(#[from] VersionError),
     /// A sync session ended because of the peer.
     #[error(transparent)]
     Protocol(#[from] ProtocolError),
@@ -39,6 +42,8 @@ impl BindingError {
             BindingError::Import(ImportError::PendingFull { .. }) => "PENDING_FULL",
             BindingError::Import(ImportError::Conflict { .. }) => "CONFLICT",
             BindingError::Import(_) => "IMPORT_REFUSED",
+            BindingError::Version(VersionError::Unknown { .. }) => "UNKNOWN_VERSION",
+            BindingError::Version(_) => "INTERNAL",
             BindingError::Protocol(ProtocolError::Closed { .. }) => "PEER_CLOSED",
             BindingError::Protocol(_) => "PROTOCOL_ERROR",
             BindingError::Open(OpenError::NotInStore) => "UNKNOWN_DOCUMENT",

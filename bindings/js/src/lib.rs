@@ -217,9 +217,26 @@ impl RawDoc {
         self.0.frontier()
     }
 
-    /// Change metadata as JSON.
+    /// The history as JSON.
     pub fn changes(&self) -> String {
         self.0.changes()
+    }
+
+    /// The document at a version (`peer:seq,...`), as a replica editing as `peer`.
+    pub fn fork_at(&self, version: &str, peer: &str) -> Result<RawDoc, JsValue> {
+        let peer = parse_peer(peer).map_err(js_err)?;
+        self.0.fork_at(version, peer).map(RawDoc).map_err(js_err)
+    }
+
+    /// A copy editing as `peer`.
+    pub fn fork(&self, peer: &str) -> Result<RawDoc, JsValue> {
+        let peer = parse_peer(peer).map_err(js_err)?;
+        Ok(RawDoc(self.0.fork(peer)))
+    }
+
+    /// Bring in what `other` has; the report as JSON.
+    pub fn merge_from(&mut self, other: &RawDoc) -> Result<String, JsValue> {
+        self.0.merge_from(&other.0).map_err(js_err)
     }
 
     /// Operations waiting for missing dependencies.

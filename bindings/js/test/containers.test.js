@@ -155,3 +155,30 @@ test("patches describe nested containers with paths, locally and from a peer", (
   assert.equal(nested.target.get("title"), "milk");
   assert.deepEqual(b.getMap("root").toJSON(), { todo: [{ title: "milk", weight: 0.25 }] });
 });
+
+test("history: changes, a fork at an old version, merging it back", () => {
+  const doc = new Doc({ peerId: "1" });
+  const body = doc.getText("body");
+  body.insert(0, "draft", { message: "start", time: 10 });
+  const v1 = doc.frontier();
+  body.insert(5, " two");
+  doc.getMap("m").set("k", 1);
+  const history = doc.changes();
+  assert.deepEqual(history[0], { peer: "0000000000000001", seq: 0, length: 5, time: 10, message: "start" });
+  assert.equal(history.reduce((n, c) => n + c.length, 0), 10);
+  const old = doc.forkAt(v1, { peerId: "2" });
+  assert.equal(old.peerId, "0000000000000002");
+  assert.equal(old.getText("body").toString(), "draft");
+  old.getText("body").insert(0, "old ");
+  const events = [];
+  doc.subscribe((e) => events.push(e));
+  assert.deepEqual(doc.mergeFrom(old), { applied: 4, duplicates: 0, pending: 0 });
+  assert.equal(body.toString(), "old draft two");
+  assert.equal(events[0].origin, "import");
+  assert.deepEqual(events[0].patches[0].delta, [{ insert: "old " }]);
+  const copy = doc.fork();
+  assert.deepEqual(copy.toJSON().body, "old draft two");
+  assert.notEqual(copy.peerId, doc.peerId);
+  assert.throws(() => doc.forkAt([{ peer: "99", seq: 5 }]), (e) => e.code === "UNKNOWN_VERSION");
+  assert.throws(() => doc.forkAt("nope"), (e) => e.code === "INVALID_ARGUMENT");
+});
