@@ -107,6 +107,8 @@ struct Conn {
     out: mpsc::Sender<Out>,
     stalled: Arc<AtomicBool>,
     reason: Option<LinkError>,
+    /// Times the send queue was found full.
+    stalls: u64,
 }
 
 #[derive(Default)]
@@ -271,6 +273,7 @@ impl Hub {
                         out,
                         stalled,
                         reason: None,
+                        stalls: 0,
                     },
                 );
                 self.to_pump.insert(conn);
@@ -341,6 +344,7 @@ impl Hub {
                     .map(|c| PeerInfo {
                         remote: c.remote.clone(),
                         transport: c.transport,
+                        stalls: c.stalls,
                         docs: self
                             .docs
                             .keys()
@@ -627,6 +631,7 @@ impl Hub {
                 // The writer clears the flag and wakes the hub after its next write.
                 conn.stalled.store(true, Ordering::SeqCst);
                 if conn.out.capacity() == 0 {
+                    conn.stalls += 1;
                     if conn.session.is_closed() {
                         break;
                     }

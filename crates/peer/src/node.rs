@@ -264,6 +264,9 @@ pub struct PeerInfo {
     pub transport: Transport,
     /// Documents open with it.
     pub docs: Vec<DocId>,
+    /// How often its send queue was full: each time, the connection stopped taking frames
+    /// and later caught up from the peer's version instead of buffering.
+    pub stalls: u64,
 }
 
 /// A peer's sync status for one document, from [`Node::sync_status`]: "peer X has everything

@@ -141,11 +141,24 @@ impl RawClient {
         addr: std::net::SocketAddr,
         token: Option<&str>,
     ) -> Result<RawClient, tokio_tungstenite::tungstenite::Error> {
+        Self::connect_with_buffer(addr, token, None).await
+    }
+
+    /// Like [`connect`](Self::connect), with a fixed (small) socket receive buffer.
+    pub async fn connect_with_buffer(
+        addr: std::net::SocketAddr,
+        token: Option<&str>,
+        recv_buffer: Option<u32>,
+    ) -> Result<RawClient, tokio_tungstenite::tungstenite::Error> {
         let url = match token {
             Some(t) => format!("ws://{addr}/sync?token={t}"),
             None => format!("ws://{addr}/sync"),
         };
-        let stream = tokio::net::TcpStream::connect(addr).await?;
+        let socket = tokio::net::TcpSocket::new_v4()?;
+        if let Some(size) = recv_buffer {
+            socket.set_recv_buffer_size(size)?;
+        }
+        let stream = socket.connect(addr).await?;
         let (ws, _) = tokio_tungstenite::client_async(url, stream).await?;
         Ok(RawClient {
             ws,
@@ -166,6 +179,33 @@ impl RawClient {
         }
     }
 
+    /// Exchange frames until `done` holds for the client's documents; false after `secs`.
+    pub async fn sync_until(
+        &mut self,
+        secs: u64,
+        done: impl Fn(&BTreeMap<DocId, Doc>) -> bool,
+    ) -> bool {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+        while !done(&self.docs) {
+            self.flush().await;
+            while self.session.poll_event().is_some() {}
+            match tokio::time::timeout_at(deadline, self.ws.next()).await {
+                Ok(Some(Ok(Message::Binary(b)))) => {
+                    if self
+                        .session
+                        .handle_bytes(Millis(0), &b, &mut self.docs)
+                        .is_err()
+                    {
+                        return false;
+                    }
+                }
+                Ok(Some(Ok(_))) => {}
+                Ok(None | Some(Err(_))) | Err(_) => return false,
+            }
+        }
+        true
+    }
+
     /// Exchange frames until `stop` accepts an event, the session ends (its error is returned)
     /// or `secs` pass.
     pub async fn run_until(
@@ -184,6 +224,7 @@ impl RawClient {
                     let _ = self.session.open(&self.docs, doc, Access::ReadWrite);
                 }
                 if stop(&e) {
+                    self.flush().await;
                     return Ok(());
                 }
             }
