@@ -980,10 +980,7 @@ impl Doc {
     /// over the log, or `None` if some operation is concurrent (the caller then merges each
     /// container with the Eg-walker transform). Positions are checked as in the transform.
     #[allow(clippy::type_complexity)]
-    fn linear_plans(
-        &self,
-        range: Range<Lv>,
-    ) -> Option<(Vec<Lv>, Vec<(u32, Vec<TransformedOp>)>)> {
+    fn linear_plans(&self, range: Range<Lv>) -> Option<(Vec<Lv>, Vec<(u32, Vec<TransformedOp>)>)> {
         let mut f = self.frontier.clone();
         let mut parents = Vec::new();
         for r in self.graph.runs_in(range.clone()) {

@@ -119,6 +119,7 @@
 mod causal_graph;
 mod change_set;
 mod containers;
+mod cursor;
 mod doc;
 mod edit;
 mod encoding;
@@ -139,6 +140,7 @@ mod unit;
 mod value;
 mod version;
 
+pub use cursor::{Cursor, Side};
 pub use doc::{Doc, DocOptions, ImportReport};
 pub use encoding::{DecodeError, Limits};
 pub use error::{EditError, ImportError, VersionError};

@@ -97,7 +97,11 @@ pub(crate) fn transform(
 }
 
 /// Apply a run made on exactly the current text. Returns the new text length.
-pub(crate) fn push_direct(run: &OpRun, len: usize, out: &mut Vec<TransformedOp>) -> Result<usize, InvalidOp> {
+pub(crate) fn push_direct(
+    run: &OpRun,
+    len: usize,
+    out: &mut Vec<TransformedOp>,
+) -> Result<usize, InvalidOp> {
     match run.kind {
         OpKind::Insert => {
             if run.pos > len {

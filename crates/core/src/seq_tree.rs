@@ -1,26 +1,42 @@
-//! [`SeqTree`]: the current elements of a list, by position, in a counted B-tree.
+//! [`SeqTree`]: the elements of a list, by position, in a counted B-tree.
 //!
 //! A list's elements are named by the local version of the operation that inserted them; their
-//! values live in the document's value log. The tree answers "insert at position", "remove a
-//! range" and "element at position" in O(log n), so applying N operations to a list of M elements
-//! costs O(N log M).
+//! values live in the document's value log. Deleted elements stay in the tree as tombstones
+//! (not counted in positions) so that a [cursor](crate::Cursor) anchored to one still finds
+//! where it was. The tree answers "insert at position", "delete a range" and "element at
+//! position" in O(log n), so applying N operations to a list of M elements costs O(N log M).
 
 use crate::causal_graph::Lv;
 
 /// Most entries of a node before it splits.
 const MAX: usize = 64;
 
+#[derive(Clone, Copy, Debug)]
+struct Elem {
+    id: Lv,
+    live: bool,
+}
+
 #[derive(Clone, Debug)]
 enum Node {
-    Leaf(Vec<Lv>),
+    Leaf(Vec<Elem>),
     Inner(Vec<Child>),
 }
 
 #[derive(Clone, Debug)]
 struct Child {
-    /// Elements under `node`.
+    /// Live elements under `node`.
     len: usize,
     node: Box<Node>,
+}
+
+impl Node {
+    fn live(&self) -> usize {
+        match self {
+            Node::Leaf(v) => v.iter().filter(|e| e.live).count(),
+            Node::Inner(c) => c.iter().map(|c| c.len).sum(),
+        }
+    }
 }
 
 /// An ordered sequence of element ids with positional access in O(log n).
@@ -40,7 +56,7 @@ impl Default for SeqTree {
 }
 
 impl SeqTree {
-    /// Number of elements.
+    /// Number of (live) elements.
     pub(crate) fn len(&self) -> usize {
         self.len
     }
@@ -65,7 +81,7 @@ impl SeqTree {
         self.len += 1;
     }
 
-    /// Remove the elements at `start..end` (`end <= len`).
+    /// Delete the elements at `start..end` (`end <= len`): they become tombstones.
     pub(crate) fn remove(&mut self, start: usize, end: usize) {
         debug_assert!(start <= end && end <= self.len);
         if start == end {
@@ -73,19 +89,6 @@ impl SeqTree {
         }
         remove(&mut self.root, start, end);
         self.len -= end - start;
-        // Collapse a root with a single child.
-        loop {
-            match &mut self.root {
-                Node::Inner(children) if children.len() == 1 => {
-                    let only = children.pop().map(|c| *c.node);
-                    if let Some(n) = only {
-                        self.root = n;
-                    }
-                }
-                Node::Inner(children) if children.is_empty() => self.root = Node::Leaf(Vec::new()),
-                _ => break,
-            }
-        }
     }
 
     /// The element at `pos`.
@@ -93,7 +96,7 @@ impl SeqTree {
         let mut node = &self.root;
         loop {
             match node {
-                Node::Leaf(v) => return v.get(pos).copied(),
+                Node::Leaf(v) => return v.iter().filter(|e| e.live).nth(pos).map(|e| e.id),
                 Node::Inner(children) => {
                     let mut next = None;
                     for c in children {
@@ -109,27 +112,44 @@ impl SeqTree {
         }
     }
 
-    /// The position of element `id`, if present. Costs O(n): the tree keeps no index by id.
-    pub(crate) fn index_of(&self, id: Lv) -> Option<usize> {
-        let mut i = 0;
-        let mut found = None;
-        self.for_each(|x| {
-            if found.is_none() {
-                if x == id {
-                    found = Some(i);
+    /// Where element `id` is: the number of live elements before it, and whether it is live
+    /// (`None` if it was never inserted here). Costs O(n): the tree keeps no index by id.
+    pub(crate) fn find(&self, id: Lv) -> Option<(usize, bool)> {
+        fn walk(n: &Node, id: Lv, before: &mut usize) -> Option<bool> {
+            match n {
+                Node::Leaf(v) => {
+                    for e in v {
+                        if e.id == id {
+                            return Some(e.live);
+                        }
+                        *before += usize::from(e.live);
+                    }
+                    None
                 }
-                i += 1;
+                Node::Inner(children) => children.iter().find_map(|c| walk(&c.node, id, before)),
             }
-        });
-        found
+        }
+        let mut before = 0;
+        walk(&self.root, id, &mut before).map(|live| (before, live))
     }
 
-    /// Visit every element in order.
+    /// The position of live element `id`, if present. Costs O(n).
+    pub(crate) fn index_of(&self, id: Lv) -> Option<usize> {
+        match self.find(id) {
+            Some((i, true)) => Some(i),
+            _ => None,
+        }
+    }
+
+    /// Visit every live element in order.
     pub(crate) fn for_each(&self, mut f: impl FnMut(Lv)) {
         fn walk(n: &Node, f: &mut impl FnMut(Lv)) {
             match n {
-                Node::Leaf(v) => v.iter().for_each(|x| f(*x)),
-                Node::Inner(children) => children.iter().for_each(|c| walk(&c.node, f)),
+                Node::Leaf(v) => v.iter().filter(|e| e.live).for_each(|e| f(e.id)),
+                Node::Inner(children) => children
+                    .iter()
+                    .filter(|c| c.len > 0)
+                    .for_each(|c| walk(&c.node, f)),
             }
         }
         walk(&self.root, &mut f);
@@ -139,7 +159,7 @@ impl SeqTree {
     pub(crate) fn heap_size(&self) -> usize {
         fn size(n: &Node) -> usize {
             match n {
-                Node::Leaf(v) => v.capacity() * std::mem::size_of::<Lv>(),
+                Node::Leaf(v) => v.capacity() * std::mem::size_of::<Elem>(),
                 Node::Inner(c) => {
                     c.capacity() * std::mem::size_of::<Child>()
                         + c.iter()
@@ -152,16 +172,24 @@ impl SeqTree {
     }
 }
 
-/// Insert `id` at `pos` under `node`; returns a new right sibling if `node` split.
+/// Insert `id` at live position `pos` under `node`; returns a new right sibling if `node` split.
 fn insert(node: &mut Node, pos: usize, id: Lv) -> Option<Child> {
     match node {
         Node::Leaf(v) => {
-            v.insert(pos, id);
+            // Just after the `pos`-th live element (before any tombstones that follow it).
+            let mut at = 0;
+            let mut seen = 0;
+            while seen < pos && at < v.len() {
+                seen += usize::from(v[at].live);
+                at += 1;
+            }
+            v.insert(at, Elem { id, live: true });
             if v.len() > MAX {
                 let right = v.split_off(v.len() / 2);
+                let node = Node::Leaf(right);
                 return Some(Child {
-                    len: right.len(),
-                    node: Box::new(Node::Leaf(right)),
+                    len: node.live(),
+                    node: Box::new(node),
                 });
             }
             None
@@ -190,18 +218,25 @@ fn insert(node: &mut Node, pos: usize, id: Lv) -> Option<Child> {
     }
 }
 
-/// Remove `start..end` (relative to `node`) under `node`.
+/// Turn the live elements `start..end` (relative to `node`) into tombstones.
 fn remove(node: &mut Node, start: usize, end: usize) {
     match node {
         Node::Leaf(v) => {
-            v.drain(start..end);
+            for (seen, e) in v.iter_mut().filter(|e| e.live).enumerate() {
+                if seen >= end {
+                    break;
+                }
+                if seen >= start {
+                    e.live = false;
+                }
+            }
         }
         Node::Inner(children) => {
             let mut offset = 0;
             for c in children.iter_mut() {
                 let (a, b) = (offset, offset + c.len);
                 offset = b;
-                if b <= start {
+                if b <= start || c.len == 0 {
                     continue;
                 }
                 if a >= end {
@@ -212,7 +247,6 @@ fn remove(node: &mut Node, start: usize, end: usize) {
                 remove(&mut c.node, s, e);
                 c.len -= e - s;
             }
-            children.retain(|c| c.len > 0);
         }
     }
 }
@@ -254,6 +288,15 @@ mod tests {
                 prop_assert_eq!(t.get(i), Some(*x));
             }
             prop_assert_eq!(t.get(model.len()), None);
+            for (i, x) in model.iter().enumerate().step_by(7) {
+                prop_assert_eq!(t.find(*x), Some((i, true)));
+            }
+            // Every id ever inserted is found, deleted ones at a position in range.
+            for id in 0..next {
+                let (at, live) = t.find(id).expect("ids are never forgotten");
+                prop_assert!(at <= model.len());
+                prop_assert_eq!(live, model.contains(&id));
+            }
         }
     }
 }

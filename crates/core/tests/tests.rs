@@ -2,6 +2,7 @@
 
 mod compat;
 mod corrupt_input;
+mod cursors;
 mod history;
 mod interleaving;
 mod json;
