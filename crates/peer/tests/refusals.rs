@@ -358,5 +358,36 @@ async fn bad_tokens_origins_and_garbage_are_refused() {
         ),
         "{reason:?}"
     );
+
+    // An oversized WebSocket message: refused by the transport's limit.
+    let mut client = RawClient::connect(addr, Some(&token)).await.unwrap();
+    client.send_raw(vec![0u8; 2 << 20]).await;
+    let reason = next_event(&mut events, 10, |e| match e {
+        NodeEvent::Disconnected {
+            remote: RemoteId::Browser(_),
+            reason,
+        } => Some(reason.clone()),
+        _ => None,
+    })
+    .await;
+    assert!(
+        matches!(&reason, LinkError::Transport(t) if t.contains("too long")),
+        "{reason:?}"
+    );
+
+    // A client that stops mid-frame and goes away.
+    let mut client = RawClient::connect(addr, Some(&token)).await.unwrap();
+    client.flush().await; // its Hello
+    client.send_raw(vec![100, 4, 0, 1]).await; // a frame of 100 bytes, 3 sent
+    drop(client);
+    let reason = next_event(&mut events, 10, |e| match e {
+        NodeEvent::Disconnected {
+            remote: RemoteId::Browser(_),
+            reason,
+        } => Some(reason.clone()),
+        _ => None,
+    })
+    .await;
+    assert!(matches!(reason, LinkError::Transport(_)), "{reason:?}");
     still_syncing(&s, "[after-garbage]").await;
 }
