@@ -1227,6 +1227,7 @@ pub(crate) struct SpanOps<'a> {
 
 /// Record a span's operations (starting at local version `lv`, on `container`): sequence runs in
 /// the op log, values and map/counter operations in the value log.
+#[inline]
 pub(crate) fn push_span_ops(
     log: &mut OpLog,
     values: &mut ValueLog,
