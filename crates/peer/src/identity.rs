@@ -167,7 +167,7 @@ impl Identity {
 }
 
 /// A node's id: its Ed25519 public key. Prints as 8 dash-separated groups of 7 base32
-/// characters, the last 4 characters a check; see the [module docs](self).
+/// characters, the last 4 characters a check (a SHA-256 of the key), so a typo is caught.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct NodeId(pub [u8; 32]);
 
