@@ -5,7 +5,7 @@
 // esbuild does not follow; the `wasm-url` plugin below copies each such file next to app.js
 // and points the URL at the copy.
 
-import { build } from "esbuild";
+import { build, stop } from "esbuild";
 import { copyFileSync, readFileSync, existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -55,5 +55,7 @@ const result = await build({
   logLevel: "warning",
   metafile: true,
 });
+// Wait for esbuild's service process to exit, so it is reaped here and never outlives us.
+await stop();
 const bytes = Object.values(result.metafile.outputs).reduce((n, o) => n + o.bytes, 0);
 console.log(`bundled ${Object.keys(result.metafile.inputs).length} modules into ${path.join(outdir, "app.js")} (${(bytes / 1024).toFixed(0)} KiB with the source map)`);

@@ -20,6 +20,7 @@ import { Doc, connect } from "weft";
 import { remoteCursors, setRemoteCursors } from "./remote-cursors.js";
 import { applyRemoteDelta, localChanges, resetFromWeft } from "./text-binding.js";
 import { pickColour, pickName } from "./people.js";
+import { mountTodos } from "./todo.js";
 
 const TEXT = "body";
 const $ = (id) => document.getElementById(id);
@@ -93,11 +94,17 @@ async function main() {
     }),
   });
   showStats(view.state);
+  const todoPanel = mountTodos(doc, {
+    form: $("todo-form"),
+    input: $("todo-input"),
+    list: $("todos"),
+    count: $("todo-count"),
+  });
 
   doc.subscribe((event) => {
     if (event.origin === "local") return; // already in the editor
     for (const patch of event.patches) {
-      if (patch.type === "text" && patch.path[0] === TEXT) {
+      if (patch.type === "text" && patch.path.length === 1 && patch.path[0] === TEXT) {
         applyRemoteDelta(view, patch.delta, () => text.toString());
       }
     }
@@ -270,6 +277,7 @@ async function main() {
     view,
     editorText: () => view.state.doc.toString(),
     weftText: () => text.toString(),
+    todos: () => todoPanel.items(),
     setCaret: (pos) => {
       view.dispatch({ selection: { anchor: Math.min(pos, view.state.doc.length) } });
       view.focus();

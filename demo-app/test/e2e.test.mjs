@@ -141,6 +141,37 @@ test("each tab shows the other user's cursor and selection with their name and c
   });
 });
 
+test("the shared to-do list (list of maps + counter) converges in both tabs", async () => {
+  await withScreenshots("todos", async () => {
+    const add = async (page, text) => {
+      await page.fill("#todo-input", text);
+      await page.press("#todo-input", "Enter");
+    };
+    await Promise.all([add(alice, "Buy oat milk"), add(bob, "Water the plants")]);
+    await add(alice, "Write the README");
+    const same = async (want) => {
+      const start = Date.now();
+      for (;;) {
+        const [a, b] = await Promise.all([alice, bob].map((p) => p.evaluate(() => window.weftDemo.todos())));
+        if (JSON.stringify(a) === JSON.stringify(b) && want(a)) return a;
+        if (Date.now() - start > 2000) throw new Error(`to-do lists differ: ${JSON.stringify([a, b])}`);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    };
+    const items = await same((l) => l.length === 3);
+    assert.deepEqual(items.map((t) => t.text).sort(), ["Buy oat milk", "Water the plants", "Write the README"]);
+    // Bob ticks Alice's first item; Alice removes Bob's.
+    await bob.locator("#todos li", { hasText: "Buy oat milk" }).locator("input").check();
+    await alice.locator("#todos li", { hasText: "Water the plants" }).locator("button").click();
+    const after = await same((l) => l.length === 2 && l.some((t) => t.text === "Buy oat milk" && t.done));
+    assert.deepEqual(after.map((t) => t.text).sort(), ["Buy oat milk", "Write the README"]);
+    for (const p of [alice, bob]) {
+      await p.waitForFunction(() => document.getElementById("todo-count").textContent === "1 open · 1 done · 3 added so far");
+      assert.equal(await p.locator("#todos li.done").count(), 1);
+    }
+  });
+});
+
 test("the converged state is captured for the README", async () => {
   await withScreenshots("screenshot", async () => {
     const captions = await Promise.all(

@@ -109,6 +109,7 @@ struct Peer {
 
 /// Runs the demo until Ctrl-C or SIGTERM.
 pub async fn run(args: DemoArgs) -> Result<(), DemoError> {
+    init_logging();
     let web_dir = match &args.web {
         Some(dir) => dir.clone(),
         None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../demo-app"),
@@ -143,6 +144,18 @@ pub async fn run(args: DemoArgs) -> Result<(), DemoError> {
         }
     }
     result
+}
+
+/// Logs warnings and errors of the nodes to stderr (`RUST_LOG` picks another level); the
+/// demo's own output goes to stdout.
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    // Fails only when a subscriber is already set, which then keeps logging.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 /// Starts the mesh in `root`, serves until a stop signal, shuts down.
