@@ -128,7 +128,7 @@ pub(crate) fn encode(set: &ChangeSet) -> Vec<u8> {
     let mut col_parents = RleUintEncoder::new();
     let mut listed = Writer::new();
     let mut content = String::new();
-    let mut values = Writer::new();
+    let mut values = ValuesOut::new();
     let mut next_seq: BTreeMap<PeerId, u64> = BTreeMap::new();
     let mut prev_last: Option<OpId> = None;
 
@@ -149,13 +149,13 @@ pub(crate) fn encode(set: &ChangeSet) -> Vec<u8> {
         });
         match &s.body {
             SpanBody::Seq => {}
-            SpanBody::Values(vs) => vs.iter().for_each(|v| write_stored(&mut values, v)),
+            SpanBody::Values(vs) => vs.iter().for_each(|v| values.value(v)),
             SpanBody::Prop(Prop::MapSet { key, value }) => {
-                values.len_prefixed(key.as_bytes());
-                write_stored(&mut values, value);
+                values.key(key);
+                values.value(value);
             }
-            SpanBody::Prop(Prop::MapDelete { key }) => values.len_prefixed(key.as_bytes()),
-            SpanBody::Prop(Prop::CounterAdd(d)) => values.ivarint(*d),
+            SpanBody::Prop(Prop::MapDelete { key }) => values.key(key),
+            SpanBody::Prop(Prop::CounterAdd(d)) => values.int(*d),
         }
         col_pos.push(s.pos as u64);
         if s.parents.is_empty() {
@@ -251,9 +251,9 @@ pub(crate) fn encode(set: &ChangeSet) -> Vec<u8> {
         body.u8(SECTION_STATE);
         body.len_prefixed_section(|w| write_packed(w, texts.as_bytes()));
     }
-    if !values.as_bytes().is_empty() {
+    if let Some(values) = values.finish() {
         body.u8(SECTION_VALUES);
-        body.len_prefixed_section(|w| write_packed(w, values.as_bytes()));
+        body.len_prefixed_section(|w| write_packed(w, &values));
     }
 
     let mut out = Writer::new();
@@ -480,9 +480,10 @@ pub(crate) fn decode_with(
         Some(r) => Some(read_packed(r, "values length", limits.max_text_bytes)?),
         None => None,
     };
-    let mut values_r = values
-        .as_ref()
-        .map_or_else(|| Reader::new(&[]), Packed::reader);
+    let mut values_in = match &values {
+        Some(p) => Some(ValuesIn::read(p.reader(), limits)?),
+        None => None,
+    };
     let content_at = content_r.offset();
     let content = read_content(content_r, limits)?;
     let finished = read_spans(
@@ -490,12 +491,14 @@ pub(crate) fn decode_with(
         (&content, content_at),
         &peers,
         &containers,
-        &mut values_r,
+        &mut values_in,
         limits,
         visit,
     )?;
     if finished {
-        values_r.expect_end()?;
+        if let Some(v) = values_in {
+            v.finish()?;
+        }
     }
     Ok(finished.then_some(ChunkHead {
         kind,
@@ -691,70 +694,232 @@ fn read_containers(
     Ok(out)
 }
 
-/// Write a value (see FORMAT.md, "Values").
-fn write_stored(w: &mut Writer, v: &Stored) {
-    match v {
-        Stored::Scalar(Scalar::Null) => w.u8(VALUE_NULL),
-        Stored::Scalar(Scalar::Bool(false)) => w.u8(VALUE_FALSE),
-        Stored::Scalar(Scalar::Bool(true)) => w.u8(VALUE_TRUE),
-        Stored::Scalar(Scalar::Int(i)) => {
-            w.u8(VALUE_INT);
-            w.ivarint(*i);
+/// The values section being written: a key table and columns (see FORMAT.md, "Values").
+struct ValuesOut {
+    keys: Vec<String>,
+    key_index: BTreeMap<String, u64>,
+    key_col: RleUintEncoder,
+    n_keys: u64,
+    tag_col: RleUintEncoder,
+    n_tags: u64,
+    int_col: DeltaEncoder,
+    n_ints: u64,
+    floats: Vec<u8>,
+    strs: Writer,
+}
+
+impl ValuesOut {
+    fn new() -> Self {
+        ValuesOut {
+            keys: Vec::new(),
+            key_index: BTreeMap::new(),
+            key_col: RleUintEncoder::new(),
+            n_keys: 0,
+            tag_col: RleUintEncoder::new(),
+            n_tags: 0,
+            int_col: DeltaEncoder::new(),
+            n_ints: 0,
+            floats: Vec::new(),
+            strs: Writer::new(),
         }
-        Stored::Scalar(Scalar::Float(f)) => {
-            w.u8(VALUE_FLOAT);
-            w.bytes(&f.to_le_bytes());
+    }
+
+    fn key(&mut self, k: &str) {
+        let next = self.keys.len() as u64;
+        let i = match self.key_index.get(k) {
+            Some(i) => *i,
+            None => {
+                self.key_index.insert(k.to_owned(), next);
+                self.keys.push(k.to_owned());
+                next
+            }
+        };
+        self.key_col.push(i);
+        self.n_keys += 1;
+    }
+
+    fn int(&mut self, i: i64) {
+        self.int_col.push(i as u64);
+        self.n_ints += 1;
+    }
+
+    fn value(&mut self, v: &Stored) {
+        let tag = match v {
+            Stored::Scalar(Scalar::Null) => VALUE_NULL,
+            Stored::Scalar(Scalar::Bool(false)) => VALUE_FALSE,
+            Stored::Scalar(Scalar::Bool(true)) => VALUE_TRUE,
+            Stored::Scalar(Scalar::Int(i)) => {
+                self.int(*i);
+                VALUE_INT
+            }
+            Stored::Scalar(Scalar::Float(f)) => {
+                self.floats.extend_from_slice(&f.to_le_bytes());
+                VALUE_FLOAT
+            }
+            Stored::Scalar(Scalar::Str(s)) => {
+                self.strs.len_prefixed(s.as_bytes());
+                VALUE_STR
+            }
+            Stored::Scalar(Scalar::Bytes(b)) => {
+                self.strs.len_prefixed(b);
+                VALUE_BYTES
+            }
+            Stored::New(kind) => VALUE_NEW + kind.code(),
+        };
+        self.tag_col.push(u64::from(tag));
+        self.n_tags += 1;
+    }
+
+    /// The section's bytes (unpacked), or `None` if no span carried values.
+    fn finish(self) -> Option<Vec<u8>> {
+        if self.n_keys == 0 && self.n_tags == 0 && self.n_ints == 0 {
+            return None;
         }
-        Stored::Scalar(Scalar::Str(s)) => {
-            w.u8(VALUE_STR);
-            w.len_prefixed(s.as_bytes());
+        let mut w = Writer::new();
+        w.uvarint(self.keys.len() as u64);
+        for k in &self.keys {
+            w.len_prefixed(k.as_bytes());
         }
-        Stored::Scalar(Scalar::Bytes(b)) => {
-            w.u8(VALUE_BYTES);
-            w.len_prefixed(b);
-        }
-        Stored::New(kind) => w.u8(VALUE_NEW + kind.code()),
+        w.uvarint(self.n_keys);
+        w.len_prefixed(&self.key_col.finish());
+        w.uvarint(self.n_tags);
+        w.len_prefixed(&self.tag_col.finish());
+        w.uvarint(self.n_ints);
+        w.len_prefixed(&self.int_col.finish());
+        w.len_prefixed(&self.floats);
+        w.len_prefixed(self.strs.as_bytes());
+        Some(w.into_bytes())
     }
 }
 
-/// Read a value written by [`write_stored`].
-fn read_stored(r: &mut Reader<'_>, limits: &Limits) -> Result<Stored, DecodeError> {
-    let at = r.offset();
-    Ok(Stored::Scalar(match r.u8()? {
-        VALUE_NULL => Scalar::Null,
-        VALUE_FALSE => Scalar::Bool(false),
-        VALUE_TRUE => Scalar::Bool(true),
-        VALUE_INT => Scalar::Int(r.ivarint()?),
-        VALUE_FLOAT => {
-            let mut b = [0u8; 8];
-            b.copy_from_slice(r.bytes(8)?);
-            Scalar::Float(f64::from_le_bytes(b))
-        }
-        VALUE_STR => {
-            let len = r.limited_uvarint("string length", limits.max_text_bytes)?;
-            Scalar::Str(r.str(len)?.to_owned())
-        }
-        VALUE_BYTES => {
-            let len = r.limited_uvarint("bytes length", limits.max_text_bytes)?;
-            Scalar::Bytes(r.bytes(len)?.to_vec())
-        }
-        tag => {
-            return tag
-                .checked_sub(VALUE_NEW)
-                .and_then(ContainerKind::from_code)
-                .map(Stored::New)
-                .ok_or(DecodeError::Invalid {
-                    offset: at,
-                    what: "unknown value tag",
-                })
-        }
-    }))
+/// The values section being read, column by column as the spans ask for values.
+struct ValuesIn<'a> {
+    keys: Vec<String>,
+    key_col: RleUintDecoder<'a>,
+    tag_col: RleUintDecoder<'a>,
+    tags_left: usize,
+    int_col: DeltaDecoder<'a>,
+    floats: Reader<'a>,
+    strs: Reader<'a>,
 }
 
-/// Read a map key.
-fn read_key(r: &mut Reader<'_>, limits: &Limits) -> Result<String, DecodeError> {
-    let len = r.limited_uvarint("key length", limits.max_text_bytes)?;
-    Ok(r.str(len)?.to_owned())
+impl<'a> ValuesIn<'a> {
+    fn read(mut r: Reader<'a>, limits: &Limits) -> Result<Self, DecodeError> {
+        let n = r.count("key count", limits.max_spans)?;
+        let mut keys = Vec::with_capacity(n);
+        let mut bytes = 0usize;
+        for _ in 0..n {
+            let at = r.offset();
+            let len = r.limited_uvarint("key length", limits.max_text_bytes)?;
+            bytes = bytes.saturating_add(len);
+            if bytes > limits.max_text_bytes {
+                return Err(DecodeError::LimitExceeded {
+                    offset: at,
+                    what: "map keys",
+                    value: bytes as u64,
+                    limit: limits.max_text_bytes as u64,
+                });
+            }
+            keys.push(r.str(len)?.to_owned());
+        }
+        let max = usize::try_from(limits.max_ops).unwrap_or(usize::MAX);
+        let n = r.limited_uvarint("key column length", max)?;
+        let key_col = RleUintDecoder::new(r.len_prefixed_section()?, n)?;
+        let tags_left = r.limited_uvarint("value count", max)?;
+        let tag_col = RleUintDecoder::new(r.len_prefixed_section()?, tags_left)?;
+        let n = r.limited_uvarint("integer count", max)?;
+        let int_col = DeltaDecoder::new(r.len_prefixed_section()?, n)?;
+        let floats = r.len_prefixed_section()?;
+        let strs = r.len_prefixed_section()?;
+        r.expect_end()?;
+        Ok(ValuesIn {
+            keys,
+            key_col,
+            tag_col,
+            tags_left,
+            int_col,
+            floats,
+            strs,
+        })
+    }
+
+    fn tags_left(&self) -> usize {
+        self.tags_left
+    }
+
+    fn key(&mut self, at: usize) -> Result<String, DecodeError> {
+        let i = next(&mut self.key_col, at)?;
+        usize::try_from(i)
+            .ok()
+            .and_then(|i| self.keys.get(i))
+            .cloned()
+            .ok_or(DecodeError::Invalid {
+                offset: at,
+                what: "key index out of range",
+            })
+    }
+
+    fn int(&mut self, at: usize) -> Result<i64, DecodeError> {
+        Ok(next(&mut self.int_col, at)? as i64)
+    }
+
+    fn value(&mut self, at: usize, limits: &Limits) -> Result<Stored, DecodeError> {
+        let tag = next(&mut self.tag_col, at)?;
+        self.tags_left = self.tags_left.saturating_sub(1);
+        let tag = u8::try_from(tag).map_err(|_| DecodeError::Invalid {
+            offset: at,
+            what: "unknown value tag",
+        })?;
+        Ok(Stored::Scalar(match tag {
+            VALUE_NULL => Scalar::Null,
+            VALUE_FALSE => Scalar::Bool(false),
+            VALUE_TRUE => Scalar::Bool(true),
+            VALUE_INT => Scalar::Int(self.int(at)?),
+            VALUE_FLOAT => {
+                let mut b = [0u8; 8];
+                b.copy_from_slice(self.floats.bytes(8)?);
+                Scalar::Float(f64::from_le_bytes(b))
+            }
+            VALUE_STR => {
+                let len = self
+                    .strs
+                    .limited_uvarint("string length", limits.max_text_bytes)?;
+                Scalar::Str(self.strs.str(len)?.to_owned())
+            }
+            VALUE_BYTES => {
+                let len = self
+                    .strs
+                    .limited_uvarint("bytes length", limits.max_text_bytes)?;
+                Scalar::Bytes(self.strs.bytes(len)?.to_vec())
+            }
+            tag => {
+                return tag
+                    .checked_sub(VALUE_NEW)
+                    .and_then(ContainerKind::from_code)
+                    .map(Stored::New)
+                    .ok_or(DecodeError::Invalid {
+                        offset: at,
+                        what: "unknown value tag",
+                    })
+            }
+        }))
+    }
+
+    /// Check that the spans used every value.
+    fn finish(mut self) -> Result<(), DecodeError> {
+        let at = self.strs.offset();
+        if self.key_col.next().is_some()
+            || self.tag_col.next().is_some()
+            || self.int_col.next().is_some()
+        {
+            return Err(DecodeError::Invalid {
+                offset: at,
+                what: "values left over after the last span",
+            });
+        }
+        self.floats.expect_end()?;
+        self.strs.expect_end()
+    }
 }
 
 fn peer_at(peers: &[PeerId], idx: u64, offset: usize) -> Result<PeerId, DecodeError> {
@@ -783,7 +948,7 @@ fn read_spans(
     (content_text, content_base): (&str, usize),
     peers: &[PeerId],
     containers: &[ContainerId],
-    values_r: &mut Reader<'_>,
+    values_in: &mut Option<ValuesIn<'_>>,
     limits: &Limits,
     mut visit: impl FnMut(SpanRef<'_>) -> bool,
 ) -> Result<bool, DecodeError> {
@@ -934,32 +1099,36 @@ fn read_spans(
         }
         values.clear();
         let mut prop = None;
-        match code {
-            OP_MAP_SET => {
-                let key = read_key(values_r, limits)?;
-                let value = read_stored(values_r, limits)?;
-                prop = Some(Prop::MapSet { key, value });
-            }
-            OP_MAP_DELETE => {
-                prop = Some(Prop::MapDelete {
-                    key: read_key(values_r, limits)?,
-                })
-            }
-            OP_COUNTER_ADD => prop = Some(Prop::CounterAdd(values_r.ivarint()?)),
-            OP_INSERT if ckind == ContainerKind::List => {
-                // Each value takes at least one byte: a length the section cannot hold fails
-                // before any allocation.
-                if len > values_r.remaining() {
-                    return Err(DecodeError::UnexpectedEnd {
-                        offset: values_r.offset(),
-                        needed: len,
-                    });
+        let needs_values =
+            code >= OP_MAP_SET || (code == OP_INSERT && ckind == ContainerKind::List);
+        if needs_values {
+            let Some(vin) = values_in.as_mut() else {
+                return Err(DecodeError::Invalid {
+                    offset: at,
+                    what: "span needs the values section, which is missing",
+                });
+            };
+            match code {
+                OP_MAP_SET => {
+                    let key = vin.key(at)?;
+                    let value = vin.value(at, limits)?;
+                    prop = Some(Prop::MapSet { key, value });
                 }
-                for _ in 0..len {
-                    values.push(read_stored(values_r, limits)?);
+                OP_MAP_DELETE => prop = Some(Prop::MapDelete { key: vin.key(at)? }),
+                OP_COUNTER_ADD => prop = Some(Prop::CounterAdd(vin.int(at)?)),
+                _ => {
+                    // The tag column bounds the element count before any allocation.
+                    if len > vin.tags_left() {
+                        return Err(DecodeError::Invalid {
+                            offset: at,
+                            what: "list insert longer than the values column",
+                        });
+                    }
+                    for _ in 0..len {
+                        values.push(vin.value(at, limits)?);
+                    }
                 }
             }
-            _ => {}
         }
         let text = if kind == OpKind::Insert && ckind == ContainerKind::Text {
             let rest = content_text.get(content_pos..).unwrap_or_default();
