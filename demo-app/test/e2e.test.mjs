@@ -35,8 +35,8 @@ before(async () => {
   demo = await startDemo({ dir, args: ["--no-build"] });
   assert.ok(demo.urls.length >= 3, `expected >= 3 peer URLs, got ${demo.urls}`);
   browser = await launchBrowser();
-  alice = await openPeerPage(browser, demo.urls[0], { name: "Alice" });
-  bob = await openPeerPage(browser, demo.urls[1], { name: "Bob" });
+  alice = await openPeerPage(browser, demo.urls[0], { name: "Alice", color: "#e5484d" });
+  bob = await openPeerPage(browser, demo.urls[1], { name: "Bob", color: "#0090ff" });
 });
 
 after(async () => {

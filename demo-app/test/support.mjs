@@ -98,7 +98,7 @@ export function launchBrowser() {
  * Opens `url` in a new browser context (a separate user), records console errors and page
  * errors in `page.problems`, and waits until the tab is connected to its peer.
  */
-export async function openPeerPage(browser, url, { name, viewport = { width: 1000, height: 700 } } = {}) {
+export async function openPeerPage(browser, url, { name, color, viewport = { width: 1000, height: 700 } } = {}) {
   const context = await browser.newContext({ viewport });
   const page = await context.newPage();
   page.problems = [];
@@ -106,7 +106,10 @@ export async function openPeerPage(browser, url, { name, viewport = { width: 100
     if (msg.type() === "error") page.problems.push(`console error: ${msg.text()}`);
   });
   page.on("pageerror", (err) => page.problems.push(`page error: ${err.message}`));
-  const target = name ? `${url}${url.includes("?") ? "&" : "?"}name=${encodeURIComponent(name)}` : url;
+  const query = new URLSearchParams();
+  if (name) query.set("name", name);
+  if (color) query.set("color", color);
+  const target = query.size > 0 ? `${url}${url.includes("?") ? "&" : "?"}${query}` : url;
   await page.goto(target);
   await waitConnected(page);
   return page;
