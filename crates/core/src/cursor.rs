@@ -27,7 +27,12 @@ pub enum Side {
     After,
 }
 
-/// A stable position in a list (see the [module documentation](self)).
+/// A stable position in a list, anchored to an element by the id of the operation that inserted
+/// it, so it keeps pointing at the same place whatever is inserted or deleted around it, here or
+/// by other peers. [`Side::Before`] sits just before its element, [`Side::After`] just after; if
+/// the element is deleted, the cursor sits where it was. Make one with [`Doc::list_cursor`],
+/// resolve it with [`Doc::cursor_pos`] (O(list length)), store or send it as
+/// [`Cursor::to_bytes`]. Text cursors are not implemented yet.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Cursor {
     /// The list.

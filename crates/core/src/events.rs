@@ -58,6 +58,12 @@ pub enum Diff {
 }
 
 /// A change to one container.
+///
+/// Local edits and imports record patches when [`Doc::set_record_patches`] is on, for
+/// [`Doc::take_patches`] (one API for every container kind; consecutive changes to one container
+/// merge into one patch); each import also returns its patches in
+/// [`ImportReport::changes`](crate::ImportReport::changes). The path is computed when the change
+/// is recorded; finding a list element's index costs O(list length).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Patch {
     /// The container that changed.
