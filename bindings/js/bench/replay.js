@@ -2,12 +2,13 @@
 // as an editor would, beside Yjs and Loro in the same Node process. Checks every final text.
 // Not a test: it prints timings.
 //
-//   node bench/replay.js [trace...] [--runs N] [--libs weft,yjs,loro] [--json]
+//   node bench/replay.js [trace...] [--runs N] [--libs weft,yjs,loro] [--subscribed] [--json]
 //
 // Traces: ../shared/traces/sequential/ascii_only (or $WEFT_TRACES/sequential/ascii_only): the
 // ASCII variants, whose code-point offsets equal UTF-16 offsets. Default: every trace there.
 // Each library replays each trace N times (default 5) in turn; the table shows the median and
-// the fastest run. Credit: editing-traces by Joseph Gentle et al. (CC BY 4.0).
+// the fastest run. --subscribed: weft replays with a subscriber, so every transaction also
+// computes and delivers its patch (what an editor binding pays). Credit: editing-traces by Joseph Gentle et al. (CC BY 4.0).
 import { readFileSync, readdirSync, existsSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
 import { fileURLToPath } from "node:url";
@@ -25,6 +26,7 @@ const opt = (name, dflt) => {
 const runs = Number(opt("--runs", "5"));
 const libs = opt("--libs", "weft,yjs,loro").split(",");
 const json = args.includes("--json");
+const subscribed = args.includes("--subscribed");
 const names = args.filter((a) => !a.startsWith("--"));
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -49,6 +51,8 @@ const replays = {
   weft(trace) {
     const doc = new Doc();
     const text = doc.getText("text");
+    let patches = 0;
+    if (subscribed) doc.subscribe((e) => (patches += e.patches.length));
     if (trace.startContent) text.insert(0, trace.startContent);
     for (const { patches } of trace.txns) {
       if (patches.length === 1) {
@@ -62,6 +66,7 @@ const replays = {
     }
     const out = text.toString();
     doc.free();
+    if (subscribed && patches < trace.txns.length) throw new Error("weft delivered fewer patches than transactions");
     return out;
   },
   async yjs() {

@@ -462,8 +462,20 @@ export class Doc {
     checkString(ins, "inserted text");
     if (del === 0 && ins.length === 0) return;
     const [message, time] = metaArgs(meta);
-    const patches = this.#call(() => this.#raw.splice(index, pos, del, ins, message, time));
-    this.#changed({ origin: "local", patches: patches === undefined ? [] : this[PATCHES](JSON.parse(patches)), message, time });
+    if (this.#listeners.size === 0 || name === null) {
+      const patches = this.#call(() => this.#raw.splice(index, pos, del, ins, message, time, true));
+      this.#changed({ origin: "local", patches: patches === undefined ? [] : this[PATCHES](JSON.parse(patches)), message, time });
+      return;
+    }
+    // A root text's patch is known here: writing it in JavaScript is much cheaper than having
+    // weft-core record it and sending it across as JSON.
+    this.#call(() => this.#raw.splice(index, pos, del, ins, message, time, false));
+    const delta = [];
+    if (pos > 0) delta.push({ retain: pos });
+    if (del > 0) delta.push({ delete: del });
+    if (ins.length > 0) delta.push({ insert: ins });
+    const patch = { type: "text", path: [name], delta, target: this.getText(name) };
+    this.#changed({ origin: "local", patches: [patch], message, time });
   }
 
   [APPLY_DELTA](index, delta, meta) {

@@ -295,7 +295,10 @@ impl DocCore {
     }
 
     /// Delete `del` units at `pos` of text `index`, then insert `ins` there, as one change.
-    /// Returns the change's patches as JSON when tracking patches.
+    /// Returns the change's patches as JSON when tracking patches and `report` is set. The
+    /// wrapper passes `report = false` for root texts, whose patch it writes itself (recording
+    /// and encoding it here would cost more than the edit).
+    #[allow(clippy::too_many_arguments)]
     pub fn splice(
         &mut self,
         index: u32,
@@ -304,21 +307,22 @@ impl DocCore {
         ins: &str,
         message: Option<String>,
         time: Option<f64>,
+        report: bool,
     ) -> Result<Option<String>, BindingError> {
         let id = self.text_id(index)?;
         self.drop_stale_patches();
-        {
-            let mut doc = self.doc.borrow_mut();
-            let mut tx = doc.transaction();
-            set_meta(&mut tx, message, time);
-            if del > 0 {
-                tx.delete(id, pos, del)?;
-            }
-            // After a successful delete at `pos`, `pos` is a valid boundary, so the insert
-            // cannot fail: the splice applies whole or not at all.
-            tx.insert(id, pos, ins)?;
+        let record = self.track && report;
+        let mut doc = self.doc.borrow_mut();
+        if self.track && !record {
+            doc.set_record_patches(false);
         }
-        Ok(self.track.then(|| self.take_patches_json()))
+        let result = splice_in(&mut doc, id, pos, del, ins, message, time);
+        if self.track && !record {
+            doc.set_record_patches(true);
+        }
+        drop(doc);
+        result?;
+        Ok(record.then(|| self.take_patches_json()))
     }
 
     /// Apply a batch of edits as one change: `ops` holds `[code, container, a, b]` per edit
@@ -733,6 +737,27 @@ impl<'a> BatchInput<'a> {
     }
 }
 
+/// One splice as one change (see [`DocCore::splice`]).
+fn splice_in(
+    doc: &mut Doc,
+    id: TextId,
+    pos: usize,
+    del: usize,
+    ins: &str,
+    message: Option<String>,
+    time: Option<f64>,
+) -> Result<(), BindingError> {
+    let mut tx = doc.transaction();
+    set_meta(&mut tx, message, time);
+    if del > 0 {
+        tx.delete(id, pos, del)?;
+    }
+    // After a successful delete at `pos`, `pos` is a valid boundary, so the insert cannot fail:
+    // the splice applies whole or not at all.
+    tx.insert(id, pos, ins)?;
+    Ok(())
+}
+
 fn set_meta(tx: &mut weft_core::Transaction<'_>, message: Option<String>, time: Option<f64>) {
     if let Some(m) = message {
         tx.set_message(m);
@@ -781,6 +806,21 @@ mod tests {
             r#"{"patches":[{"type":"text","container":0,"path":["body"],"delta":[{"insert":"e😀llo"}]}],"created":[],"error":null}"#
         );
         assert!(d.changes().contains(r#""time":42,"message":"paste""#));
+    }
+
+    #[test]
+    fn unreported_splices_leave_no_patches_behind() {
+        let mut d = doc(1);
+        d.set_track_patches(true);
+        let t = d.text_index("t");
+        assert_eq!(d.splice(t, 0, 0, "ab", None, None, false).unwrap(), None);
+        let out = d.apply_batch(&[OP_INSERT, t, 2, 1], "c", &[], None, None);
+        assert!(
+            out.contains(r#""delta":[{"retain":2},{"insert":"c"}]"#),
+            "{out}"
+        );
+        let p = d.splice(t, 0, 1, "", None, None, true).unwrap().unwrap();
+        assert!(p.contains(r#""delta":[{"delete":1}]"#), "{p}");
     }
 
     #[test]
@@ -876,12 +916,12 @@ mod tests {
         let mut a = doc(1);
         let mut b = doc(2);
         let ta = a.text_index("t");
-        a.splice(ta, 0, 0, "Hello", None, None).unwrap();
+        a.splice(ta, 0, 0, "Hello", None, None, true).unwrap();
         let report = b.import(&a.export_since("").unwrap()).unwrap();
         assert!(report.contains(r#""applied":5"#), "{report}");
         let tb = b.text_index("t");
-        a.splice(ta, 5, 0, "!", None, None).unwrap();
-        b.splice(tb, 0, 1, "J", None, None).unwrap();
+        a.splice(ta, 5, 0, "!", None, None, true).unwrap();
+        b.splice(tb, 0, 1, "J", None, None, true).unwrap();
         let to_b = a.export_since(&version_arg(&b)).unwrap();
         let to_a = b.export_since(&version_arg(&a)).unwrap();
         a.import(&to_a).unwrap();
@@ -895,14 +935,15 @@ mod tests {
     fn forks_at_an_old_version_merge_back() {
         let mut a = doc(1);
         let t = a.text_index("t");
-        a.splice(t, 0, 0, "v1", Some("first".into()), None).unwrap();
+        a.splice(t, 0, 0, "v1", Some("first".into()), None, true)
+            .unwrap();
         let v1 = a.frontier();
         assert_eq!(v1, r#"[{"peer":"0000000000000001","seq":1}]"#);
-        a.splice(t, 2, 0, " v2", None, None).unwrap();
+        a.splice(t, 2, 0, " v2", None, None, true).unwrap();
         let mut old = a.fork_at("1:1", PeerId(2)).unwrap();
         let ot = old.text_index("t");
         assert_eq!(old.text(ot).unwrap(), "v1");
-        old.splice(ot, 0, 0, ">", None, None).unwrap();
+        old.splice(ot, 0, 0, ">", None, None, true).unwrap();
         let report = a.merge_from(&old).unwrap();
         assert!(report.starts_with(r#"{"applied":1,"#), "{report}");
         assert_eq!(a.text(t).unwrap(), ">v1 v2");
@@ -935,7 +976,7 @@ mod tests {
         assert!(d.text(7).is_err());
         assert_eq!(d.import(b"garbage").unwrap_err().code(), "NOT_WEFT_DATA");
         let body = d.text_index("b");
-        let e = d.splice(body, 3, 0, "x", None, None).unwrap_err();
+        let e = d.splice(body, 3, 0, "x", None, None, true).unwrap_err();
         assert_eq!(e.code(), "OUT_OF_BOUNDS");
         let out = d.apply_batch(&[9, body, 0, 0], "", &[], None, None);
         assert!(out.contains("INVALID_ARGUMENT"), "{out}");

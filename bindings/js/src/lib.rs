@@ -165,7 +165,8 @@ impl RawDoc {
         self.0.text_names()
     }
 
-    /// Delete then insert, as one change; patches as JSON when tracking.
+    /// Delete then insert, as one change; patches as JSON when tracking and `report`.
+    #[allow(clippy::too_many_arguments)]
     pub fn splice(
         &mut self,
         index: u32,
@@ -174,9 +175,18 @@ impl RawDoc {
         ins: &str,
         message: Option<String>,
         time: Option<f64>,
+        report: bool,
     ) -> Result<Option<String>, JsValue> {
         self.0
-            .splice(index, pos as usize, del as usize, ins, message, time)
+            .splice(
+                index,
+                pos as usize,
+                del as usize,
+                ins,
+                message,
+                time,
+                report,
+            )
             .map_err(js_err)
     }
 

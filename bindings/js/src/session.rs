@@ -316,7 +316,7 @@ mod tests {
         let mut da = DocCore::new(PeerId(1));
         let mut db = DocCore::new(PeerId(2));
         let ta = da.text_index("body");
-        da.splice(ta, 0, 0, "Hello 😀", None, None).unwrap();
+        da.splice(ta, 0, 0, "Hello 😀", None, None, false).unwrap();
         let mut a = SessionCore::new("alice");
         let mut b = SessionCore::new("bob");
         a.add_doc("notes", da.shared()).unwrap();
@@ -333,7 +333,7 @@ mod tests {
                     && e.contains(r#"{"insert":"Hello 😀"}"#)),
             "{events:?}"
         );
-        db.splice(tb, 8, 0, "!", None, None).unwrap();
+        db.splice(tb, 8, 0, "!", None, None, false).unwrap();
         b.notify_changed("notes").unwrap();
         pump(&mut a, &mut b, &mut events);
         assert_eq!(da.text(ta).unwrap(), "Hello 😀!");
