@@ -217,6 +217,20 @@ impl ValueLog {
         &self.elems[a..b]
     }
 
+    /// [`ValueLog::elem`] for callers that look up mostly consecutive elements: `hint` is the
+    /// index found last time, tried (and its successor) before searching.
+    pub(crate) fn elem_near(&self, lv: Lv, hint: &mut usize) -> Option<&Stored> {
+        for i in [*hint, hint.wrapping_add(1)] {
+            if let Some(e) = self.elems.get(i).filter(|e| e.0 == lv) {
+                *hint = i;
+                return Some(&e.1);
+            }
+        }
+        let i = self.elems.partition_point(|p| p.0 < lv);
+        *hint = i;
+        self.elems.get(i).filter(|p| p.0 == lv).map(|p| &p.1)
+    }
+
     /// The value of the element inserted by `lv`.
     pub(crate) fn elem(&self, lv: Lv) -> Option<&Stored> {
         let i = self.elems.partition_point(|p| p.0 < lv);

@@ -163,8 +163,9 @@ impl Doc {
     /// Every element of `list`, in order.
     pub fn list_values(&self, list: ListId) -> Vec<Value> {
         let mut out = Vec::with_capacity(self.list_len(list));
+        let mut hint = 0;
         self.list_tree(list).for_each(|lv| {
-            if let Some(v) = self.values.elem(lv) {
+            if let Some(v) = self.values.elem_near(lv, &mut hint) {
                 out.push(self.value_of(lv, v));
             }
         });

@@ -80,8 +80,9 @@ impl Doc {
             }
             State::List(t) => {
                 let mut out = Vec::with_capacity(t.len());
+                let mut hint = 0;
                 t.for_each(|lv| {
-                    let v = match self.values.elem(lv) {
+                    let v = match self.values.elem_near(lv, &mut hint) {
                         Some(v) => self.stored_json(lv, v, depth),
                         None => Json::Null,
                     };

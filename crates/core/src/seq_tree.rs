@@ -62,10 +62,53 @@ impl SeqTree {
     }
 
     /// Insert `ids` at `pos` (`pos <= len`).
-    pub(crate) fn insert(&mut self, pos: usize, ids: impl IntoIterator<Item = Lv>) {
-        for (i, id) in ids.into_iter().enumerate() {
+    pub(crate) fn insert(&mut self, pos: usize, ids: impl ExactSizeIterator<Item = Lv>) {
+        if self.len == 0 && matches!(&self.root, Node::Leaf(v) if v.is_empty()) && ids.len() > MAX {
+            // Into an empty tree (loading a list): build it bottom-up.
+            *self = SeqTree::build(ids);
+            return;
+        }
+        for (i, id) in ids.enumerate() {
             self.insert_one(pos + i, id);
         }
+    }
+
+    /// A tree of `ids`, all live, with nodes three quarters full.
+    fn build(ids: impl Iterator<Item = Lv>) -> Self {
+        const FILL: usize = MAX * 3 / 4;
+        let mut level: Vec<Child> = Vec::new();
+        let mut leaf = Vec::with_capacity(FILL);
+        for id in ids {
+            leaf.push(Elem { id, live: true });
+            if leaf.len() == FILL {
+                let full = std::mem::replace(&mut leaf, Vec::with_capacity(FILL));
+                level.push(Child {
+                    len: full.len(),
+                    node: Box::new(Node::Leaf(full)),
+                });
+            }
+        }
+        if !leaf.is_empty() {
+            level.push(Child {
+                len: leaf.len(),
+                node: Box::new(Node::Leaf(leaf)),
+            });
+        }
+        let len = level.iter().map(|c| c.len).sum();
+        while level.len() > 1 {
+            let mut up = Vec::with_capacity(level.len() / FILL + 1);
+            let mut it = level.into_iter().peekable();
+            while it.peek().is_some() {
+                let children: Vec<Child> = it.by_ref().take(FILL).collect();
+                up.push(Child {
+                    len: children.iter().map(|c| c.len).sum(),
+                    node: Box::new(Node::Inner(children)),
+                });
+            }
+            level = up;
+        }
+        let root = level.pop().map_or(Node::Leaf(Vec::new()), |c| *c.node);
+        SeqTree { root, len }
     }
 
     fn insert_one(&mut self, pos: usize, id: Lv) {
@@ -262,6 +305,23 @@ mod tests {
         v
     }
 
+    #[test]
+    fn a_large_insert_into_an_empty_tree_builds_it_whole() {
+        let mut t = SeqTree::default();
+        t.insert(0, 0..10_000);
+        assert_eq!(t.len(), 10_000);
+        assert_eq!(t.get(0), Some(0));
+        assert_eq!(t.get(9_999), Some(9_999));
+        assert_eq!(t.find(5_000), Some((5_000, true)));
+        t.insert(5_000, 20_000..20_003);
+        t.remove(0, 10);
+        assert_eq!(t.get(4_990), Some(20_000));
+        assert_eq!(t.len(), 9_993);
+        let mut n = 0;
+        t.for_each(|_| n += 1);
+        assert_eq!(n, 9_993);
+    }
+
     proptest! {
         #[test]
         fn behaves_like_a_vec(ops in prop::collection::vec((any::<bool>(), 0usize..1000, 1usize..40), 1..300)) {
@@ -273,7 +333,7 @@ mod tests {
                     let pos = at % (model.len() + 1);
                     let ids: Vec<Lv> = (next..next + n).collect();
                     next += n;
-                    t.insert(pos, ids.iter().copied());
+                    t.insert(pos, ids.clone().into_iter());
                     model.splice(pos..pos, ids);
                 } else {
                     let s = at % model.len();
