@@ -4,7 +4,8 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { rmSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
+import path from "node:path";
 import net from "node:net";
 import {
   caretToEnd,
@@ -81,5 +82,19 @@ test("weft demo: URLs, page, Ctrl-C, nothing left behind, document kept in --dir
     const result = await demo?.stop();
     if (result && result.code !== 0) console.log(demo.output());
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("weft demo without --dir works in a temporary folder and removes it on exit", async () => {
+  const demo = await startDemo({ args: ["--no-build"] });
+  try {
+    const folder = /starting \d+ peers in (\S+)/.exec(demo.output())?.[1];
+    assert.ok(folder && existsSync(folder), `temporary folder announced and present: ${folder}`);
+    assert.ok(existsSync(path.join(folder, "peer-1", "web", "demo.json")));
+    const { code } = await demo.stop();
+    assert.equal(code, 0, demo.output());
+    assert.equal(existsSync(folder), false, `${folder} was not removed`);
+  } finally {
+    await demo.stop();
   }
 });

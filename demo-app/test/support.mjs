@@ -36,12 +36,13 @@ export function tempDir(name) {
 }
 
 /**
- * Starts `weft demo --dir DIR [args]` and resolves once it has printed one URL per peer and its
+ * Starts `weft demo [--dir DIR] [args]` and resolves once it has printed one URL per peer and its
  * ready line. Returns { proc, urls, output(), stop() }; stop() sends SIGINT and resolves with the
  * exit code (it kills with SIGKILL after 15 s and fails).
  */
 export async function startDemo({ dir, args = [], timeoutMs = 180_000 } = {}) {
-  const proc = spawn(weftBinary(), ["demo", "--dir", dir, "--port", "0", "--web", DEMO_DIR, ...args], {
+  const dirArgs = dir ? ["--dir", dir] : [];
+  const proc = spawn(weftBinary(), ["demo", ...dirArgs, "--port", "0", "--web", DEMO_DIR, ...args], {
     stdio: ["ignore", "pipe", "pipe"],
     // Its own process group, so a test can check that nothing it started is left running.
     detached: true,

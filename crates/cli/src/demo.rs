@@ -87,6 +87,14 @@ pub enum DemoError {
     /// A node failed.
     #[error(transparent)]
     Node(#[from] NodeError),
+    /// A peer's web port is taken.
+    #[error("cannot listen on {addr}: {source} (is another demo running? pick other ports with --port N, or --port 0)")]
+    Port {
+        /// The address.
+        addr: std::net::SocketAddr,
+        /// The error.
+        source: std::io::Error,
+    },
     /// Waiting for Ctrl-C failed.
     #[error("cannot wait for Ctrl-C: {0}")]
     Signal(std::io::Error),
@@ -110,6 +118,7 @@ struct Peer {
 /// Runs the demo until Ctrl-C or SIGTERM.
 pub async fn run(args: DemoArgs) -> Result<(), DemoError> {
     init_logging();
+    let mut stop_signal = StopSignal::listen()?;
     let web_dir = match &args.web {
         Some(dir) => dir.clone(),
         None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../demo-app"),
@@ -137,7 +146,7 @@ pub async fn run(args: DemoArgs) -> Result<(), DemoError> {
         }
         None => (make_temp_dir()?, true),
     };
-    let result = run_mesh(&args, &dist, &root).await;
+    let result = run_mesh(&args, &dist, &root, &mut stop_signal).await;
     if temporary {
         if let Err(e) = std::fs::remove_dir_all(&root) {
             eprintln!("warning: could not remove {}: {e}", root.display());
@@ -159,7 +168,12 @@ fn init_logging() {
 }
 
 /// Starts the mesh in `root`, serves until a stop signal, shuts down.
-async fn run_mesh(args: &DemoArgs, dist: &Path, root: &Path) -> Result<(), DemoError> {
+async fn run_mesh(
+    args: &DemoArgs,
+    dist: &Path,
+    root: &Path,
+    stop_signal: &mut StopSignal,
+) -> Result<(), DemoError> {
     let n = usize::from(args.nodes);
     let doc = DocId::new(DOC).ok_or_else(|| DemoError::Build("bad document id".into()))?;
     println!("==> starting {n} peers in {}", root.display());
@@ -212,7 +226,7 @@ async fn run_mesh(args: &DemoArgs, dist: &Path, root: &Path) -> Result<(), DemoE
         doc.clone(),
         stop_rx,
     ));
-    let waited = wait_for_stop_signal().await;
+    let waited = stop_signal.wait().await;
     println!("\n==> stopping the peers");
     let _ = stop_tx.send(true);
     let _ = status.await;
@@ -251,7 +265,12 @@ async fn start_peers(
             .iter()
             .filter_map(|p| p.node.addr(Transport::Quic))
             .collect();
-        let node = Node::start(options).await?;
+        let node = Node::start(options).await.map_err(|e| match e {
+            NodeError::Listen { addr, source } if args.port != 0 => {
+                DemoError::Port { addr, source }
+            }
+            other => DemoError::Node(other),
+        })?;
         // Allow every other demo node before any of them dials this one.
         for other in ids.iter().filter(|o| *o != id) {
             node.allow(*other, doc, Some(Access::ReadWrite)).await?;
@@ -340,20 +359,45 @@ async fn shutdown(peers: &[Peer]) {
     }
 }
 
-/// Resolves on Ctrl-C (SIGINT) or, on Unix, SIGTERM.
-async fn wait_for_stop_signal() -> Result<(), DemoError> {
+/// Ctrl-C (SIGINT) and, on Unix, SIGTERM, listened for from the start of the demo: a signal
+/// that arrives while the peers start is kept and stops them as soon as they run, instead of
+/// killing the process before it can clean up.
+struct StopSignal {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        let mut term = signal(SignalKind::terminate()).map_err(DemoError::Signal)?;
-        tokio::select! {
-            r = tokio::signal::ctrl_c() => r.map_err(DemoError::Signal),
-            _ = term.recv() => Ok(()),
+    interrupt: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl StopSignal {
+    fn listen() -> Result<StopSignal, DemoError> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            Ok(StopSignal {
+                interrupt: signal(SignalKind::interrupt()).map_err(DemoError::Signal)?,
+                terminate: signal(SignalKind::terminate()).map_err(DemoError::Signal)?,
+            })
+        }
+        #[cfg(not(unix))]
+        {
+            Ok(StopSignal {})
         }
     }
-    #[cfg(not(unix))]
-    {
-        tokio::signal::ctrl_c().await.map_err(DemoError::Signal)
+
+    /// Resolves once a stop signal arrived (or has arrived since `listen`).
+    async fn wait(&mut self) -> Result<(), DemoError> {
+        #[cfg(unix)]
+        {
+            tokio::select! {
+                _ = self.interrupt.recv() => Ok(()),
+                _ = self.terminate.recv() => Ok(()),
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            tokio::signal::ctrl_c().await.map_err(DemoError::Signal)
+        }
     }
 }
 
