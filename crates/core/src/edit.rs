@@ -71,6 +71,12 @@ impl Doc {
 
     /// Set `key` of `map` to a new, empty container of kind `H` and return its handle.
     ///
+    /// If two peers create a container under the same key concurrently, both containers exist:
+    /// the key shows the one whose creation has the greater (Lamport timestamp, peer), and the
+    /// other, with every edit made in it, stays readable through [`Doc::map_conflicts`] (edits to
+    /// it keep syncing). Nothing is merged silently and nothing is lost; an application that wants
+    /// one container can copy the loser's content into the winner.
+    ///
     /// ```
     /// # use weft_core::{Doc, PeerId, ListId};
     /// let mut doc = Doc::with_peer(PeerId(1));
