@@ -305,6 +305,12 @@ export class Doc {
    * an `"import"` event.
    */
   mergeFrom(other: Doc): ImportResult;
+  /**
+   * The current position of a list cursor (`ListRef.cursor`, made on any replica), or null when
+   * this document does not have its list or element yet.
+   * @throws {WeftError} `CORRUPT_INPUT` for bytes that are not a cursor.
+   */
+  cursorPosition(cursor: Uint8Array): number | null;
   /** Operations received whose dependencies have not arrived yet. */
   readonly pendingOps: number;
 
@@ -416,6 +422,13 @@ export class ListRef {
   insertContainer(pos: number, kind: "map", meta?: ChangeMeta): MapRef;
   insertContainer(pos: number, kind: "list", meta?: ChangeMeta): ListRef;
   insertContainer(pos: number, kind: "counter", meta?: ChangeMeta): CounterRef;
+  /**
+   * A stable cursor at `pos` (0..length): it keeps pointing at the same place whatever is
+   * inserted or deleted around it, here or by other peers. `"before"` (default) sticks to the
+   * element after the position, `"after"` to the one before it. A few bytes, to store or send;
+   * resolve with `Doc.cursorPosition`. (Text cursors are not available yet.)
+   */
+  cursor(pos: number, side?: "before" | "after"): Uint8Array;
   toJSON(): Json[];
 }
 

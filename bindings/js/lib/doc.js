@@ -418,6 +418,11 @@ export class Doc {
     return JSON.parse(this.#call(() => this.#raw.changes()));
   }
 
+  cursorPosition(cursor) {
+    checkBytes(cursor, "cursor");
+    return this.#call(() => this.#raw.cursor_pos(cursor)) ?? null;
+  }
+
   get pendingOps() {
     return this.#call(() => this.#raw.pending_ops());
   }
@@ -768,6 +773,12 @@ export class ListRef extends ContainerRef {
   insertContainer(pos, kind, meta) {
     checkIndex(pos, "position");
     return this._create(OP_LIST_INSERT, pos, kind, [], meta);
+  }
+
+  cursor(pos, side = "before") {
+    checkIndex(pos, "position");
+    if (side !== "before" && side !== "after") throw new WeftError("INVALID_ARGUMENT", 'side must be "before" or "after"');
+    return this._read((raw, i) => raw.list_cursor(i, pos, side === "after"));
   }
 }
 

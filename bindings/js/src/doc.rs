@@ -10,8 +10,8 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use weft_core::{
-    Container, ContainerKind, CounterId, Doc, DocOptions, Frontier, ListId, MapId, OpId, PeerId,
-    Scalar, TextId, TextUnit, VersionVector,
+    Container, ContainerKind, CounterId, Cursor, Doc, DocOptions, Frontier, ListId, MapId, OpId,
+    PeerId, Scalar, Side, TextId, TextUnit, VersionVector,
 };
 
 use crate::error::BindingError;
@@ -519,6 +519,26 @@ impl DocCore {
         Ok(out)
     }
 
+    /// A stable cursor at `pos` of list `index` (sticking to the element after it when
+    /// `after` is false, before it otherwise), as bytes to store or send.
+    pub fn list_cursor(
+        &self,
+        index: u32,
+        pos: usize,
+        after: bool,
+    ) -> Result<Vec<u8>, BindingError> {
+        let id = self.list_id(index)?;
+        let side = if after { Side::After } else { Side::Before };
+        Ok(self.doc.borrow().list_cursor(id, pos, side)?.to_bytes())
+    }
+
+    /// The current position of a cursor from [`DocCore::list_cursor`] (made on any replica), or
+    /// `None` when this document does not have its list or element (yet).
+    pub fn cursor_pos(&self, bytes: &[u8]) -> Result<Option<usize>, BindingError> {
+        let cursor = Cursor::from_bytes(bytes).map_err(weft_core::ImportError::from)?;
+        Ok(self.doc.borrow().cursor_pos(&cursor))
+    }
+
     /// The number of elements (list), keys (map) or UTF-16 units (text) of container `index`.
     pub fn len(&self, index: u32) -> Result<usize, BindingError> {
         let doc = self.doc.borrow();
@@ -909,6 +929,33 @@ mod tests {
         assert!(out.contains("INVALID_ARGUMENT"), "{out}");
         let out = d.apply_batch(&[OP_COUNTER_ADD, visits, 0, 0], "", &[0.5], None, None);
         assert!(out.contains("not a safe integer"), "{out}");
+    }
+
+    #[test]
+    fn list_cursors_survive_edits_and_travel_as_bytes() {
+        let mut d = doc(1);
+        let l = d.root("l", ContainerKind::List);
+        d.apply_batch(
+            &[
+                OP_LIST_INSERT,
+                l,
+                0,
+                tag::INT,
+                OP_LIST_INSERT,
+                l,
+                1,
+                tag::INT,
+            ],
+            "",
+            &[1.0, 2.0],
+            None,
+            None,
+        );
+        let c = d.list_cursor(l, 1, false).unwrap();
+        d.apply_batch(&[OP_LIST_INSERT, l, 0, tag::NULL], "", &[], None, None);
+        assert_eq!(d.cursor_pos(&c).unwrap(), Some(2));
+        assert!(d.cursor_pos(b"junk").is_err());
+        assert!(d.list_cursor(l, 9, false).is_err());
     }
 
     #[test]

@@ -132,6 +132,21 @@ impl RawDoc {
         self.0.list_values(index).map_err(js_err)
     }
 
+    /// A stable list cursor as bytes.
+    pub fn list_cursor(&self, index: u32, pos: u32, after: bool) -> Result<Vec<u8>, JsValue> {
+        self.0
+            .list_cursor(index, pos as usize, after)
+            .map_err(js_err)
+    }
+
+    /// A cursor's current position, or undefined.
+    pub fn cursor_pos(&self, bytes: &[u8]) -> Result<Option<u32>, JsValue> {
+        self.0
+            .cursor_pos(bytes)
+            .map(|p| p.map(|p| p as u32))
+            .map_err(js_err)
+    }
+
     /// Length of a text (UTF-16), map (keys) or list (elements).
     pub fn len(&self, index: u32) -> Result<u32, JsValue> {
         self.0.len(index).map(|n| n as u32).map_err(js_err)

@@ -182,3 +182,22 @@ test("history: changes, a fork at an old version, merging it back", () => {
   assert.throws(() => doc.forkAt([{ peer: "99", seq: 5 }]), (e) => e.code === "UNKNOWN_VERSION");
   assert.throws(() => doc.forkAt("nope"), (e) => e.code === "INVALID_ARGUMENT");
 });
+
+test("list cursors keep their place through edits here and on other replicas", () => {
+  const a = new Doc({ peerId: "1" });
+  const list = a.getList("l");
+  for (const x of ["a", "b", "c"]) list.push(x);
+  const beforeB = list.cursor(1);
+  const afterB = list.cursor(2, "after");
+  list.insert(0, "z");
+  assert.equal(a.cursorPosition(beforeB), 2);
+  assert.equal(a.cursorPosition(afterB), 3);
+  list.delete(2, 1); // "b"
+  assert.equal(a.cursorPosition(beforeB), 2);
+  const b = new Doc();
+  assert.equal(b.cursorPosition(beforeB), null, "unknown list here yet");
+  b.import(a.exportSince());
+  assert.equal(b.cursorPosition(beforeB), 2);
+  assert.throws(() => a.cursorPosition(new Uint8Array([9, 9])), (e) => e instanceof Error && typeof e.code === "string");
+  assert.throws(() => list.cursor(1, "middle"), (e) => e.code === "INVALID_ARGUMENT");
+});

@@ -42,6 +42,7 @@ const v: VersionVector = doc.version();
 const update: Uint8Array = doc.exportSince(v);
 Doc.load(doc.save()).import(update);
 doc.forkAt(doc.frontier()).mergeFrom(doc.fork());
+const at: number | null = doc.cursorPosition(nested.cursor(0, "after"));
 const s = new SyncSession({ identity: "me" });
 s.open("notes", doc);
 s.receive(new Uint8Array(), 0);
