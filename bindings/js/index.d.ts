@@ -17,7 +17,10 @@
  * `NOT_ON_BOUNDARY`. Lone surrogates in inserted strings are stored as U+FFFD.
  *
  * The module loads its WebAssembly with a top-level `await`: once `import` resolves, everything
- * is ready to use synchronously.
+ * is ready to use synchronously. In Node it reads `dist/weft_wasm_bg.wasm` from disk; in browsers
+ * it fetches it from `new URL("../dist/weft_wasm_bg.wasm", import.meta.url)`, a pattern Vite,
+ * webpack 5 and Parcel follow (esbuild does not: copy the file next to the bundle and rewrite the
+ * URL, as demo-app/bundle.mjs does).
  */
 
 /** A peer id: 16 lowercase hexadecimal digits (a random 64-bit number per editing session). */
