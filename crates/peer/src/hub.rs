@@ -16,7 +16,8 @@ use std::time::Instant;
 use tokio::sync::{broadcast, mpsc, oneshot};
 use weft_core::{Doc, PeerId, VersionVector};
 use weft_sync::{
-    Access, DeclineReason, DocId, Event, Limits, Millis, ProtocolError, SessionOptions, SyncSession,
+    Access, DeclineReason, DocId, Event, Limits, Millis, Presence, ProtocolError, SessionOptions,
+    SyncSession,
 };
 
 use crate::error::{LinkError, NodeError};
@@ -111,6 +112,16 @@ struct Conn {
     stalls: u64,
 }
 
+/// A presence the hub relays.
+struct HeldPresence {
+    presence: Presence,
+    expires: Millis,
+    from: u64,
+}
+
+/// Most presence entries kept per document.
+const MAX_PRESENCE: usize = 4096;
+
 #[derive(Default)]
 struct DocMeta {
     /// Sent to the storage writer.
@@ -141,6 +152,9 @@ pub(crate) struct Hub {
     conns: BTreeMap<u64, Conn>,
     status: BTreeMap<(RemoteId, DocId), VersionVector>,
     to_pump: BTreeSet<u64>,
+    /// The latest presence per document and origin, to show newcomers and to withdraw when
+    /// the connection it came from ends.
+    presence: HashMap<DocId, HashMap<PeerId, HeldPresence>>,
     jobs: mpsc::UnboundedSender<Job>,
     events: broadcast::Sender<NodeEvent>,
 }
@@ -174,6 +188,7 @@ impl Hub {
             conns: BTreeMap::new(),
             status: BTreeMap::new(),
             to_pump: BTreeSet::new(),
+            presence: HashMap::new(),
             jobs,
             events,
         };
@@ -606,6 +621,21 @@ impl Hub {
                 });
             }
             Event::Presence { doc, presence } => {
+                let now = self.now();
+                let held = self.presence.entry(doc.clone()).or_default();
+                held.retain(|_, h| h.expires > now);
+                if presence.ttl_ms == 0 {
+                    held.remove(&presence.origin);
+                } else if held.len() < MAX_PRESENCE || held.contains_key(&presence.origin) {
+                    held.insert(
+                        presence.origin,
+                        HeldPresence {
+                            presence: presence.clone(),
+                            expires: now.after(presence.ttl_ms),
+                            from: c,
+                        },
+                    );
+                }
                 // Relay to the other sessions of the document; never back to the sender.
                 for (id, other) in self.conns.iter_mut() {
                     if *id != c && other.session.set_presence(&doc, &presence) {
@@ -615,6 +645,16 @@ impl Hub {
             }
             Event::Opened { doc, may_write } => {
                 tracing::debug!(peer = %remote, %doc, may_write, "document open");
+                // Show the newcomer who is here.
+                let now = self.now();
+                if let (Some(held), Some(conn)) = (self.presence.get(&doc), self.conns.get_mut(&c))
+                {
+                    for h in held.values().filter(|h| h.from != c && h.expires > now) {
+                        let mut p = h.presence.clone();
+                        p.ttl_ms = h.expires.0 - now.0;
+                        conn.session.set_presence(&doc, &p);
+                    }
+                }
             }
             _ => {}
         }
@@ -657,6 +697,31 @@ impl Hub {
         let Some(conn) = self.conns.remove(&c) else {
             return;
         };
+        // Presence ends with the connection it came from: withdraw it everywhere.
+        for (doc, held) in &mut self.presence {
+            let keys: Vec<PeerId> = held
+                .iter()
+                .filter(|(_, h)| h.from == c)
+                .map(|(k, _)| *k)
+                .collect();
+            let gone: Vec<Presence> = keys
+                .iter()
+                .filter_map(|k| held.remove(k))
+                .map(|h| Presence {
+                    seq: h.presence.seq + 1,
+                    ttl_ms: 0,
+                    payload: Vec::new(),
+                    ..h.presence
+                })
+                .collect();
+            for p in gone {
+                for (id, other) in self.conns.iter_mut() {
+                    if other.session.set_presence(doc, &p) {
+                        self.to_pump.insert(*id);
+                    }
+                }
+            }
+        }
         let reason = conn.reason.unwrap_or(reason);
         tracing::info!(peer = %conn.remote, "disconnected: {reason}");
         let _ = self.events.send(NodeEvent::Disconnected {

@@ -280,3 +280,50 @@ async fn allowing_a_document_opens_it_on_a_live_connection() {
     a.shutdown().await.unwrap();
     b.shutdown().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn presence_reaches_newcomers_and_ends_with_its_connection() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut o = options(dir.path());
+    o.ws = local();
+    let node = start(o).await;
+    let d = doc();
+    let token = node
+        .issue_browser_token(&d, Access::ReadWrite)
+        .await
+        .unwrap();
+    let addr = node.ws_addr().unwrap();
+    let mut first = RawClient::connect(addr, Some(&token)).await.unwrap();
+    first
+        .run_until(10, |e| matches!(e, Event::Opened { .. }))
+        .await
+        .unwrap();
+    let cursor = weft_sync::Presence {
+        origin: weft_core::PeerId(501),
+        seq: 1,
+        ttl_ms: 60_000,
+        payload: b"cursor 3".to_vec(),
+    };
+    assert!(first.session.set_presence(&d, &cursor));
+    first.flush().await;
+    // A client that joins later is shown the presence held for the document.
+    let mut second = RawClient::connect(addr, Some(&token)).await.unwrap();
+    second
+        .run_until(
+            10,
+            |e| matches!(e, Event::Presence { presence, .. } if presence.payload == b"cursor 3"),
+        )
+        .await
+        .unwrap();
+    // When the first client's connection ends, its presence is withdrawn.
+    drop(first);
+    second
+        .run_until(10, |e| {
+            let gone = weft_core::PeerId(501);
+            matches!(e, Event::PresenceExpired { origin, .. } if *origin == gone)
+                || matches!(e, Event::Presence { presence, .. } if presence.origin == gone && presence.ttl_ms == 0)
+        })
+        .await
+        .unwrap();
+    node.shutdown().await.unwrap();
+}
