@@ -15,12 +15,13 @@ import {
   placeholder,
 } from "@codemirror/view";
 import { defaultKeymap, history, historyKeymap, indentWithTab } from "@codemirror/commands";
-import { Doc, connect } from "weft";
+import { connect } from "weft";
 
 import { remoteCursors, setRemoteCursors } from "./remote-cursors.js";
 import { applyRemoteDelta, localChanges, resetFromWeft } from "./text-binding.js";
 import { pickColour, pickName } from "./people.js";
 import { mountTodos } from "./todo.js";
+import { keepLocalCopy, loadLocalCopy } from "./local-copy.js";
 
 const TEXT = "body";
 const $ = (id) => document.getElementById(id);
@@ -61,13 +62,16 @@ async function main() {
   let conn = null;
 
   // --- the document and the editor ------------------------------------------------------------
-  const doc = new Doc();
+  // Edits this tab kept from before a reload, which the node has not confirmed yet.
+  const local = loadLocalCopy(config.node.id, config.doc);
+  const doc = local.doc;
+  let unconfirmed = local.unconfirmed;
   const text = doc.getText(TEXT);
 
   const view = new EditorView({
     parent: $("editor"),
     state: EditorState.create({
-      doc: "",
+      doc: text.toString(),
       extensions: [
         lineNumbers(),
         highlightSpecialChars(),
@@ -94,6 +98,7 @@ async function main() {
     }),
   });
   showStats(view.state);
+  const localCopy = keepLocalCopy(doc, config.node.id, config.doc, { dirty: local.unconfirmed !== null });
   const todoPanel = mountTodos(doc, {
     form: $("todo-form"),
     input: $("todo-input"),
@@ -200,16 +205,24 @@ async function main() {
   // came from the node). Checked on every status change and four times a second.
   function tabSynced() {
     const status = conn?.status;
-    if (status === "synced") return true;
+    if (status === "synced") {
+      unconfirmed = null; // the node confirmed everything the tab has
+      return true;
+    }
     const session = conn?.session;
     if (status !== "syncing" || !session || !session.isOpen(config.doc)) return false;
-    const mine = doc.version()[doc.peerId] ?? 0;
-    const durable = session.peerDurable(config.doc)?.[doc.peerId] ?? 0;
-    return durable >= mine;
+    const durable = session.peerDurable(config.doc) ?? {};
+    if ((durable[doc.peerId] ?? 0) < (doc.version()[doc.peerId] ?? 0)) return false;
+    if (unconfirmed !== null) {
+      for (const [peer, n] of Object.entries(unconfirmed)) if ((durable[peer] ?? 0) < n) return false;
+      unconfirmed = null;
+    }
+    return true;
   }
 
   function showSync() {
     const synced = tabSynced();
+    if (synced) localCopy.confirmed();
     const sync = $("sync-chip");
     sync.dataset.synced = String(synced);
     const peers = synced ? 1 + (meshStatus?.synced ?? 0) : 0;

@@ -126,6 +126,24 @@ test("a tab that goes offline keeps editing and merges when back online", async 
   });
 });
 
+test("edits made offline survive a reload and merge when the tab reconnects", async () => {
+  await withScreenshots("offline-reload", async () => {
+    await waitConverged([alice, bob], 2000);
+    await bob.click("#offline-toggle + .track");
+    await bob.waitForSelector('#conn-chip[data-state="offline"]');
+    await caretToEnd(bob);
+    await bob.keyboard.type(" kept-in-the-tab", { delay: 5 });
+    await bob.reload(); // comes back online
+    await waitConnected(bob);
+    const { text } = await waitConverged([alice, bob], 5000);
+    assert.ok(text.endsWith(" kept-in-the-tab"), JSON.stringify(text));
+    // Once the node has stored everything, the tab drops its copy.
+    await bob.waitForFunction(() => Object.keys(localStorage).every((k) => !k.startsWith("weft-demo:")), null, {
+      timeout: 5000,
+    });
+  });
+});
+
 test("each tab shows the other user's cursor and selection with their name and colour", async () => {
   await withScreenshots("presence", async () => {
     await caretTo(alice, 0);
