@@ -4,6 +4,7 @@
 //! holding the node's key (`identity.key`) and its database (`weft.redb`). Document commands
 //! open the database directly, so they cannot run while `weft serve` uses the same directory.
 
+mod demo;
 mod docs;
 mod serve;
 
@@ -44,6 +45,8 @@ enum Command {
     },
     /// Run a node: accept and dial peers, sync documents, until Ctrl-C or SIGTERM.
     Serve(serve::ServeArgs),
+    /// Start a mesh of local peers serving the collaborative editor demo, until Ctrl-C.
+    Demo(demo::DemoArgs),
     /// Work on the documents in the data directory.
     #[command(subcommand)]
     Doc(docs::DocCommand),
@@ -160,6 +163,7 @@ async fn run(command: Command) -> CliResult {
             Ok(())
         }
         Command::Serve(args) => serve::run(args).await,
+        Command::Demo(args) => Ok(demo::run(args).await?),
         Command::Doc(cmd) => docs::run(cmd).await,
         Command::Allow {
             peer,
