@@ -33,12 +33,33 @@
 //!   acceptor requires a client certificate and admits only known peers. No CA, no host names.
 //!   ALPN is `weft-sync/1`. One bidirectional stream carries the sync frames.
 //! - **WebSocket** (tokio-tungstenite, `ws://HOST:PORT/sync`): binary messages carry sync frames,
-//!   with small explicit limits. Browsers present a token from [`Node::issue_browser_token`]
-//!   (`?token=...`) and must come from an allowed `Origin`; nodes prove their keys with signed
-//!   challenges both ways. The same port serves a static directory
-//!   ([`NodeOptions::web_root`]). See the `ws` module source docs for the exact handshake.
+//!   with small explicit limits (1 MiB + 64 bytes per message and frame, 8 KiB read buffer,
+//!   16 KiB write buffer, at most 1 MiB buffered for writing). The same port serves a static
+//!   directory over plain HTTP `GET` ([`NodeOptions::web_root`]). Authentication is below.
 //! - **mDNS** (`mdns-sd`, [`NodeOptions::mdns`]): announces `_weft._udp.local.`; found nodes are
 //!   dialled only if already known, and must still prove their key.
+//!
+//! # WebSocket authentication
+//!
+//! Authentication happens in the HTTP upgrade request to `/sync`, before any sync data:
+//!
+//! - **Browsers** (which cannot present client certificates) send a token in the URL,
+//!   `ws://HOST:PORT/sync?token=TOKEN`. Tokens come from [`Node::issue_browser_token`] (or
+//!   `weft token --doc DOC [--read-only]`): 32 random bytes as 64 hex characters, granting one
+//!   document, read-only or read-write. The node stores only their SHA-256. A missing or unknown
+//!   token gets HTTP `401`. If the request has an `Origin` header, it must be one of
+//!   [`NodeOptions::allowed_origins`] or the node's own origin (`http://` + the `Host` header, for
+//!   pages served from the web root); otherwise `403`. This stops a foreign web page from using
+//!   a token the browser holds (cross-site WebSocket hijacking).
+//! - **Nodes** prove their keys with signed challenges both ways. The dialler sends headers
+//!   `x-weft-peer: ITS_ID` and `x-weft-nonce: N1` (32 random bytes, hex); an id the acceptor does
+//!   not know gets `403`. The acceptor answers `101` with `x-weft-peer: ITS_ID`,
+//!   `x-weft-nonce: N2` and `x-weft-proof: SIG`, its Ed25519 signature of
+//!   `"weft-ws/1 server" || N1 || N2 || DIALLER_KEY`; the dialler checks it against the id it
+//!   dialled ([`LinkError::WrongPeer`] otherwise). The dialler's first WebSocket message is its
+//!   signature of `"weft-ws/1 client" || N2 || N1 || ACCEPTOR_KEY`; a bad one closes the
+//!   connection with close code 1008. Both signatures cover both fresh nonces, so neither can be
+//!   replayed. `ws://` is not encrypted: between nodes, prefer QUIC where confidentiality matters.
 //!
 //! Every connection ends with a typed [`LinkError`] in [`NodeEvent::Disconnected`]; bad input
 //! from one peer closes that connection only. Configured peers are redialled with exponential

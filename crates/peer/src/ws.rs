@@ -8,19 +8,8 @@
 //! - Other `GET` requests: files from [`NodeOptions::web_root`](crate::NodeOptions) when set.
 //! - Nothing else (405/404).
 //!
-//! Authentication happens in the HTTP upgrade, before any sync data:
-//!
-//! - **Browsers** send `?token=TOKEN` (from [`Node::issue_browser_token`](crate::Node) or
-//!   `weft token`), and their `Origin` must be in the allow-list or be the node's own origin.
-//!   A missing or unknown token gets `401`, a foreign Origin `403`.
-//! - **Nodes** prove their keys with a signed challenge, both ways. The dialler sends headers
-//!   `x-weft-peer: ID` and `x-weft-nonce: N1` (32 random bytes, hex). An unknown id gets `403`.
-//!   The acceptor answers `101` with `x-weft-peer: ITS_ID`, `x-weft-nonce: N2` and
-//!   `x-weft-proof`: its signature of `"weft-ws/1 server" N1 N2 DIALLER_ID`; the dialler checks it
-//!   against the id it dialled. The dialler's first WebSocket message is its signature of
-//!   `"weft-ws/1 client" N2 N1 ACCEPTOR_ID`. Both signatures cover both nonces, so neither can
-//!   be replayed. `ws://` is not encrypted: use QUIC between nodes where confidentiality
-//!   matters.
+//! Authentication (tokens and Origin for browsers, signed challenges for nodes) is described in
+//! the crate documentation.
 
 use std::net::SocketAddr;
 use std::path::{Component, Path, PathBuf};
