@@ -373,3 +373,55 @@ fn local_edits_and_imports_produce_patches_with_paths_for_every_kind() {
     };
     assert_eq!(bob.path_of(bn), None);
 }
+
+/// A document with every container kind and value type, for corruption tests.
+fn everything() -> Doc {
+    let mut doc = Doc::with_peer(PeerId(1));
+    let root = doc.map("m");
+    doc.map_set(root, "s", "str").unwrap();
+    doc.map_set(root, "f", 2.5).unwrap();
+    doc.map_set(root, "b", vec![0u8, 255]).unwrap();
+    doc.map_set(root, "n", Scalar::Null).unwrap();
+    doc.map_set(root, "t", true).unwrap();
+    let l: ListId = doc.map_create(root, "l").unwrap();
+    doc.list_push(l, 7).unwrap();
+    doc.list_push(l, -7).unwrap();
+    let t: TextId = doc.list_create(l, 1).unwrap();
+    doc.insert(t, 0, "é").unwrap();
+    let c: CounterId = doc.map_create(root, "c").unwrap();
+    doc.counter_add(c, -3).unwrap();
+    doc.map_delete(root, "n").unwrap();
+    doc.list_delete(l, 0, 1).unwrap();
+    doc
+}
+
+#[test]
+fn corrupt_container_documents_with_valid_checksums_never_panic() {
+    let doc = everything();
+    let bytes = doc.save();
+    let body = &bytes[..bytes.len() - 4];
+    let mut accepted = 0;
+    for i in 0..body.len() {
+        for delta in [1u8, 0x80, 0xff] {
+            let mut b = body.to_vec();
+            b[i] = b[i].wrapping_add(delta);
+            let forged = weft_testkit::fuzz::with_checksum(&b);
+            if let Ok(d) = Doc::load_with_options(&forged, PeerId(2), DocOptions::default()) {
+                accepted += 1;
+                let _ = d.to_json();
+            }
+            let mut target = Doc::with_peer(PeerId(3));
+            if target.import(&forged).is_err() {
+                assert_eq!(target.version(), VersionVector::new());
+            }
+        }
+        let truncated = weft_testkit::fuzz::with_checksum(&body[..i]);
+        assert!(Doc::load_with_options(&truncated, PeerId(2), DocOptions::default()).is_err());
+    }
+    // Most corruptions are caught by the structure; the few accepted ones are other valid docs.
+    assert!(
+        accepted < body.len(),
+        "{accepted} of {} accepted",
+        body.len()
+    );
+}
