@@ -79,6 +79,10 @@ pub enum LinkError {
     /// the peer stopped mid-message or timed out.
     #[error("transport: {0}")]
     Transport(String),
+    /// The peer sent a message over this side's size limit (WebSocket: answered with close code
+    /// 1009).
+    #[error("message too large: {0}")]
+    TooLarge(String),
     /// This node closed the connection (shutdown or [`Node::disconnect`](crate::Node::disconnect)).
     #[error("closed by this node")]
     Local,

@@ -3,7 +3,7 @@
 
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::{mpsc, Notify};
@@ -23,8 +23,8 @@ pub(crate) trait FrameRead: Send + 'static {
 pub(crate) trait FrameWrite: Send + 'static {
     /// Write one sync frame.
     fn write(&mut self, frame: Vec<u8>) -> impl Future<Output = Result<(), LinkError>> + Send;
-    /// Close the connection's sending side.
-    fn finish(self) -> impl Future<Output = ()> + Send;
+    /// Close the connection's sending side; `reason` is why the reading side ended, if it did.
+    fn finish(self, reason: Option<LinkError>) -> impl Future<Output = ()> + Send;
 }
 
 static NEXT_CONN: AtomicU64 = AtomicU64::new(1);
@@ -63,9 +63,11 @@ pub(crate) async fn run(
         return LinkError::Local;
     }
     let stop = Arc::new(Notify::new());
+    let read_end: Arc<Mutex<Option<LinkError>>> = Arc::new(Mutex::new(None));
     let writer = {
         let hub = hub.clone();
         let stop = stop.clone();
+        let read_end = read_end.clone();
         tokio::spawn(async move {
             while let Some(Out(frame)) = out_rx.recv().await {
                 if let Err(reason) = wr.write(frame).await {
@@ -76,7 +78,8 @@ pub(crate) async fn run(
                     let _ = hub.send(HubMsg::Writable { conn }).await;
                 }
             }
-            wr.finish().await;
+            let reason = read_end.lock().ok().and_then(|r| r.clone());
+            wr.finish(reason).await;
             stop.notify_one();
         })
     };
@@ -94,6 +97,9 @@ pub(crate) async fn run(
             () = stop.notified() => break LinkError::Local,
         }
     };
+    if let Ok(mut r) = read_end.lock() {
+        *r = Some(reason.clone());
+    }
     let _ = hub
         .send(HubMsg::Closed {
             conn,

@@ -70,7 +70,7 @@ impl FrameWrite for Writer {
             .map_err(|e| LinkError::Transport(e.to_string()))
     }
 
-    async fn finish(mut self) {
+    async fn finish(mut self, _reason: Option<LinkError>) {
         if self.send.finish().is_ok() {
             // Let the peer receive what is queued (a Close saying why) before the connection
             // goes away.

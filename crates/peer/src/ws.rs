@@ -70,6 +70,9 @@ impl<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static> F
                         "a non-binary WebSocket message".into(),
                     ))
                 }
+                Some(Err(tungstenite::Error::Capacity(e))) => {
+                    return Err(LinkError::TooLarge(format!("WebSocket: {e}")))
+                }
                 Some(Err(e)) => return Err(LinkError::Transport(format!("WebSocket: {e}"))),
             }
         }
@@ -90,7 +93,19 @@ impl<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static> F
             .map_err(|e| LinkError::Transport(format!("WebSocket: {e}")))
     }
 
-    async fn finish(mut self) {
+    async fn finish(mut self, reason: Option<LinkError>) {
+        // tungstenite does not answer an oversized message itself: say 1009 (too big).
+        if let Some(LinkError::TooLarge(text)) = reason {
+            let frame = tungstenite::protocol::CloseFrame {
+                code: tungstenite::protocol::frame::coding::CloseCode::Size,
+                reason: text.chars().take(100).collect::<String>().into(),
+            };
+            let _ = tokio::time::timeout(
+                Duration::from_secs(1),
+                self.sink.send(Message::Close(Some(frame))),
+            )
+            .await;
+        }
         let _ = tokio::time::timeout(Duration::from_secs(1), self.sink.close()).await;
     }
 }

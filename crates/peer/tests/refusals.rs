@@ -5,6 +5,8 @@ mod common;
 
 use std::sync::Arc;
 
+use futures_util::StreamExt;
+
 use common::*;
 use weft_peer::{LinkError, Node, NodeEvent, PeerAddr, RemoteId, Transport};
 use weft_sync::{Access, CloseCode, DeclineReason, DocId, Event, Message, ProtocolError};
@@ -371,8 +373,19 @@ async fn bad_tokens_origins_and_garbage_are_refused() {
     })
     .await;
     assert!(
-        matches!(&reason, LinkError::Transport(t) if t.contains("too long")),
+        matches!(&reason, LinkError::TooLarge(t) if t.contains("too long")),
         "{reason:?}"
+    );
+    let close = loop {
+        match tokio::time::timeout(std::time::Duration::from_secs(5), client.ws.next()).await {
+            Ok(Some(Ok(tokio_tungstenite::tungstenite::Message::Close(frame)))) => break frame,
+            Ok(Some(Ok(_))) => continue,
+            other => panic!("expected a close frame, got {other:?}"),
+        }
+    };
+    assert_eq!(
+        close.map(|f| f.code),
+        Some(tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode::Size)
     );
 
     // A client that stops mid-frame and goes away.
