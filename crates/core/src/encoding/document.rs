@@ -98,7 +98,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_peers: 1 << 20,
-            max_roots: 1 << 16,
+            max_roots: 1 << 24,
             max_spans: 1 << 26,
             max_ops: 1 << 32,
             max_parents: 1 << 16,
@@ -194,21 +194,30 @@ pub(crate) fn encode(set: &ChangeSet) -> Vec<u8> {
         }
     }
 
-    let mut table = Writer::new();
-    table.uvarint(set.containers.len() as u64);
+    // The container table, as columns (see FORMAT.md).
+    let mut tags = RleUintEncoder::new();
+    let mut names = Writer::new();
+    let mut created_peers = RleUintEncoder::new();
+    let mut created_seqs = DeltaEncoder::new();
     for c in &set.containers {
         match c {
             ContainerId::Root { name, kind } => {
-                table.u8(kind.code());
-                table.len_prefixed(name.as_bytes());
+                tags.push(u64::from(kind.code()));
+                names.len_prefixed(name.as_bytes());
             }
             ContainerId::Created { op, kind } => {
-                table.u8(kind.code() | CONTAINER_CREATED);
-                table.uvarint(index_of(op.peer, &mut peers));
-                table.uvarint(op.seq);
+                tags.push(u64::from(kind.code() | CONTAINER_CREATED));
+                created_peers.push(index_of(op.peer, &mut peers));
+                created_seqs.push(op.seq);
             }
         }
     }
+    let mut table = Writer::new();
+    table.uvarint(set.containers.len() as u64);
+    table.len_prefixed(&tags.finish());
+    table.len_prefixed(names.as_bytes());
+    table.len_prefixed(&created_peers.finish());
+    table.len_prefixed(&created_seqs.finish());
 
     let mut body = Writer::new();
     body.u8(SECTION_PEERS);
@@ -654,43 +663,65 @@ fn read_containers(
     peers: &[PeerId],
     limits: &Limits,
 ) -> Result<Vec<ContainerId>, DecodeError> {
-    let n = r.count("container count", limits.max_roots)?;
+    let at = r.offset();
+    let n = r.limited_uvarint("container count", limits.max_roots)?;
+    let mut tags = Vec::new();
+    let mut created = 0usize;
+    for tag in RleUintDecoder::new(r.len_prefixed_section()?, n)? {
+        let tag = u8::try_from(tag?)
+            .ok()
+            .filter(|t| ContainerKind::from_code(t & !CONTAINER_CREATED).is_some());
+        let tag = tag.ok_or(DecodeError::Invalid {
+            offset: at,
+            what: "unknown container kind",
+        })?;
+        created += usize::from(tag & CONTAINER_CREATED != 0);
+        tags.push(tag);
+    }
+    if tags.len() != n {
+        return Err(DecodeError::Invalid {
+            offset: at,
+            what: "container tag column shorter than the count",
+        });
+    }
+    let mut names = r.len_prefixed_section()?;
+    let mut created_peers = RleUintDecoder::new(r.len_prefixed_section()?, created)?;
+    let mut created_seqs = DeltaDecoder::new(r.len_prefixed_section()?, created)?;
+    r.expect_end()?;
     let mut out = Vec::with_capacity(n);
     let mut bytes = 0usize;
-    for _ in 0..n {
-        let at = r.offset();
-        let tag = r.u8()?;
+    for tag in tags {
         let kind =
             ContainerKind::from_code(tag & !CONTAINER_CREATED).ok_or(DecodeError::Invalid {
                 offset: at,
                 what: "unknown container kind",
             })?;
         if tag & CONTAINER_CREATED != 0 {
-            let p_at = r.offset();
-            let peer = peer_at(peers, r.uvarint()?, p_at)?;
-            let seq = r.uvarint()?;
+            let peer = peer_at(peers, next(&mut created_peers, at)?, at)?;
+            let seq = next(&mut created_seqs, at)?;
             out.push(ContainerId::Created {
                 op: OpId { peer, seq },
                 kind,
             });
         } else {
-            let len = r.limited_uvarint("root name length", limits.max_text_bytes)?;
+            let n_at = names.offset();
+            let len = names.limited_uvarint("root name length", limits.max_text_bytes)?;
             bytes = bytes.saturating_add(len);
             if bytes > limits.max_text_bytes {
                 return Err(DecodeError::LimitExceeded {
-                    offset: at,
+                    offset: n_at,
                     what: "root names",
                     value: bytes as u64,
                     limit: limits.max_text_bytes as u64,
                 });
             }
             out.push(ContainerId::Root {
-                name: r.str(len)?.to_owned(),
+                name: names.str(len)?.to_owned(),
                 kind,
             });
         }
     }
-    r.expect_end()?;
+    names.expect_end()?;
     Ok(out)
 }
 
