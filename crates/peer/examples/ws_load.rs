@@ -301,6 +301,7 @@ async fn load(a: Args) -> Result<bool, Error> {
     let total = a.secs * a.rate;
     let (node0, self0, t0) = (cpu_secs(&pid), cpu_secs(me), Instant::now());
     let mut peak = joined;
+    let mut cpu_samples = Vec::new();
     let mut tick = tokio::time::interval(Duration::from_nanos(1_000_000_000 / a.rate));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
     for e in 0..total {
@@ -308,6 +309,7 @@ async fn load(a: Args) -> Result<bool, Error> {
         let _ = cmds[e as usize % n].send(Cmd::Edit(e as u32));
         if e % a.rate == 0 {
             peak = peak.max(rss_kib(&pid));
+            cpu_samples.push((cpu_secs(&pid), cpu_secs(me)));
         }
     }
     let expected = total * (n as u64 - 1);
@@ -428,8 +430,12 @@ async fn load(a: Args) -> Result<bool, Error> {
         for (sec, chunk) in by_edit.chunks(a.rate as usize).enumerate() {
             let mut v: Vec<u32> = chunk.iter().flatten().copied().collect();
             v.sort_unstable();
+            let cpu = |i: usize| cpu_samples.get(i).copied().unwrap_or((node_cpu + node0, self_cpu + self0));
+            let (c0, c1) = (cpu(sec), cpu(sec + 1));
             println!(
-                "  second {sec}: {} deliveries, p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+                "  second {sec}: node CPU {:.0}%, generator CPU {:.0}%; {} deliveries, p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+                100.0 * (c1.0 - c0.0),
+                100.0 * (c1.1 - c0.1),
                 v.len(),
                 pct(&v, 0.5),
                 pct(&v, 0.99),
