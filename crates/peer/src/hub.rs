@@ -95,6 +95,10 @@ pub(crate) enum Api {
     Disconnect {
         remote: Option<RemoteId>,
     },
+    Presence {
+        doc: DocId,
+        presence: Presence,
+    },
     Shutdown {
         reply: oneshot::Sender<()>,
     },
@@ -415,6 +419,7 @@ impl Hub {
                 let _ = reply.send(());
             }
             Api::Disconnect { remote } => self.disconnect(remote.as_ref()),
+            Api::Presence { doc, presence } => self.relay_presence(&doc, &presence, 0),
             Api::Shutdown { .. } => {}
         }
     }
@@ -621,27 +626,12 @@ impl Hub {
                 });
             }
             Event::Presence { doc, presence } => {
-                let now = self.now();
-                let held = self.presence.entry(doc.clone()).or_default();
-                held.retain(|_, h| h.expires > now);
-                if presence.ttl_ms == 0 {
-                    held.remove(&presence.origin);
-                } else if held.len() < MAX_PRESENCE || held.contains_key(&presence.origin) {
-                    held.insert(
-                        presence.origin,
-                        HeldPresence {
-                            presence: presence.clone(),
-                            expires: now.after(presence.ttl_ms),
-                            from: c,
-                        },
-                    );
-                }
-                // Relay to the other sessions of the document; never back to the sender.
-                for (id, other) in self.conns.iter_mut() {
-                    if *id != c && other.session.set_presence(&doc, &presence) {
-                        self.to_pump.insert(*id);
-                    }
-                }
+                self.relay_presence(&doc, &presence, c);
+                let _ = self.events.send(NodeEvent::Presence {
+                    remote,
+                    doc,
+                    presence,
+                });
             }
             Event::Opened { doc, may_write } => {
                 tracing::debug!(peer = %remote, %doc, may_write, "document open");
@@ -657,6 +647,31 @@ impl Hub {
                 }
             }
             _ => {}
+        }
+    }
+
+    /// Keep `presence` (from connection `from`, 0 for this node) for newcomers, and send it to
+    /// every other session that has `doc` open; never back to where it came from.
+    fn relay_presence(&mut self, doc: &DocId, presence: &Presence, from: u64) {
+        let now = self.now();
+        let held = self.presence.entry(doc.clone()).or_default();
+        held.retain(|_, h| h.expires > now);
+        if presence.ttl_ms == 0 {
+            held.remove(&presence.origin);
+        } else if held.len() < MAX_PRESENCE || held.contains_key(&presence.origin) {
+            held.insert(
+                presence.origin,
+                HeldPresence {
+                    presence: presence.clone(),
+                    expires: now.after(presence.ttl_ms),
+                    from,
+                },
+            );
+        }
+        for (id, other) in self.conns.iter_mut() {
+            if *id != from && other.session.set_presence(doc, presence) {
+                self.to_pump.insert(*id);
+            }
         }
     }
 

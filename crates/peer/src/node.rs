@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use weft_core::{Doc, DocOptions, PeerId, VersionVector};
-use weft_sync::{Access, DeclineReason, DocId, Limits};
+use weft_sync::{Access, DeclineReason, DocId, Limits, Presence};
 
 use crate::error::{LinkError, NodeError};
 use crate::hub::{Api, Hub, HubConfig, HubMsg};
@@ -240,6 +240,16 @@ pub enum NodeEvent {
         doc: DocId,
         /// Its reason.
         reason: DeclineReason,
+    },
+    /// A user's presence (cursor, name...) in a document arrived from a peer; it is relayed to
+    /// the document's other peers. `ttl_ms == 0` means the user left.
+    Presence {
+        /// The peer it came from.
+        remote: RemoteId,
+        /// The document.
+        doc: DocId,
+        /// The presence.
+        presence: Presence,
     },
     /// mDNS found a known node; it is dialled.
     Discovered {
@@ -620,6 +630,20 @@ impl Node {
         tokio::task::spawn_blocking(move || token::issue(storage.as_ref(), &grant))
             .await
             .map_err(|_| NodeError::Stopped)?
+    }
+
+    /// Share a local user's presence in `doc` with every connected peer that has it open (and
+    /// with peers that open it while it lasts). Presence is never stored; it expires after
+    /// `presence.ttl_ms`, and `ttl_ms == 0` withdraws it. Raise `presence.seq` with every update.
+    pub async fn set_presence(&self, doc: &DocId, presence: Presence) -> Result<(), NodeError> {
+        self.shared
+            .hub
+            .send(HubMsg::Api(Api::Presence {
+                doc: doc.clone(),
+                presence,
+            }))
+            .await
+            .map_err(|_| NodeError::Stopped)
     }
 
     /// Close the connections to `remote` (or all, with `None`). Configured peers are redialled

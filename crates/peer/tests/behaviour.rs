@@ -315,6 +315,36 @@ async fn presence_reaches_newcomers_and_ends_with_its_connection() {
         )
         .await
         .unwrap();
+    // The node's own user is shown too, and clients' presence reaches the node's subscribers.
+    let mut events = node.subscribe();
+    let local = weft_sync::Presence {
+        origin: weft_core::PeerId(600),
+        seq: 1,
+        ttl_ms: 60_000,
+        payload: b"node user".to_vec(),
+    };
+    node.set_presence(&d, local).await.unwrap();
+    second
+        .run_until(
+            10,
+            |e| matches!(e, Event::Presence { presence, .. } if presence.payload == b"node user"),
+        )
+        .await
+        .unwrap();
+    let moved = weft_sync::Presence {
+        origin: weft_core::PeerId(502),
+        seq: 1,
+        ttl_ms: 60_000,
+        payload: b"second here".to_vec(),
+    };
+    assert!(second.session.set_presence(&d, &moved));
+    second.flush().await;
+    let got = next_event(&mut events, 10, |e| match e {
+        weft_peer::NodeEvent::Presence { presence, .. } => Some(presence.payload.clone()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(got, b"second here");
     // When the first client's connection ends, its presence is withdrawn.
     drop(first);
     second
