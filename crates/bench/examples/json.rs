@@ -11,7 +11,7 @@
 //! the size of the saved document (Weft `save`, Automerge `save`, Yrs v2 update of the whole
 //! state), plus the time to load it and read it back as JSON where the library offers that.
 //!
-//! `cargo run -p weft-bench --release --example json -- [--runs N] [--ops N]`
+//! `cargo run -p weft-bench --release --example json -- [--runs N] [--ops N] [--only small-maps]`
 
 use std::time::{Duration, Instant};
 
@@ -246,13 +246,15 @@ fn best(runs: usize, mut f: impl FnMut() -> Outcome) -> Outcome {
 fn main() {
     let mut runs = 3;
     let mut ops = 100_000;
+    let mut only: Option<String> = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
             "--runs" => runs = args.next().and_then(|s| s.parse().ok()).unwrap_or(runs),
             "--ops" => ops = args.next().and_then(|s| s.parse().ok()).unwrap_or(ops),
+            "--only" => only = args.next(),
             _ => {
-                eprintln!("usage: json [--runs N] [--ops N]");
+                eprintln!("usage: json [--runs N] [--ops N] [--only WORKLOAD-PREFIX]");
                 std::process::exit(2);
             }
         }
@@ -265,6 +267,9 @@ fn main() {
         Work::ListInsert,
         Work::SmallMaps,
     ] {
+        if only.as_ref().is_some_and(|o| !work.name().starts_with(o.as_str())) {
+            continue;
+        }
         let results = [
             ("weft", best(runs, || weft(work, ops))),
             ("automerge", best(runs, || automerge(work, ops))),
