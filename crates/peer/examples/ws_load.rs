@@ -31,8 +31,13 @@
 //!
 //! Output: one summary line per figure (latency p50/p99/p99.9/max over all pairs, and to the
 //! last receiver of each edit; delivered/expected; node RSS idle, after join and peak; node and
-//! generator CPU over the run; frames per client by kind and phase; load average). Exit status 1
-//! when an update was lost, a presence frame was echoed, or presence arrived while nobody moved.
+//! generator CPU over the run, and per delivered pair; frames per client by kind and phase; load
+//! average). With `WS_LOAD_TIMELINE=1`, also per second of the run: node and generator CPU and
+//! the latency of the edits sent in that second. Exit status 1 when an update was lost, a client
+//! failed, a presence frame was echoed, or presence arrived while nobody moved.
+//!
+//! The machine running it is usually shared: read the figures with the load average printed
+//! at the start and end.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
@@ -74,10 +79,7 @@ fn parse_args(args: &[String]) -> Result<Args, Error> {
     };
     let mut it = args.iter();
     while let Some(flag) = it.next() {
-        let value: u64 = it
-            .next()
-            .and_then(|v| v.parse().ok())
-            .ok_or_else(usage)?;
+        let value: u64 = it.next().and_then(|v| v.parse().ok()).ok_or_else(usage)?;
         match flag.as_str() {
             "--clients" => a.clients = value as usize,
             "--secs" => a.secs = value,
@@ -256,7 +258,8 @@ async fn load(a: Args) -> Result<bool, Error> {
     for i in 0..n {
         let (tx, rx) = mpsc::unbounded_channel();
         cmds.push(tx);
-        let (addr, token, live, stop) = (addr.clone(), token.clone(), live.clone(), stop_rx.clone());
+        let (addr, token, live, stop) =
+            (addr.clone(), token.clone(), live.clone(), stop_rx.clone());
         tasks.push(tokio::spawn(async move {
             match client(i, &addr, &token, epoch, live, rx, stop).await {
                 Ok(r) => Some(r),
@@ -410,6 +413,11 @@ async fn load(a: Args) -> Result<bool, Error> {
         "generator: CPU {:.1}% of one core over the run (one thread)",
         100.0 * self_cpu / run.as_secs_f64()
     );
+    println!(
+        "CPU per delivered (edit, receiver) pair: node {:.0} µs, generator {:.0} µs",
+        1e6 * node_cpu / delivered.max(1) as f64,
+        1e6 * self_cpu / delivered.max(1) as f64
+    );
     let per = |p: usize, k: usize| frames[p][k] as f64 / n as f64;
     println!(
         "frames per client: join: presence {:.1}, other {:.1}; run: changes {:.1}, acks {:.1}, presence {:.1}, other {:.1}; quiet: {} frames in all",
@@ -425,12 +433,20 @@ async fn load(a: Args) -> Result<bool, Error> {
         "frames in all [changes, acks, presence, other]: join {:?}, run {:?}, quiet {:?}",
         frames[JOIN], frames[RUN], frames[QUIET]
     );
-    println!("frames sent by the clients: join {}, run {}, quiet {}", sent[JOIN], sent[RUN], sent[QUIET]);
+    println!(
+        "frames sent by the clients: join {}, run {}, quiet {}",
+        sent[JOIN], sent[RUN], sent[QUIET]
+    );
     if std::env::var_os("WS_LOAD_TIMELINE").is_some() {
         for (sec, chunk) in by_edit.chunks(a.rate as usize).enumerate() {
             let mut v: Vec<u32> = chunk.iter().flatten().copied().collect();
             v.sort_unstable();
-            let cpu = |i: usize| cpu_samples.get(i).copied().unwrap_or((node_cpu + node0, self_cpu + self0));
+            let cpu = |i: usize| {
+                cpu_samples
+                    .get(i)
+                    .copied()
+                    .unwrap_or((node_cpu + node0, self_cpu + self0))
+            };
             let (c0, c1) = (cpu(sec), cpu(sec + 1));
             println!(
                 "  second {sec}: node CPU {:.0}%, generator CPU {:.0}%; {} deliveries, p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
@@ -451,7 +467,9 @@ async fn load(a: Args) -> Result<bool, Error> {
         && frames[RUN][PRESENCE] == 0
         && frames[QUIET][PRESENCE] == 0;
     if !ok {
-        println!("FAILED: lost updates, failed clients, echoed presence, or presence while nobody moved");
+        println!(
+            "FAILED: lost updates, failed clients, echoed presence, or presence while nobody moved"
+        );
     }
     Ok(ok)
 }
@@ -537,7 +555,8 @@ async fn client(
                                     continue;
                                 };
                                 if let (Ok(e), Ok(t)) = (e.parse::<u32>(), t.parse::<u64>()) {
-                                    let us = u32::try_from(now.saturating_sub(t)).unwrap_or(u32::MAX);
+                                    let us =
+                                        u32::try_from(now.saturating_sub(t)).unwrap_or(u32::MAX);
                                     report.latencies.push((e, us));
                                     got += 1;
                                 }
