@@ -2,12 +2,13 @@
 //! client, edits at a fixed aggregate rate spread over the clients.
 //!
 //! ```text
-//! cargo run --release -p weft-peer --example ws_load -- [--clients 1000] [--secs 30] [--rate 20]
+//! cargo run --release -p weft-peer --example ws_load -- [--clients 1000] [--secs 30] [--rate 20] [--threads 1]
 //! ```
 //!
 //! The node runs in a child process (this binary with `--node DIR`, a 2-worker tokio runtime like
 //! `weft serve`), so its memory (`VmRSS`) and CPU (`utime + stime` from `/proc/PID/stat`) are its
-//! own. The load generator is this process, on one thread: every client is a real WebSocket
+//! own. The load generator is this process, on `--threads` threads (default one, to leave the
+//! other core to the node): every client is a real WebSocket
 //! connection (browser-sized buffers, a token in the URL) driving a real [`SyncSession`] and
 //! [`Doc`], the code the browser runs through wasm, one tokio task per client.
 //!
@@ -65,10 +66,12 @@ struct Args {
     clients: usize,
     secs: u64,
     rate: u64,
+    /// Generator threads.
+    threads: usize,
 }
 
 fn usage() -> Error {
-    "usage: ws_load [--clients N (1000)] [--secs S (30)] [--rate EDITS_PER_S (20)]".into()
+    "usage: ws_load [--clients N (1000)] [--secs S (30)] [--rate EDITS_PER_S (20)] [--threads GENERATOR_THREADS (1)]".into()
 }
 
 fn parse_args(args: &[String]) -> Result<Args, Error> {
@@ -76,6 +79,7 @@ fn parse_args(args: &[String]) -> Result<Args, Error> {
         clients: 1000,
         secs: 30,
         rate: 20,
+        threads: 1,
     };
     let mut it = args.iter();
     while let Some(flag) = it.next() {
@@ -84,11 +88,12 @@ fn parse_args(args: &[String]) -> Result<Args, Error> {
             "--clients" => a.clients = value as usize,
             "--secs" => a.secs = value,
             "--rate" => a.rate = value,
+            "--threads" => a.threads = value as usize,
             _ => return Err(usage()),
         }
     }
-    if a.clients < 2 || a.rate == 0 || a.secs == 0 {
-        return Err("need --clients >= 2, --rate >= 1, --secs >= 1".into());
+    if a.clients < 2 || a.rate == 0 || a.secs == 0 || a.threads == 0 {
+        return Err("need --clients >= 2, --rate >= 1, --secs >= 1, --threads >= 1".into());
     }
     Ok(a)
 }
@@ -104,9 +109,16 @@ fn main() -> Result<(), Error> {
         return rt.block_on(node(dir));
     }
     let a = parse_args(&args)?;
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
+    let rt = if a.threads == 1 {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(a.threads)
+            .enable_all()
+            .build()?
+    };
     let ok = rt.block_on(load(a))?;
     if !ok {
         std::process::exit(1);
@@ -410,8 +422,10 @@ async fn load(a: Args) -> Result<bool, Error> {
         quiet_cpu
     );
     println!(
-        "generator: CPU {:.1}% of one core over the run (one thread)",
-        100.0 * self_cpu / run.as_secs_f64()
+        "generator: CPU {:.1}% of one core over the run ({} thread{})",
+        100.0 * self_cpu / run.as_secs_f64(),
+        a.threads,
+        if a.threads == 1 { "" } else { "s" }
     );
     println!(
         "CPU per delivered (edit, receiver) pair: node {:.0} µs, generator {:.0} µs",
