@@ -142,11 +142,7 @@ impl CausalGraph {
                 last.end = end;
             }
         } else {
-            let lamport = parents
-                .iter()
-                .map(|p| self.lamport(*p) + 1)
-                .max()
-                .unwrap_or(0);
+            let lamport = self.lamport_after(parents);
             let parents_at = self.parent_arena.len() as u32;
             self.parent_arena.extend_from_slice(parents);
             self.entries.push(GraphEntry {
@@ -276,6 +272,17 @@ impl CausalGraph {
             &self.parent_arena[e.parents_at as usize..(e.parents_at + e.parents_len) as usize]
                 == frontier
         }
+    }
+
+    /// The Lamport timestamp of an operation with `parents`: one more than the greatest of
+    /// theirs, 0 without parents. Kept out of line: local typing never needs it.
+    #[inline(never)]
+    fn lamport_after(&self, parents: &[Lv]) -> u64 {
+        parents
+            .iter()
+            .map(|p| self.lamport(*p) + 1)
+            .max()
+            .unwrap_or(0)
     }
 
     /// The Lamport timestamp of `lv`: greater than every ancestor's, so ordering by

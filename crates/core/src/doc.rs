@@ -180,6 +180,7 @@ impl Doc {
         })
     }
 
+    #[inline]
     pub(crate) fn rope(&self, text: TextId) -> &Rope {
         match &self.containers.entries[text.0 as usize].state {
             State::Text(r) => r,
@@ -187,6 +188,7 @@ impl Doc {
         }
     }
 
+    #[inline]
     fn rope_mut(&mut self, text: TextId) -> &mut Rope {
         let e = &mut self.containers.entries[text.0 as usize];
         e.touched = true;
