@@ -963,6 +963,9 @@ impl Doc {
                 diff: d,
             });
         }
+        // Parents before children (detached containers last), so a view meets a new container
+        // in its parent's patch before the patches of its content.
+        changes.sort_by_key(|p| p.path.as_ref().map_or(usize::MAX, Vec::len));
         if self.patch_queue.on {
             for p in &changes {
                 push_patch(

@@ -64,6 +64,11 @@ pub enum Diff {
 /// merge into one patch); each import also returns its patches in
 /// [`ImportReport::changes`](crate::ImportReport::changes). The path is computed when the change
 /// is recorded; finding a list element's index costs O(list length).
+///
+/// The patches of one import come parents first. A container created by the import appears as a
+/// [`Value::Container`] in its parent's patch and its content follows in its own patches; a
+/// container value the view has not seen before (say, a concurrently created container that now
+/// wins its key) is best read whole with [`Doc::container_to_json`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Patch {
     /// The container that changed.
