@@ -254,9 +254,7 @@ impl Doc {
         self.log.push_insert(text.0, lv, at, s);
         self.rope_mut(text).insert(at, s);
         if self.patch_queue.on {
-            let mut p = TextPatch::new(unit);
-            p.insert(unit.char_to_unit(self.rope(text), at), s);
-            self.record(Container::Text(text), Diff::Text(p));
+            self.record_text_insert(text, at, s);
         }
         Ok(())
     }
@@ -280,14 +278,29 @@ impl Doc {
             return Ok(());
         }
         if self.patch_queue.on {
-            let mut p = TextPatch::new(unit);
-            p.delete(pos, end_unit - pos);
-            self.record(Container::Text(text), Diff::Text(p));
+            self.record_text_delete(text, pos, end_unit - pos);
         }
         let lv = self.push_local(end - start);
         self.log.push_delete(text.0, lv, start, end - start);
         self.rope_mut(text).remove(start..end);
         Ok(())
+    }
+
+    /// Record a local text insert (of `s` at char `at`, already applied) as a patch.
+    #[cold]
+    fn record_text_insert(&mut self, text: TextId, at: usize, s: &str) {
+        let unit = self.options.unit;
+        let mut p = TextPatch::new(unit);
+        p.insert(unit.char_to_unit(self.rope(text), at), s);
+        self.record(Container::Text(text), Diff::Text(p));
+    }
+
+    /// Record a local text delete (of `len` units at `pos`, not yet applied) as a patch.
+    #[cold]
+    fn record_text_delete(&mut self, text: TextId, pos: usize, len: usize) {
+        let mut p = TextPatch::new(self.options.unit);
+        p.delete(pos, len);
+        self.record(Container::Text(text), Diff::Text(p));
     }
 
     /// Record `n` local operations in the causal graph on top of the current version.
