@@ -217,7 +217,8 @@ fn yrs(work: Work, ops: u64) -> Outcome {
     let loaded = yrs::Doc::new();
     {
         let mut txn = loaded.transact_mut();
-        txn.apply_update(Update::decode_v2(&bytes).unwrap()).unwrap();
+        txn.apply_update(Update::decode_v2(&bytes).unwrap())
+            .unwrap();
     }
     let json = loaded.to_json(&loaded.transact());
     let load = t1.elapsed();
@@ -267,7 +268,10 @@ fn main() {
         Work::ListInsert,
         Work::SmallMaps,
     ] {
-        if only.as_ref().is_some_and(|o| !work.name().starts_with(o.as_str())) {
+        if only
+            .as_ref()
+            .is_some_and(|o| !work.name().starts_with(o.as_str()))
+        {
             continue;
         }
         let results = [
