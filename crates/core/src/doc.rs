@@ -8,7 +8,7 @@ use crate::change_set::{ChangeMeta, ChangeSet, ChunkKind, Span, SpanBody};
 use crate::containers::{Containers, MapEntry, Prop, PropOp, State, ValueLog};
 #[cfg(test)]
 use crate::encoding::Limits;
-use crate::encoding::{self, DecodeError};
+use crate::encoding::{self, DecodeError, PeerTable};
 use crate::error::{EditError, ImportError};
 use crate::events::{push_patch, Diff, ListOp, Patch, PatchQueue, Slot};
 use crate::id::{OpId, PeerId};
@@ -337,6 +337,26 @@ impl Doc {
     /// [`Doc::import`]. Pass [`VersionVector::new()`] for everything.
     pub fn export_since(&self, since: &VersionVector) -> Vec<u8> {
         encoding::encode(&self.change_set(since, ChunkKind::Update))
+    }
+
+    /// The changes another replica at version `since` lacks, as a compact update for
+    /// [`Doc::import_compact`] with the same `table`: no header or checksum, peers in `table`
+    /// named by index (see FORMAT.md, "Compact updates"). `None` when the changes hold
+    /// operations without a compact form (list inserts, map and counter operations): send
+    /// [`Doc::export_since`] then.
+    pub fn export_compact(&self, since: &VersionVector, table: &PeerTable) -> Option<Vec<u8>> {
+        encoding::encode_compact(&self.change_set(since, ChunkKind::Update), table)
+    }
+
+    /// Apply a compact update written by [`Doc::export_compact`] against the same `table`, as
+    /// [`Doc::import`] applies an update. On error nothing changes.
+    pub fn import_compact(
+        &mut self,
+        bytes: &[u8],
+        table: &PeerTable,
+    ) -> Result<ImportReport, ImportError> {
+        let set = encoding::decode_compact(bytes, table, &self.options.limits)?;
+        self.import_set(set, true)
     }
 
     /// The whole document with its full history, for [`Doc::load`].

@@ -42,6 +42,7 @@
 
 mod checksum;
 mod column;
+mod compact;
 mod document;
 mod error;
 mod reader;
@@ -53,6 +54,8 @@ pub(crate) use checksum::crc32;
 pub(crate) use column::{
     BoolDecoder, BoolEncoder, DeltaDecoder, DeltaEncoder, RleUintDecoder, RleUintEncoder,
 };
+pub use compact::PeerTable;
+pub(crate) use compact::{decode_compact, encode_compact};
 pub use document::Limits;
 pub(crate) use document::{decode, decode_with, encode};
 pub use error::DecodeError;

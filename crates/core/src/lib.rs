@@ -142,7 +142,7 @@ mod version;
 
 pub use cursor::{Cursor, Side};
 pub use doc::{Doc, DocOptions, ImportReport};
-pub use encoding::{DecodeError, Limits};
+pub use encoding::{DecodeError, Limits, PeerTable};
 pub use error::{EditError, ImportError, VersionError};
 pub use events::{Diff, ListOp, Patch, PathSeg};
 pub use history::ChangeInfo;

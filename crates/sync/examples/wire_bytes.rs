@@ -15,8 +15,8 @@
 
 use std::time::Instant;
 
-use weft_core::{Doc, PeerId, VersionVector};
-use weft_sync::{Access, DocId, SessionOptions, SyncSession};
+use weft_core::{Doc, PeerId, PeerTable, VersionVector};
+use weft_sync::{Access, Capabilities, DocId, SessionOptions, SyncSession};
 use weft_testkit::simnet::Pair;
 use weft_testkit::{replay, traces};
 
@@ -33,8 +33,13 @@ fn main() {
     }
 }
 
-fn pair_with(id: &DocId, a: Doc, b: Doc) -> Pair {
-    let mut pair = Pair::new([SessionOptions::new("a"), SessionOptions::new("b")]);
+fn pair_with(id: &DocId, a: Doc, b: Doc, caps: [Capabilities; 2]) -> Pair {
+    let options = |name: &str, caps| {
+        let mut o = SessionOptions::new(name);
+        o.capabilities = caps;
+        o
+    };
+    let mut pair = Pair::new([options("a", caps[0]), options("b", caps[1])]);
     pair.docs[0].insert(id.clone(), a);
     pair.docs[1].insert(id.clone(), b);
     pair.open(0, id, Access::ReadWrite);
@@ -44,32 +49,51 @@ fn pair_with(id: &DocId, a: Doc, b: Doc) -> Pair {
 }
 
 fn one_char(id: &DocId) {
-    let mut a = Doc::with_peer(PeerId(0x1234_5678_9abc_def0));
-    let t = a.text("text");
-    a.insert(t, 0, &"lorem ipsum ".repeat(834)[..10_000])
-        .expect("insert");
-    let mut pair = pair_with(id, a, Doc::with_peer(PeerId(0x0fed_cba9_8765_4321)));
-    let doc = pair.docs[0].get_mut(id).expect("doc");
-    let before = doc.version();
-    doc.insert(t, 5_000, "x").expect("insert");
-    let update = doc.export_since(&before).len();
-    pair.sessions[0].notify_changed(id);
-    pair.drive().expect("honest peers");
-    let [sent, back] = pair.take_wire();
     println!("1. one char typed into a 10,000-char document, peers in sync:");
-    println!("   core update (Doc::export_since) for the char: {update} bytes");
-    println!(
-        "   on the wire: {} frame(s), {} bytes (framing and channel included); the ack back: {} frame(s), {} bytes",
-        sent.len(),
-        Pair::bytes(&sent),
-        back.len(),
-        Pair::bytes(&back)
-    );
+    let old = Capabilities::PRESENCE;
+    for (what, caps) in [
+        ("both peers with compact changes", [Capabilities::ALL; 2]),
+        ("one peer without them (older)", [Capabilities::ALL, old]),
+    ] {
+        let a_peer = PeerId(0x1234_5678_9abc_def0);
+        let mut a = Doc::with_peer(a_peer);
+        let t = a.text("text");
+        a.insert(t, 0, &"lorem ipsum ".repeat(834)[..10_000])
+            .expect("insert");
+        let b = Doc::with_peer(PeerId(0x0fed_cba9_8765_4321));
+        let mut pair = pair_with(id, a, b, caps);
+        let doc = pair.docs[0].get_mut(id).expect("doc");
+        let before = doc.version();
+        doc.insert(t, 5_000, "x").expect("insert");
+        // The session's peer table: the peers of both `Open`s (b's version is empty).
+        let table = PeerTable::new([a_peer]);
+        let chunk = doc.export_since(&before).len();
+        let compact = doc.export_compact(&before, &table).map_or(0, |u| u.len());
+        pair.sessions[0].notify_changed(id);
+        pair.drive().expect("honest peers");
+        let [sent, back] = pair.take_wire();
+        println!("   {what}:");
+        println!(
+            "     core update for the char: {chunk} bytes as a chunk (Doc::export_since), {compact} bytes compact (Doc::export_compact)"
+        );
+        println!(
+            "     on the wire: {} frame(s), {} bytes (framing and channel included); the ack back: {} frame(s), {} bytes",
+            sent.len(),
+            Pair::bytes(&sent),
+            back.len(),
+            Pair::bytes(&back)
+        );
+    }
 }
 
 fn live_typing(id: &DocId) {
     const KEYS: usize = 20_000;
-    let mut pair = pair_with(id, Doc::with_peer(PeerId(1)), Doc::with_peer(PeerId(2)));
+    let mut pair = pair_with(
+        id,
+        Doc::with_peer(PeerId(1)),
+        Doc::with_peer(PeerId(2)),
+        [Capabilities::ALL; 2],
+    );
     pair.auto_ack = false;
     let t = pair.docs[0].get_mut(id).expect("doc").text("text");
 
@@ -84,6 +108,21 @@ fn live_typing(id: &DocId) {
         b.import(&a.export_since(&v)).expect("import");
     }
     let core = start.elapsed();
+    // The same with compact updates, as the sessions send them.
+    let mut a = Doc::with_peer(PeerId(3));
+    let mut b = Doc::with_peer(PeerId(4));
+    let ta = a.text("text");
+    let table = PeerTable::new([PeerId(3)]);
+    let start = Instant::now();
+    for i in 0..KEYS {
+        let v = b.version();
+        a.insert(ta, i, "k").expect("insert");
+        let update = a
+            .export_compact(&v, &table)
+            .expect("text edits are compact");
+        b.import_compact(&update, &table).expect("import");
+    }
+    let core_compact = start.elapsed();
 
     // The same through two sessions.
     let start = Instant::now();
@@ -109,13 +148,14 @@ fn live_typing(id: &DocId) {
     let per = |d: std::time::Duration| d.as_secs_f64() * 1e6 / KEYS as f64;
     println!("2. live typing, {KEYS} keystrokes:");
     println!(
-        "   document only (insert + export + import): {:.2} us per keystroke",
-        per(core)
+        "   document only (insert + export + import): {:.2} us per keystroke as chunks, {:.2} us compact",
+        per(core),
+        per(core_compact)
     );
     println!(
-        "   through the sessions: {:.2} us per keystroke, so about {:.2} us of protocol work",
+        "   through the sessions (compact): {:.2} us per keystroke, so about {:.2} us of protocol work",
         per(total),
-        per(total) - per(core)
+        per(total) - per(core_compact)
     );
 }
 

@@ -2,7 +2,7 @@
 
 use std::collections::VecDeque;
 
-use weft_core::VersionVector;
+use weft_core::{PeerTable, VersionVector};
 
 use crate::types::{Access, DocId};
 
@@ -42,6 +42,12 @@ pub(crate) struct Channel {
     pub(crate) next_transfer: u64,
     /// The channel is in the session's work queue.
     pub(crate) queued: bool,
+    /// Peers named by index in compact updates, both ways: the peers of this side's `Open`
+    /// and of the peer's first `Open` (complete once the channel is ready).
+    pub(crate) table: PeerTable,
+    /// The catch-up (the first export once ready) is done: later exports are live changes,
+    /// which may go out as compact updates.
+    pub(crate) live: bool,
 }
 
 impl Channel {
@@ -58,7 +64,15 @@ impl Channel {
             parts: VecDeque::new(),
             next_transfer: 0,
             queued: false,
+            table: PeerTable::default(),
+            live: false,
         }
+    }
+
+    /// Add the peers of a version sent or received in an `Open` to the compact peer table.
+    pub(crate) fn learn_peers(&mut self, version: &VersionVector) {
+        let known = self.table.peers().iter().copied();
+        self.table = PeerTable::new(known.chain(version.iter().map(|(p, _)| p)));
     }
 
     /// Both sides opened the document.

@@ -29,6 +29,7 @@ const PART: u8 = 5;
 const ACK: u8 = 6;
 const PRESENCE: u8 = 7;
 const CLOSE: u8 = 8;
+const COMPACT_CHANGES: u8 = 9;
 
 /// One protocol message, as decoded from a frame body. Channels are numbers the *sender* chose
 /// for a document in its `Open`, except in `Decline`, which names the receiver's channel.
@@ -95,6 +96,15 @@ pub enum Message<'a> {
         ttl_ms: u64,
         /// Application-defined bytes.
         payload: &'a [u8],
+    },
+    /// A small update as a compact update (the output of `Doc::export_compact` against the
+    /// channel's peer table). Only sent when both sides announced
+    /// [`Capabilities::COMPACT_CHANGES`](crate::Capabilities::COMPACT_CHANGES).
+    CompactChanges {
+        /// The sender's channel.
+        channel: u64,
+        /// The compact update.
+        update: &'a [u8],
     },
     /// The sender ends the session.
     Close {
@@ -287,6 +297,10 @@ impl<'a> Message<'a> {
                 code: CloseCode::from_code(r.uvarint()?),
                 detail: r.str(MAX_DETAIL_LEN, "close detail length")?,
             },
+            COMPACT_CHANGES => Message::CompactChanges {
+                channel: r.uvarint()?,
+                update: r.rest(),
+            },
             other => return Err(DecodeError::UnknownType(other)),
         };
         r.finish()?;
@@ -323,6 +337,11 @@ impl<'a> Message<'a> {
             }
             Message::Changes { channel, update } => {
                 out.push(CHANGES);
+                put_uvarint(out, *channel);
+                out.extend_from_slice(update);
+            }
+            Message::CompactChanges { channel, update } => {
+                out.push(COMPACT_CHANGES);
                 put_uvarint(out, *channel);
                 out.extend_from_slice(update);
             }
@@ -412,6 +431,10 @@ mod tests {
             Message::Changes {
                 channel: 300,
                 update: b"update bytes",
+            },
+            Message::CompactChanges {
+                channel: 5,
+                update: &[0, 1, 0],
             },
             Message::Part {
                 channel: 1,

@@ -198,6 +198,7 @@ impl SyncSession {
             version = VersionVector::new();
             frame = open_frame(slot, access, id, &version);
         }
+        ch.learn_peers(&version);
         self.control.push_back(frame);
         if ch.peer.is_some() {
             ch.dirty = true;

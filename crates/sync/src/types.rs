@@ -78,8 +78,11 @@ impl Capabilities {
     /// Ephemeral presence messages.
     pub const PRESENCE: Capabilities = Capabilities(1);
 
+    /// Live changes as compact updates (`CompactChanges`, `PROTOCOL.md`).
+    pub const COMPACT_CHANGES: Capabilities = Capabilities(2);
+
     /// Everything this version of the crate implements.
-    pub const ALL: Capabilities = Capabilities(1);
+    pub const ALL: Capabilities = Capabilities(3);
 
     /// Whether every feature of `other` is in `self`.
     pub fn contains(self, other: Capabilities) -> bool {

@@ -234,7 +234,12 @@ fn replayed_and_reordered_messages_change_nothing() {
     let [sent, _] = p.take_wire();
     let content: Vec<Vec<u8>> = sent
         .into_iter()
-        .filter(|f| matches!(message(f), Message::Changes { .. } | Message::Ack { .. }))
+        .filter(|f| {
+            matches!(
+                message(f),
+                Message::Changes { .. } | Message::CompactChanges { .. } | Message::Ack { .. }
+            )
+        })
         .collect();
     assert!(content.len() >= 4);
     let before = (p.docs[1][&d].version(), text(&p.docs[1][&d]));

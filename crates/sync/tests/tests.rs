@@ -1,5 +1,6 @@
 //! Integration tests of weft-sync: one binary, one module per topic.
 
+mod compact;
 mod decode;
 mod session;
 mod simnet;

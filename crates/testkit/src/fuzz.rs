@@ -4,7 +4,7 @@
 //! Every function accepts any bytes. It panics only when it finds a bug: a decoder that panics,
 //! or replicas that do not converge.
 
-use weft_core::{Doc, DocOptions, PeerId, TextUnit};
+use weft_core::{Doc, DocOptions, PeerId, PeerTable, TextUnit};
 
 /// Load arbitrary bytes as a document. Must never panic.
 pub fn load(data: &[u8]) {
@@ -16,6 +16,7 @@ pub fn load(data: &[u8]) {
 /// Import arbitrary bytes into a small document. Must never panic, and a refused import must
 /// leave the document unchanged.
 pub fn import(data: &[u8]) {
+    import_compact(data);
     let mut doc = sample_doc();
     let before = doc.save();
     for bytes in [data.to_vec(), with_checksum(data)] {
@@ -31,6 +32,35 @@ pub fn import(data: &[u8]) {
             assert_eq!(reloaded.version(), doc.version());
             return;
         }
+    }
+}
+
+/// Import arbitrary bytes as a compact update (`Doc::import_compact`) into a small document,
+/// against a peer table that names its peer. Must never panic; a refused import must leave the
+/// document unchanged, and an accepted one must leave it saving, loading and exporting the same
+/// operations compactly again.
+pub fn import_compact(data: &[u8]) {
+    let table = PeerTable::new([PeerId(1), PeerId(2)]);
+    let mut doc = sample_doc();
+    let before = doc.save();
+    let start = doc.version();
+    if doc.import_compact(data, &table).is_err() {
+        assert_eq!(
+            doc.save(),
+            before,
+            "a refused compact import changed the document"
+        );
+        return;
+    }
+    let reloaded = Doc::load_with_options(&doc.save(), PeerId(3), DocOptions::default())
+        .expect("a document that accepted a compact import saves and loads");
+    assert_eq!(reloaded.version(), doc.version());
+    if let Some(again) = doc.export_compact(&start, &table) {
+        let mut other = sample_doc();
+        other
+            .import_compact(&again, &table)
+            .expect("a compact export imports");
+        assert_eq!(other.version(), doc.version());
     }
 }
 

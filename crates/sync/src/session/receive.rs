@@ -9,7 +9,7 @@ use crate::event::Event;
 use crate::frame::{FrameBuffer, FrameError};
 use crate::message::{DeclineReason, Hello, Message, PROTOCOL_VERSION};
 use crate::options::Limits;
-use crate::presence::Update;
+use crate::presence::Update as PresenceUpdate;
 use crate::reassembly::PartOutcome;
 use crate::store::DocStore;
 use crate::types::{Access, Capabilities, DocId, Millis, Presence};
@@ -67,7 +67,16 @@ impl SyncSession {
             }
             Message::Changes { channel, update } => {
                 let slot = self.writable_slot(channel)?;
-                self.import(slot, update, docs)
+                self.import(slot, Update::Chunk(update), docs)
+            }
+            Message::CompactChanges { channel, update } => {
+                if !self.both_have(Capabilities::COMPACT_CHANGES) {
+                    return Err(ProtocolError::Violation(
+                        "compact changes without the compact capability",
+                    ));
+                }
+                let slot = self.writable_slot(channel)?;
+                self.import(slot, Update::Compact(update), docs)
             }
             Message::Part {
                 channel,
@@ -82,7 +91,9 @@ impl SyncSession {
                     .reassembly
                     .add(limits, channel, transfer, total, offset, data)?
                 {
-                    PartOutcome::Complete(update) => self.import(slot, &update, docs),
+                    PartOutcome::Complete(update) => {
+                        self.import(slot, Update::Chunk(&update), docs)
+                    }
                     PartOutcome::Incomplete | PartOutcome::Duplicate => Ok(()),
                 }
             }
@@ -171,6 +182,7 @@ impl SyncSession {
             ));
         }
         ch.peer = Some(PeerOpen { channel, may_write });
+        ch.learn_peers(&version);
         ch.belief.merge(&version);
         let event = if ch.local.is_some() {
             ch.dirty = true;
@@ -230,8 +242,7 @@ impl SyncSession {
         ttl_ms: u64,
         payload: &[u8],
     ) -> Result<(), ProtocolError> {
-        let both = self.peer.as_ref().map(|p| p.capabilities);
-        if !both.is_some_and(|c| c.contains(Capabilities::PRESENCE)) {
+        if !self.both_have(Capabilities::PRESENCE) {
             return Err(ProtocolError::Violation(
                 "presence without the presence capability",
             ));
@@ -248,7 +259,9 @@ impl SyncSession {
         let doc = self.slot_mut(slot)?.doc.clone();
         let limits = &self.options.limits;
         let ttl_ms = ttl_ms.min(limits.max_presence_ttl_ms);
-        if let Update::Fresh { .. } = self.presence.update(limits, &doc, origin, seq, ttl_ms, now) {
+        if let PresenceUpdate::Fresh { .. } =
+            self.presence.update(limits, &doc, origin, seq, ttl_ms, now)
+        {
             self.events.push_back(Event::Presence {
                 doc,
                 presence: Presence {
@@ -262,11 +275,18 @@ impl SyncSession {
         Ok(())
     }
 
+    /// Whether both sides announced `feature` in their `Hello`s.
+    pub(super) fn both_have(&self, feature: Capabilities) -> bool {
+        self.peer
+            .as_ref()
+            .is_some_and(|p| p.capabilities.contains(feature))
+    }
+
     /// Apply an update from the peer to the document of `slot`.
     fn import(
         &mut self,
         slot: usize,
-        update: &[u8],
+        update: Update<'_>,
         docs: &mut impl DocStore,
     ) -> Result<(), ProtocolError> {
         let ch = self.slot_mut(slot)?;
@@ -288,7 +308,11 @@ impl SyncSession {
         };
         let before = doc.version();
         let pending_before = doc.pending_ops();
-        let report = doc.import(update).map_err(|error| ProtocolError::Import {
+        let imported = match update {
+            Update::Chunk(bytes) => doc.import(bytes),
+            Update::Compact(bytes) => doc.import_compact(bytes, &ch.table),
+        };
+        let report = imported.map_err(|error| ProtocolError::Import {
             doc: id.clone(),
             error,
         })?;
@@ -343,4 +367,13 @@ impl SyncSession {
                 "internal: a channel map names a closed slot",
             ))
     }
+}
+
+/// An update received from the peer, in one of its two encodings.
+#[derive(Clone, Copy)]
+enum Update<'a> {
+    /// A Weft chunk (`Changes`, or reassembled `Part`s).
+    Chunk(&'a [u8]),
+    /// A compact update against the channel's peer table (`CompactChanges`).
+    Compact(&'a [u8]),
 }

@@ -7,6 +7,7 @@ use crate::channel::Channel;
 use crate::codec::uvarint_len;
 use crate::message::{Hello, Message, MAX_ID_LEN, PROTOCOL_VERSION};
 use crate::store::DocStore;
+use crate::types::Capabilities;
 
 /// Most entries in one `Ack` message; a longer one is split (each message stays well under the
 /// protocol's minimum frame limit).
@@ -15,6 +16,10 @@ const MAX_ACK_ENTRIES: usize = 1000;
 /// Room for a `Part` message's header fields (type, four varints), so that header and data stay
 /// within the peer's frame limit.
 const PART_HEADER: u64 = 1 + 4 * 10;
+
+/// Most operations the peer may lack for this side to try a compact update (live changes);
+/// larger catch-ups go out as chunks, whose columns and compression suit them better.
+const COMPACT_MAX_OPS: u64 = 256;
 
 impl SyncSession {
     /// The next frame to send to the peer, if any. Reads the documents in `docs` to export what
@@ -71,6 +76,7 @@ impl SyncSession {
     /// One turn of channel `slot`: at most one frame.
     fn visit(&mut self, slot: usize, docs: &impl DocStore) -> Option<Vec<u8>> {
         let chunk = self.chunk_len();
+        let compact_ok = self.both_have(Capabilities::COMPACT_CHANGES);
         let ch = self.channels.get_mut(slot)?.as_mut()?;
         if !ch.is_ready() {
             return None;
@@ -85,13 +91,34 @@ impl SyncSession {
             return None;
         }
         ch.dirty = false;
+        let live = std::mem::replace(&mut ch.live, true);
         let doc = docs.doc(&ch.doc)?;
         let version = doc.version();
         if ch.belief.includes(&version) {
             return None;
         }
-        let update = doc.export_since(&ch.belief);
+        let missing: u64 = version
+            .iter()
+            .map(|(p, n)| n.saturating_sub(ch.belief.get(p)))
+            .sum();
+        let compact = if live && compact_ok && missing <= COMPACT_MAX_OPS {
+            doc.export_compact(&ch.belief, &ch.table)
+                .filter(|u| u.len() as u64 <= chunk)
+        } else {
+            None
+        };
         // Once the peer has imported this update it has everything in `version`.
+        if let Some(update) = compact {
+            ch.belief.merge(&version);
+            return Some(
+                Message::CompactChanges {
+                    channel: slot as u64,
+                    update: &update,
+                }
+                .encode_frame(),
+            );
+        }
+        let update = doc.export_since(&ch.belief);
         ch.belief.merge(&version);
         if update.len() as u64 <= chunk {
             return Some(

@@ -27,6 +27,7 @@ pub(super) fn is_content(frame: &[u8]) -> bool {
         decode(frame),
         Some(
             Message::Changes { .. }
+                | Message::CompactChanges { .. }
                 | Message::Part { .. }
                 | Message::Ack { .. }
                 | Message::Presence { .. }
@@ -40,6 +41,7 @@ pub(super) fn kind(frame: &[u8]) -> &'static str {
         Some(Message::Open { .. }) => "open",
         Some(Message::Decline { .. }) => "decline",
         Some(Message::Changes { .. }) => "changes",
+        Some(Message::CompactChanges { .. }) => "compact changes",
         Some(Message::Part { .. }) => "part",
         Some(Message::Ack { .. }) => "ack",
         Some(Message::Presence { .. }) => "presence",
