@@ -87,7 +87,9 @@ pub(crate) struct CausalGraph {
     entries: Vec<GraphEntry>,
     parent_arena: Vec<Lv>,
     peers: Vec<PeerRecord>,
-    peer_index: BTreeMap<PeerId, u32>,
+    /// Peer -> index in `peers`. `u64` values (not `u32`): the same `BTreeMap<PeerId, u64>` as a
+    /// version vector's, so the wasm build carries one copy of that map's code, not two.
+    peer_index: BTreeMap<PeerId, u64>,
 }
 
 impl CausalGraph {
@@ -99,14 +101,14 @@ impl CausalGraph {
     /// Index of `peer` in the peer table, adding it if new.
     pub(crate) fn peer_index_or_insert(&mut self, peer: PeerId) -> u32 {
         if let Some(i) = self.peer_index.get(&peer) {
-            return *i;
+            return *i as u32;
         }
         let i = self.peers.len() as u32;
         self.peers.push(PeerRecord {
             id: peer,
             runs: Vec::new(),
         });
-        self.peer_index.insert(peer, i);
+        self.peer_index.insert(peer, u64::from(i));
         i
     }
 

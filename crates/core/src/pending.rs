@@ -28,14 +28,23 @@ enum JournalItem {
     Woken(Entry),
 }
 
+/// What the buffer knows about one operation id. One map of these (rather than one map per
+/// field) keeps a single `BTreeMap` instantiation in the wasm build.
+#[derive(Clone, Debug, Default)]
+struct Keyed {
+    /// Slots of the spans waiting for this operation.
+    waiting: Vec<usize>,
+    /// Length of the parked span that starts at this operation, to drop duplicates.
+    parked: Option<usize>,
+}
+
 /// Spans waiting for missing operations.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Pending {
     slots: Vec<Option<Entry>>,
     free: Vec<usize>,
-    waiting: BTreeMap<OpId, Vec<usize>>,
-    /// First operation of every parked span -> its length, to drop duplicates.
-    parked: BTreeMap<OpId, usize>,
+    /// Operation id -> the spans waiting for it and the parked span starting at it.
+    keyed: BTreeMap<OpId, Keyed>,
     ops: usize,
     journal: Vec<JournalItem>,
 }
@@ -53,10 +62,11 @@ impl Pending {
             peer: span.peer,
             seq: span.seq,
         };
-        if self.parked.get(&first).is_some_and(|len| *len >= span.len) {
+        let keyed = self.keyed.entry(first).or_default();
+        if keyed.parked.is_some_and(|len| len >= span.len) {
             return false;
         }
-        self.parked.insert(first, span.len);
+        keyed.parked = Some(span.len);
         self.ops += span.len;
         let entry = Entry {
             span,
@@ -73,7 +83,7 @@ impl Pending {
                 self.slots.len() - 1
             }
         };
-        self.waiting.entry(waits_for).or_default().push(slot);
+        self.keyed.entry(waits_for).or_default().waiting.push(slot);
         self.journal.push(JournalItem::Parked(slot));
         true
     }
@@ -85,9 +95,19 @@ impl Pending {
             peer: first.peer,
             seq: first.seq + len.saturating_sub(1),
         };
-        let keys: Vec<OpId> = self.waiting.range(first..=last).map(|(k, _)| *k).collect();
+        let keys: Vec<OpId> = self
+            .keyed
+            .range(first..=last)
+            .filter(|(_, v)| !v.waiting.is_empty())
+            .map(|(k, _)| *k)
+            .collect();
         for k in keys {
-            for slot in self.waiting.remove(&k).unwrap_or_default() {
+            let slots = match self.keyed.get_mut(&k) {
+                Some(v) => std::mem::take(&mut v.waiting),
+                None => Vec::new(),
+            };
+            self.prune(k);
+            for slot in slots {
                 if let Some(e) = self.slots[slot].take() {
                     self.free.push(slot);
                     self.ops -= e.span.len;
@@ -104,8 +124,22 @@ impl Pending {
             peer: span.peer,
             seq: span.seq,
         };
-        if self.parked.get(&first) == Some(&span.len) {
-            self.parked.remove(&first);
+        if let Some(v) = self.keyed.get_mut(&first) {
+            if v.parked == Some(span.len) {
+                v.parked = None;
+                self.prune(first);
+            }
+        }
+    }
+
+    /// Drop the entry of `id` once nothing waits for it and no parked span starts at it.
+    fn prune(&mut self, id: OpId) {
+        if self
+            .keyed
+            .get(&id)
+            .is_some_and(|v| v.waiting.is_empty() && v.parked.is_none())
+        {
+            self.keyed.remove(&id);
         }
     }
 
@@ -122,12 +156,10 @@ impl Pending {
                     if let Some(e) = self.slots[slot].take() {
                         self.ops -= e.span.len;
                         self.unpark(&e.span);
-                        if let Some(v) = self.waiting.get_mut(&e.waits_for) {
-                            v.retain(|s| *s != slot);
-                            if v.is_empty() {
-                                self.waiting.remove(&e.waits_for);
-                            }
+                        if let Some(v) = self.keyed.get_mut(&e.waits_for) {
+                            v.waiting.retain(|s| *s != slot);
                         }
+                        self.prune(e.waits_for);
                         self.free.push(slot);
                     }
                 }

@@ -171,7 +171,9 @@ pub(crate) struct Tracker {
     /// Key of the chunk holding char `base + i`, for every integrated char.
     key_of_id: Vec<u32>,
     /// First id of every placeholder piece -> key of its chunk.
-    placeholder_index: BTreeMap<Lv, u32>,
+    /// (`u64` -> `usize` rather than `Lv` -> `u32`: a map type the sync session uses too, so the
+    /// wasm build carries one copy of its code.)
+    placeholder_index: BTreeMap<u64, usize>,
     /// The char deleted by operation `base + i`, for every applied delete operation (`NONE`
     /// elsewhere), so deletes can be retreated and advanced later.
     delete_target: Vec<Lv>,
@@ -202,7 +204,7 @@ impl Tracker {
             chunk_of_key: vec![0],
             base: ids.start,
             key_of_id: Vec::with_capacity(ids.len()),
-            placeholder_index: BTreeMap::from([(PLACEHOLDER_BASE, 0)]),
+            placeholder_index: BTreeMap::from([(PLACEHOLDER_BASE as u64, 0)]),
             delete_target: Vec::with_capacity(ids.len()),
             cur_total: PLACEHOLDER_LEN,
             end_total: PLACEHOLDER_LEN,
@@ -240,9 +242,9 @@ impl Tracker {
         // Invariant: every id the walk asks about was integrated (or is a placeholder id).
         let key = if id >= PLACEHOLDER_BASE {
             self.placeholder_index
-                .range(..=id)
+                .range(..=id as u64)
                 .next_back()
-                .map(|(_, k)| *k)
+                .map(|(_, k)| *k as u32)
         } else {
             id.checked_sub(self.base)
                 .and_then(|i| self.key_of_id.get(i))
@@ -262,7 +264,7 @@ impl Tracker {
     /// Record that `item` now lives in the chunk with key `key`.
     fn index_item(&mut self, item_id: Lv, len: usize, key: u32) {
         if item_id >= PLACEHOLDER_BASE {
-            self.placeholder_index.insert(item_id, key);
+            self.placeholder_index.insert(item_id as u64, key as usize);
             return;
         }
         // Invariant: operation ids are at least `base` (the walk starts above its common point).
@@ -358,7 +360,8 @@ impl Tracker {
         if right.id >= PLACEHOLDER_BASE {
             // Operation ids map to their chunk char by char, so only placeholder pieces need a
             // new index entry.
-            self.placeholder_index.insert(right.id, self.keys[at.chunk]);
+            self.placeholder_index
+                .insert(right.id as u64, self.keys[at.chunk] as usize);
         }
         self.chunks[at.chunk].items.insert(at.item + 1, right);
         // Counts of the chunk are unchanged by a split.
