@@ -2,7 +2,7 @@
 //! announce them, ordinary `Changes` with a peer that does not, and refusal of compact changes
 //! that were not negotiated.
 
-use weft_core::{Doc, PeerId, PeerTable};
+use weft_core::{Doc, PeerId, PeerTable, VersionVector};
 use weft_sync::{Access, Capabilities, DocId, Message, ProtocolError, SessionOptions};
 use weft_testkit::simnet::Pair;
 
@@ -139,4 +139,37 @@ fn a_malformed_compact_update_ends_the_session_and_changes_nothing() {
     let err = p.deliver(0, &frame).expect_err("refused");
     assert!(matches!(err.1, ProtocolError::Import { .. }), "{err:?}");
     assert_eq!(p.docs[0][&d].version(), before);
+}
+
+#[test]
+fn a_peer_following_the_spec_table_rule_is_understood() {
+    // A hand-built peer (the fuzz seed's): its `Open` announces the empty version, so the
+    // session's table is the peers of the session's own `Open`.
+    use weft_sync::{DocStore, SyncSession};
+    use weft_testkit::fuzz_sync;
+    let id = fuzz_sync::session_doc();
+    let mut docs =
+        std::collections::BTreeMap::from([(id.clone(), fuzz_sync::session_doc_content())]);
+    let mut s = SyncSession::new(SessionOptions::new("target"));
+    s.open(&docs, &id, Access::ReadWrite).expect("open");
+    let base = docs.doc(&id).expect("doc").version();
+    let mut peer = Doc::with_peer(PeerId(3));
+    peer.import(&docs[&id].export_since(&VersionVector::new()))
+        .expect("import");
+    let t = peer.text("t");
+    peer.insert(t, 0, "fuzz ").expect("insert");
+    let table = PeerTable::new(base.iter().map(|(p, _)| p));
+    let update = peer.export_compact(&base, &table).expect("compact");
+    let mut input = fuzz_sync::session_prelude();
+    input.extend(
+        Message::CompactChanges {
+            channel: 0,
+            update: &update,
+        }
+        .encode_frame(),
+    );
+    s.handle_bytes(weft_sync::Millis(0), &input, &mut docs)
+        .expect("accepted");
+    assert_eq!(docs[&id].version(), peer.version());
+    assert_eq!(docs[&id].to_json(), peer.to_json());
 }

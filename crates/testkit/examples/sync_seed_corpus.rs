@@ -1,11 +1,12 @@
 //! Writes seed inputs for the sync fuzz targets into `fuzz/corpus/sync_message/` and
 //! `fuzz/corpus/sync_session/`: one valid message of every type, and sessions that open the
-//! fuzzed document and then send changes, parts, acknowledgements, presence and a close.
+//! fuzzed document and then send changes (as chunks and compact), parts, acknowledgements,
+//! presence and a close.
 
 use std::fs;
 use std::path::PathBuf;
 
-use weft_core::{Doc, PeerId, VersionVector};
+use weft_core::{Doc, PeerId, PeerTable, VersionVector};
 use weft_sync::{CloseCode, DeclineReason, Hello, Message, PROTOCOL_VERSION};
 use weft_testkit::fuzz_sync;
 
@@ -17,6 +18,15 @@ fn main() -> std::io::Result<()> {
     let t = peer.text("t");
     peer.insert(t, 0, "fuzz ").expect("insert");
     let update = peer.export_since(&VersionVector::new());
+    // What the fuzzed session's peer table holds: the peers of its own `Open` (the fuzzed
+    // document's) and of the prelude's (empty).
+    let base = fuzz_sync::session_doc_content();
+    let compact = peer
+        .export_compact(
+            &base.version(),
+            &PeerTable::new(base.version().iter().map(|(p, _)| p)),
+        )
+        .expect("text edits are compact");
     let version = peer.version();
     let messages = [
         (
@@ -85,6 +95,13 @@ fn main() -> std::io::Result<()> {
                 detail: "bye",
             },
         ),
+        (
+            "compact_changes",
+            Message::CompactChanges {
+                channel: 0,
+                update: &compact,
+            },
+        ),
     ];
     let dir = root.join("sync_message");
     fs::create_dir_all(&dir)?;
@@ -112,8 +129,9 @@ fn main() -> std::io::Result<()> {
             data: &update[..half],
         },
     ];
-    let sessions: [(&str, u8, Vec<&Message<'_>>); 5] = [
+    let sessions: [(&str, u8, Vec<&Message<'_>>); 6] = [
         ("changes", 255, vec![&messages[3].1]),
+        ("compact_changes", 255, vec![&messages[8].1]),
         ("changes_in_pieces", 3, vec![&messages[3].1, &messages[5].1]),
         ("parts", 17, parts.iter().collect()),
         ("presence", 64, vec![&messages[6].1, &messages[2].1]),

@@ -112,7 +112,15 @@ impl Peers<'_> {
 /// Encode `set` as a compact update against `table`, or `None` if it holds operations that have
 /// no compact form (list inserts, map and counter operations).
 pub(crate) fn encode_compact(set: &ChangeSet, table: &PeerTable) -> Option<Vec<u8>> {
-    if set.spans.iter().any(|s| s.body != SpanBody::Seq) {
+    let compact = |s: &Span| {
+        s.body == SpanBody::Seq
+            && (s.kind == OpKind::Delete
+                || set
+                    .containers
+                    .get(s.container as usize)
+                    .is_some_and(|c| c.kind() == ContainerKind::Text))
+    };
+    if !set.spans.iter().all(compact) {
         return None;
     }
     let mut peers = Peers {
