@@ -109,7 +109,10 @@ for candidate in "$(command -v wasm-opt || true)" "$PKG/node_modules/.bin/wasm-o
 done
 if [ "${WEFT_WASM_OPT:-1}" != 0 ] && [ -n "$wasm_opt" ]; then
     say "shrinking with $wasm_opt ($("$wasm_opt" --version))"
-    run "$wasm_opt" -Oz --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
+    # -Oz until nothing more shrinks (--converge), and without the producers and target-features
+    # custom sections (about 0.9 KB gzipped together).
+    run "$wasm_opt" -Oz --converge --strip-debug --strip-producers --strip-target-features \
+        --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
         --enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue \
         "$OUT/weft_wasm_bg.wasm" -o "$PKG/dist/weft_wasm_bg.wasm"
 else
