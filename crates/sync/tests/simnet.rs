@@ -56,6 +56,8 @@ fn simnet_mesh_converges_on_every_seed() {
             peers: 3 + (seed % 3) as usize,
             // Every other seed sends most updates in parts of at most 24 bytes.
             chunk_len: if seed % 2 == 0 { 24 } else { 16 * 1024 },
+            // Every other pair of seeds mixes in a peer without compact changes.
+            older_peers: (seed / 2 % 2) as usize,
             ..SimConfig::default()
         },
     );

@@ -40,7 +40,9 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt;
 
 use weft_core::{Doc, PeerId, VersionVector};
-use weft_sync::{Access, DocId, Event, Millis, Presence, SessionOptions, SyncSession};
+use weft_sync::{
+    Access, Capabilities, DocId, Event, Millis, Presence, SessionOptions, SyncSession,
+};
 
 use frames::{is_content, kind};
 pub use pair::Pair;
@@ -69,6 +71,9 @@ pub struct SimConfig {
     /// [`Limits::chunk_len`](weft_sync::Limits) of every session: small values send most updates
     /// in parts.
     pub chunk_len: u64,
+    /// Peers `0..older_peers` run sessions without the compact changes capability, as peers of
+    /// an older release would: their links use ordinary `Changes` both ways.
+    pub older_peers: usize,
 }
 
 impl Default for SimConfig {
@@ -79,6 +84,7 @@ impl Default for SimConfig {
             docs: 2,
             steps: 150,
             chunk_len: weft_sync::Limits::default().chunk_len,
+            older_peers: 0,
         }
     }
 }
@@ -167,6 +173,7 @@ struct Sim {
     doc_ids: Vec<DocId>,
     steps: usize,
     chunk_len: u64,
+    older_peers: usize,
     line: bool,
     /// Per peer: the highest version of each document it acknowledged to anyone.
     acked: Vec<BTreeMap<DocId, VersionVector>>,
@@ -218,6 +225,7 @@ impl Sim {
             doc_ids,
             steps: config.steps,
             chunk_len: config.chunk_len,
+            older_peers: config.older_peers,
             line: config.topology == Topology::Line,
             eager_persist: false,
             to_pump: BTreeSet::new(),
@@ -504,6 +512,9 @@ impl Sim {
         let mut sessions = ends.map(|p| {
             let mut options = SessionOptions::new(format!("peer{p}"));
             options.limits.chunk_len = self.chunk_len;
+            if p < self.older_peers {
+                options.capabilities = Capabilities::PRESENCE;
+            }
             SyncSession::new(options)
         });
         for id in &self.doc_ids {
