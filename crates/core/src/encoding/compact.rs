@@ -427,18 +427,7 @@ pub(crate) fn decode_compact(
             let peer = peers.at(r.uvarint()?, at)?;
             let seq = r.uvarint()?;
             let len = r.uvarint()?;
-            let f_at = r.offset();
-            let f = r.u8()?;
-            if f > 3 {
-                return Err(invalid(f_at, "unknown change flags"));
-            }
-            let time = if f & 1 != 0 { Some(r.ivarint()?) } else { None };
-            let message = if f & 2 != 0 {
-                let len = r.limited_uvarint("message length", limits.max_text_bytes)?;
-                Some(r.str(len)?.to_owned())
-            } else {
-                None
-            };
+            let (time, message) = super::document::read_change_fields(&mut r, limits)?;
             metas.push(ChangeMeta {
                 start: OpId { peer, seq },
                 len,

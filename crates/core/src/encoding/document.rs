@@ -1206,6 +1206,34 @@ fn read_spans(
     Ok(true)
 }
 
+/// A change's flags byte and the fields it announces: bit 0 a time, bit 1 a message. Shared by
+/// documents, updates and compact updates.
+pub(super) fn read_change_fields(
+    r: &mut Reader<'_>,
+    limits: &Limits,
+) -> Result<(Option<i64>, Option<String>), DecodeError> {
+    let flags_at = r.offset();
+    let flags = r.u8()?;
+    if flags > 3 {
+        return Err(DecodeError::Invalid {
+            offset: flags_at,
+            what: "unknown change flags",
+        });
+    }
+    let time = if flags & 1 != 0 {
+        Some(r.ivarint()?)
+    } else {
+        None
+    };
+    let message = if flags & 2 != 0 {
+        let len = r.limited_uvarint("message length", limits.max_text_bytes)?;
+        Some(r.str(len)?.to_owned())
+    } else {
+        None
+    };
+    Ok((time, message))
+}
+
 fn read_changes(
     r: &mut Reader<'_>,
     peers: &[PeerId],
@@ -1218,25 +1246,7 @@ fn read_changes(
         let peer = peer_at(peers, r.uvarint()?, at)?;
         let seq = r.uvarint()?;
         let len = r.uvarint()?;
-        let flags_at = r.offset();
-        let flags = r.u8()?;
-        if flags > 3 {
-            return Err(DecodeError::Invalid {
-                offset: flags_at,
-                what: "unknown change flags",
-            });
-        }
-        let time = if flags & 1 != 0 {
-            Some(r.ivarint()?)
-        } else {
-            None
-        };
-        let message = if flags & 2 != 0 {
-            let len = r.limited_uvarint("message length", limits.max_text_bytes)?;
-            Some(r.str(len)?.to_owned())
-        } else {
-            None
-        };
+        let (time, message) = read_change_fields(r, limits)?;
         metas.push(ChangeMeta {
             start: OpId { peer, seq },
             len,
