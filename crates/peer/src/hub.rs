@@ -274,7 +274,7 @@ impl Hub {
                 for id in self.docs.keys() {
                     if let Some(access) = access_for(&self.cfg.rules, &remote, grant.as_ref(), id) {
                         // Cannot fail: the document is in the store and the session is new.
-                        let _ = session.open(&self.docs, id, access);
+                        open_doc(&mut session, &self.docs, &self.meta, id, access);
                     }
                 }
                 tracing::info!(peer = %remote, ?transport, "connected");
@@ -400,10 +400,12 @@ impl Hub {
                         self.cfg.rules.insert((peer, doc.clone()), a);
                         self.ensure_doc(&doc);
                         let remote = RemoteId::Node(peer);
-                        let Hub { conns, docs, .. } = self;
+                        let Hub {
+                            conns, docs, meta, ..
+                        } = self;
                         for (id, c) in conns.iter_mut() {
                             if c.remote == remote && !c.session.is_open(&doc) {
-                                let _ = c.session.open(docs, &doc, a);
+                                open_doc(&mut c.session, docs, meta, &doc, a);
                                 self.to_pump.insert(*id);
                             }
                         }
@@ -464,11 +466,15 @@ impl Hub {
         let _ = self.jobs.send(Job::Create { doc: doc.clone() });
         // Peers allowed to see it and connected now get it.
         let Hub {
-            conns, docs, cfg, ..
+            conns,
+            docs,
+            cfg,
+            meta,
+            ..
         } = self;
         for (id, c) in conns.iter_mut() {
             if let Some(a) = access_for(&cfg.rules, &c.remote, c.grant.as_ref(), doc) {
-                let _ = c.session.open(docs, doc, a);
+                open_doc(&mut c.session, docs, meta, doc, a);
                 self.to_pump.insert(*id);
             }
         }
@@ -587,9 +593,11 @@ impl Hub {
                     }
                     Some(access) => {
                         self.ensure_doc(&doc);
-                        let Hub { conns, docs, .. } = self;
+                        let Hub {
+                            conns, docs, meta, ..
+                        } = self;
                         if let Some(conn) = conns.get_mut(&c) {
-                            let _ = conn.session.open(docs, &doc, access);
+                            open_doc(&mut conn.session, docs, meta, &doc, access);
                         }
                     }
                 }
@@ -747,6 +755,23 @@ impl Hub {
 }
 
 /// What `remote` may do with `doc`.
+/// Opens `doc` on a session and acknowledges at once what this node already holds durably, so a
+/// peer that only reads (a browser tab that made no edits) still learns that it is in sync
+/// instead of waiting for an acknowledgement that only a new change would bring.
+fn open_doc(
+    session: &mut SyncSession,
+    docs: &BTreeMap<DocId, Doc>,
+    meta: &HashMap<DocId, DocMeta>,
+    doc: &DocId,
+    access: Access,
+) {
+    if session.open(docs, doc, access).is_ok() {
+        if let Some(m) = meta.get(doc).filter(|m| !m.durable.is_empty()) {
+            session.acknowledge(doc, &m.durable);
+        }
+    }
+}
+
 fn access_for(
     rules: &HashMap<(NodeId, DocId), Access>,
     remote: &RemoteId,

@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 use common::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use weft_peer::{
-    AccessRule, NodeError, NodeId, RedbStorage, Storage, StorageError, StoredDoc, TokenGrant,
-    Transport, DB_FILE,
+    AccessRule, NodeError, NodeId, RedbStorage, RemoteId, Storage, StorageError, StoredDoc,
+    TokenGrant, Transport, DB_FILE,
 };
 use weft_sync::{Access, DocId, Event};
 
@@ -356,4 +356,39 @@ async fn presence_reaches_newcomers_and_ends_with_its_connection() {
         .await
         .unwrap();
     node.shutdown().await.unwrap();
+}
+
+/// A peer that only reads never causes a new durable write on the other side, so the "stored"
+/// acknowledgement has to come with the opening of the document, not with the next change.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reader_that_never_edits_learns_it_is_in_sync() {
+    let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (a_id, b_id) = (identity(da.path()), identity(db.path()));
+    let d = doc();
+    allow(da.path(), &[(b_id, &d, Access::ReadWrite)]);
+    allow(db.path(), &[(a_id, &d, Access::ReadOnly)]);
+    let mut ob = options(db.path());
+    ob.quic = local();
+    let b = start(ob).await;
+    b.create_doc(&d).await.unwrap();
+    append(&b, "stored before A connects").await;
+    let version = b.read(&d, |doc| doc.version()).await.unwrap();
+
+    let mut oa = options(da.path());
+    oa.peers = vec![b.addr(Transport::Quic).unwrap()];
+    let a = start(oa).await;
+    a.create_doc(&d).await.unwrap();
+    eventually(10, "A learns that B stores everything A has", || {
+        let a = a.clone();
+        let (d, version) = (d.clone(), version.clone());
+        async move {
+            a.sync_status(&d).await.unwrap().iter().any(|s| {
+                s.remote == RemoteId::Node(b_id) && s.connected && s.durable.includes(&version)
+            })
+        }
+    })
+    .await;
+    assert_eq!(text(&a).await, "stored before A connects");
+    a.shutdown().await.unwrap();
+    b.shutdown().await.unwrap();
 }
