@@ -264,18 +264,8 @@ pub(crate) fn decode_compact(
                 kind,
             });
         } else {
-            let len = r.limited_uvarint("root name length", limits.max_text_bytes)?;
-            name_bytes = name_bytes.saturating_add(len);
-            if name_bytes > limits.max_text_bytes {
-                return Err(DecodeError::LimitExceeded {
-                    offset: at,
-                    what: "root names",
-                    value: name_bytes as u64,
-                    limit: limits.max_text_bytes as u64,
-                });
-            }
             containers.push(ContainerId::Root {
-                name: r.str(len)?.to_owned(),
+                name: super::document::read_root_name(&mut r, &mut name_bytes, limits)?,
                 kind,
             });
         }

@@ -704,19 +704,8 @@ fn read_containers(
                 kind,
             });
         } else {
-            let n_at = names.offset();
-            let len = names.limited_uvarint("root name length", limits.max_text_bytes)?;
-            bytes = bytes.saturating_add(len);
-            if bytes > limits.max_text_bytes {
-                return Err(DecodeError::LimitExceeded {
-                    offset: n_at,
-                    what: "root names",
-                    value: bytes as u64,
-                    limit: limits.max_text_bytes as u64,
-                });
-            }
             out.push(ContainerId::Root {
-                name: names.str(len)?.to_owned(),
+                name: read_root_name(&mut names, &mut bytes, limits)?,
                 kind,
             });
         }
@@ -1204,6 +1193,27 @@ fn read_spans(
         });
     }
     Ok(true)
+}
+
+/// A root container's name, added to `total`, the root-name bytes read so far, which may not
+/// exceed the text limit. Shared by the container table and compact updates.
+pub(super) fn read_root_name(
+    r: &mut Reader<'_>,
+    total: &mut usize,
+    limits: &Limits,
+) -> Result<String, DecodeError> {
+    let at = r.offset();
+    let len = r.limited_uvarint("root name length", limits.max_text_bytes)?;
+    *total = total.saturating_add(len);
+    if *total > limits.max_text_bytes {
+        return Err(DecodeError::LimitExceeded {
+            offset: at,
+            what: "root names",
+            value: *total as u64,
+            limit: limits.max_text_bytes as u64,
+        });
+    }
+    Ok(r.str(len)?.to_owned())
 }
 
 /// A change's flags byte and the fields it announces: bit 0 a time, bit 1 a message. Shared by
