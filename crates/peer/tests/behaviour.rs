@@ -103,14 +103,9 @@ async fn a_failed_write_is_not_acknowledged_and_is_retried() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stalled_client_neither_blocks_others_nor_buffers_without_bound() {
-    let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let (a_id, b_id) = (identity(da.path()), identity(db.path()));
+    let Pair { da, db, .. } = pair(Access::ReadWrite);
     let d = doc();
-    allow(da.path(), &[(b_id, &d, Access::ReadWrite)]);
-    allow(db.path(), &[(a_id, &d, Access::ReadWrite)]);
-    let mut ob = options(db.path());
-    ob.quic = local();
-    ob.ws = local();
+    let mut ob = listening(db.path(), true);
     ob.send_queue = 8;
     let b = start(ob).await;
     b.create_doc(&d).await.unwrap();
@@ -362,14 +357,9 @@ async fn presence_reaches_newcomers_and_ends_with_its_connection() {
 /// acknowledgement has to come with the opening of the document, not with the next change.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reader_that_never_edits_learns_it_is_in_sync() {
-    let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let (a_id, b_id) = (identity(da.path()), identity(db.path()));
+    let Pair { da, db, b_id, .. } = pair(Access::ReadOnly);
     let d = doc();
-    allow(da.path(), &[(b_id, &d, Access::ReadWrite)]);
-    allow(db.path(), &[(a_id, &d, Access::ReadOnly)]);
-    let mut ob = options(db.path());
-    ob.quic = local();
-    let b = start(ob).await;
+    let b = start(listening(db.path(), false)).await;
     b.create_doc(&d).await.unwrap();
     append(&b, "stored before A connects").await;
     let version = b.read(&d, |doc| doc.version()).await.unwrap();

@@ -19,15 +19,9 @@ struct Setup {
 }
 
 async fn setup() -> Setup {
-    let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let (a_id, b_id) = (identity(da.path()), identity(db.path()));
+    let Pair { da, db, .. } = pair(Access::ReadWrite);
     let d = doc();
-    allow(da.path(), &[(b_id, &d, Access::ReadWrite)]);
-    allow(db.path(), &[(a_id, &d, Access::ReadWrite)]);
-    let mut ob = options(db.path());
-    ob.quic = local();
-    ob.ws = local();
-    let b = start(ob).await;
+    let b = start(listening(db.path(), true)).await;
     b.create_doc(&d).await.unwrap();
     let mut oa = options(da.path());
     oa.peers = vec![b.addr(Transport::Quic).unwrap()];

@@ -44,6 +44,34 @@ pub fn local() -> Option<std::net::SocketAddr> {
     Some("127.0.0.1:0".parse().unwrap())
 }
 
+/// Data directories of two nodes, A and B, with their identities.
+pub struct Pair {
+    pub da: tempfile::TempDir,
+    pub db: tempfile::TempDir,
+    pub a_id: NodeId,
+    pub b_id: NodeId,
+}
+
+/// Two fresh nodes' directories: A lets B read and write the test document, B gives A `a_access`
+/// to it.
+pub fn pair(a_access: Access) -> Pair {
+    let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (a_id, b_id) = (identity(da.path()), identity(db.path()));
+    allow(da.path(), &[(b_id, &doc(), Access::ReadWrite)]);
+    allow(db.path(), &[(a_id, &doc(), a_access)]);
+    Pair { da, db, a_id, b_id }
+}
+
+/// Options for a node in `dir` that accepts QUIC (and WebSocket when `ws`) on loopback.
+pub fn listening(dir: &Path, ws: bool) -> NodeOptions {
+    let mut o = options(dir);
+    o.quic = local();
+    if ws {
+        o.ws = local();
+    }
+    o
+}
+
 /// Start a node, retrying while a previous instance still holds the database.
 pub async fn start(options: NodeOptions) -> Node {
     let deadline = Instant::now() + Duration::from_secs(10);
