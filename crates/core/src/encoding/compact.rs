@@ -184,13 +184,7 @@ pub(crate) fn encode_compact(set: &ChangeSet, table: &PeerTable) -> Option<Vec<u
         metas.uvarint(peers.index_of(m.start.peer));
         metas.uvarint(m.start.seq);
         metas.uvarint(m.len);
-        metas.u8(u8::from(m.time.is_some()) | (u8::from(m.message.is_some()) << 1));
-        if let Some(t) = m.time {
-            metas.ivarint(t);
-        }
-        if let Some(msg) = &m.message {
-            metas.len_prefixed(msg.as_bytes());
-        }
+        super::document::write_change_fields(&mut metas, m);
     }
 
     let mut out = Writer::new();

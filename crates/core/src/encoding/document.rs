@@ -185,13 +185,7 @@ pub(crate) fn encode(set: &ChangeSet) -> Vec<u8> {
         metas.uvarint(index_of(m.start.peer, &mut peers));
         metas.uvarint(m.start.seq);
         metas.uvarint(m.len);
-        metas.u8(u8::from(m.time.is_some()) | (u8::from(m.message.is_some()) << 1));
-        if let Some(t) = m.time {
-            metas.ivarint(t);
-        }
-        if let Some(msg) = &m.message {
-            metas.len_prefixed(msg.as_bytes());
-        }
+        write_change_fields(&mut metas, m);
     }
 
     // The container table, as columns (see FORMAT.md).
@@ -1214,6 +1208,18 @@ pub(super) fn read_root_name(
         });
     }
     Ok(r.str(len)?.to_owned())
+}
+
+/// Writes a change's flags byte and the fields it announces (bit 0 a time, bit 1 a message):
+/// the inverse of [`read_change_fields`].
+pub(super) fn write_change_fields(w: &mut Writer, m: &ChangeMeta) {
+    w.u8(u8::from(m.time.is_some()) | (u8::from(m.message.is_some()) << 1));
+    if let Some(t) = m.time {
+        w.ivarint(t);
+    }
+    if let Some(msg) = &m.message {
+        w.len_prefixed(msg.as_bytes());
+    }
 }
 
 /// A change's flags byte and the fields it announces: bit 0 a time, bit 1 a message. Shared by
