@@ -67,6 +67,7 @@ const VALUE_NEW: u8 = 7;
 const PACKED_RAW: u8 = 0;
 const PACKED_DEFLATE: u8 = 1;
 /// Text shorter than this is stored raw: compression would not pay for its header.
+#[cfg(feature = "compress")]
 const COMPRESS_MIN: usize = 64;
 
 const PARENTS_PREVIOUS: u64 = 0;
@@ -527,7 +528,11 @@ fn read_state(r: Reader<'_>, roots: usize, limits: &Limits) -> Result<Vec<Rope>,
 
 /// A packed section: a mode byte, then the bytes raw, or their length and the bytes compressed
 /// with raw DEFLATE (RFC 1951) when that is smaller.
+///
+/// Without the `compress` feature (a smaller build, e.g. for wasm) sections are always written raw;
+/// reading compressed sections needs no feature.
 fn write_packed(w: &mut Writer, data: &[u8]) {
+    #[cfg(feature = "compress")]
     if data.len() >= COMPRESS_MIN {
         let packed = miniz_oxide::deflate::compress_to_vec(data, 6);
         if packed.len() < data.len() {
