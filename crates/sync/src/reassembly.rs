@@ -5,8 +5,16 @@
 //! over all transfers of a session are capped, and so is the number of open transfers. The
 //! buffer of a transfer grows with the bytes that actually arrived, never with the length a
 //! message claims.
+//!
+//! # Layout
+//!
+//! Open transfers (at most `max_transfers`) and the channels' finished-transfer records (one per
+//! remote channel) are vectors; the second is sorted by channel. Pieces and out-of-order finished
+//! transfer numbers, which a peer controls and could make numerous, stay in B-trees, all of one
+//! type, `BTreeMap<u64, usize>` (the type the session keeps the peer's channel numbers in): every
+//! distinct map type adds its own copy of the B-tree code to the WebAssembly build.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use crate::error::ProtocolError;
 use crate::options::Limits;
@@ -21,45 +29,57 @@ pub(crate) enum PartOutcome {
     Complete(Vec<u8>),
 }
 
+/// One update being put together.
 #[derive(Debug)]
 struct Transfer {
+    channel: u64,
+    transfer: u64,
     total: u64,
-    /// Received pieces by offset; they never overlap.
-    pieces: BTreeMap<u64, Vec<u8>>,
+    /// Received pieces: offset -> index in `data`. Pieces never overlap.
+    pieces: BTreeMap<u64, usize>,
+    /// The pieces' bytes, in arrival order.
+    data: Vec<Vec<u8>>,
     received: u64,
 }
 
-/// Finished transfer numbers of one channel. Senders number transfers 0, 1, 2, ..., so the set
-/// is kept as "everything below `below`" plus the few finished out of order.
-#[derive(Debug, Default)]
+/// Finished transfer numbers of one remote channel. Senders number transfers 0, 1, 2, ..., so
+/// the set is kept as "everything below `below`" plus the few finished out of order.
+#[derive(Debug)]
 struct Done {
+    channel: u64,
     below: u64,
-    above: BTreeSet<u64>,
+    /// Transfer numbers above `below` that finished, as keys (the values are unused).
+    above: BTreeMap<u64, usize>,
 }
 
 impl Done {
     fn contains(&self, transfer: u64) -> bool {
-        transfer < self.below || self.above.contains(&transfer)
+        transfer < self.below || self.above.contains_key(&transfer)
     }
 
     fn insert(&mut self, transfer: u64) {
-        self.above.insert(transfer);
-        while self.above.remove(&self.below) {
+        self.above.insert(transfer, 0);
+        while self.above.remove(&self.below).is_some() {
             self.below += 1;
         }
     }
 }
 
-/// The transfers of one session, keyed by (remote channel, transfer number).
+/// The transfers of one session.
 #[derive(Debug, Default)]
 pub(crate) struct Reassembly {
-    open: BTreeMap<(u64, u64), Transfer>,
-    /// Finished transfers per remote channel, so late copies of their parts are ignored.
-    done: BTreeMap<u64, Done>,
+    open: Vec<Transfer>,
+    /// Finished transfers per remote channel, sorted by channel, so late copies of their parts
+    /// are ignored.
+    done: Vec<Done>,
     held: u64,
 }
 
 impl Reassembly {
+    fn done_index(&self, channel: u64) -> Result<usize, usize> {
+        self.done.binary_search_by_key(&channel, |d| d.channel)
+    }
+
     /// Add one part.
     pub(crate) fn add(
         &mut self,
@@ -70,12 +90,10 @@ impl Reassembly {
         offset: u64,
         data: &[u8],
     ) -> Result<PartOutcome, ProtocolError> {
-        if self
-            .done
-            .get(&channel)
-            .is_some_and(|d| d.contains(transfer))
-        {
-            return Ok(PartOutcome::Duplicate);
+        if let Ok(d) = self.done_index(channel) {
+            if self.done[d].contains(transfer) {
+                return Ok(PartOutcome::Duplicate);
+            }
         }
         if total > limits.max_update_len {
             return Err(ProtocolError::LimitExceeded {
@@ -91,35 +109,45 @@ impl Reassembly {
             .ok_or(ProtocolError::Violation(
                 "an update part is empty or lies outside its update",
             ))?;
-        if !self.open.contains_key(&(channel, transfer)) && self.open.len() >= limits.max_transfers
-        {
-            return Err(ProtocolError::LimitExceeded {
-                what: "updates being reassembled",
-                value: self.open.len() as u64 + 1,
-                limit: limits.max_transfers as u64,
-            });
-        }
-        let t = self
+        let index = match self
             .open
-            .entry((channel, transfer))
-            .or_insert_with(|| Transfer {
-                total,
-                pieces: BTreeMap::new(),
-                received: 0,
-            });
+            .iter()
+            .position(|t| t.channel == channel && t.transfer == transfer)
+        {
+            Some(i) => i,
+            None if self.open.len() >= limits.max_transfers => {
+                return Err(ProtocolError::LimitExceeded {
+                    what: "updates being reassembled",
+                    value: self.open.len() as u64 + 1,
+                    limit: limits.max_transfers as u64,
+                });
+            }
+            None => {
+                self.open.push(Transfer {
+                    channel,
+                    transfer,
+                    total,
+                    pieces: BTreeMap::new(),
+                    data: Vec::new(),
+                    received: 0,
+                });
+                self.open.len() - 1
+            }
+        };
+        let t = &mut self.open[index];
         if t.total != total {
             return Err(ProtocolError::Violation(
                 "parts of one update disagree on its length",
             ));
         }
-        if let Some(piece) = t.pieces.get(&offset) {
-            if piece.as_slice() == data {
+        if let Some(&piece) = t.pieces.get(&offset) {
+            if t.data[piece].as_slice() == data {
                 return Ok(PartOutcome::Duplicate);
             }
         }
         let before = t.pieces.range(..=offset).next_back();
         let after = t.pieces.range(offset..).next();
-        let overlaps_before = before.is_some_and(|(&o, p)| o + p.len() as u64 > offset);
+        let overlaps_before = before.is_some_and(|(&o, &p)| o + t.data[p].len() as u64 > offset);
         let overlaps_after = after.is_some_and(|(&o, _)| o < end);
         if overlaps_before || overlaps_after {
             return Err(ProtocolError::Violation("parts of one update overlap"));
@@ -132,38 +160,50 @@ impl Reassembly {
             });
         }
         self.held += len;
-        t.pieces.insert(offset, data.to_vec());
+        t.pieces.insert(offset, t.data.len());
+        t.data.push(data.to_vec());
         t.received += len;
         if t.received < t.total {
             return Ok(PartOutcome::Incomplete);
         }
         // Pieces never overlap and lie inside 0..total, so `total` bytes received means
         // the whole update is here.
-        let Some(t) = self.open.remove(&(channel, transfer)) else {
-            return Ok(PartOutcome::Incomplete);
-        };
+        let t = self.open.swap_remove(index);
         self.held -= t.received;
-        self.done.entry(channel).or_default().insert(transfer);
+        let d = match self.done_index(channel) {
+            Ok(d) => d,
+            Err(d) => {
+                self.done.insert(
+                    d,
+                    Done {
+                        channel,
+                        below: 0,
+                        above: BTreeMap::new(),
+                    },
+                );
+                d
+            }
+        };
+        self.done[d].insert(transfer);
         let mut update = Vec::with_capacity(t.received as usize);
-        for piece in t.pieces.into_values() {
-            update.extend_from_slice(&piece);
+        for &piece in t.pieces.values() {
+            update.extend_from_slice(&t.data[piece]);
         }
         Ok(PartOutcome::Complete(update))
     }
 
     /// Forget everything about a remote channel (the document was closed).
     pub(crate) fn forget_channel(&mut self, channel: u64) {
-        let keys: Vec<_> = self
-            .open
-            .range((channel, 0)..=(channel, u64::MAX))
-            .map(|(k, _)| *k)
-            .collect();
-        for k in keys {
-            if let Some(t) = self.open.remove(&k) {
-                self.held -= t.received;
+        let held = &mut self.held;
+        self.open.retain(|t| {
+            if t.channel == channel {
+                *held -= t.received;
             }
+            t.channel != channel
+        });
+        if let Ok(d) = self.done_index(channel) {
+            self.done.remove(d);
         }
-        self.done.remove(&channel);
     }
 
     /// Bytes held for incomplete updates.
@@ -215,5 +255,29 @@ mod tests {
         assert!(r.add(&limits, 2, 0, 10, 0, &[0; 1]).is_err(), "transfers");
         r.forget_channel(1);
         assert_eq!(r.held(), 0);
+    }
+
+    #[test]
+    fn finished_transfers_are_remembered_per_channel_until_forgotten() {
+        let limits = Limits::default();
+        let mut r = Reassembly::default();
+        let whole = |r: &mut Reassembly, channel, transfer| {
+            r.add(&limits, channel, transfer, 2, 0, &[1, 2])
+                .expect("valid part")
+        };
+        assert!(matches!(whole(&mut r, 1, 1), PartOutcome::Complete(_)));
+        assert!(matches!(whole(&mut r, 1, 0), PartOutcome::Complete(_)));
+        assert!(matches!(whole(&mut r, 1, 0), PartOutcome::Duplicate));
+        assert!(matches!(whole(&mut r, 1, 1), PartOutcome::Duplicate));
+        assert!(matches!(whole(&mut r, 2, 1), PartOutcome::Complete(_)));
+        assert!(matches!(whole(&mut r, 2, 0), PartOutcome::Complete(_)));
+        assert!(matches!(
+            r.add(&limits, 1, 2, 4, 2, &[3, 4]),
+            Ok(PartOutcome::Incomplete)
+        ));
+        r.forget_channel(1);
+        assert_eq!(r.held(), 0);
+        assert!(matches!(whole(&mut r, 1, 0), PartOutcome::Complete(_)));
+        assert!(matches!(whole(&mut r, 2, 1), PartOutcome::Duplicate));
     }
 }
