@@ -1,5 +1,6 @@
-//! Stable cursors in lists: a position anchored to an element, so it keeps pointing at the same
-//! place whatever is inserted or deleted around it, here or by other peers.
+//! Stable cursors in lists and texts: a position anchored to an element (or character), so it
+//! keeps pointing at the same place whatever is inserted or deleted around it, here or by other
+//! peers.
 //!
 //! A [`Cursor`] names the list and one element by the id of the operation that inserted it, and
 //! a [`Side`]: `Before` sits just before its element (the cursor moves with the element that
@@ -9,13 +10,13 @@
 //! ([`Cursor::to_bytes`]) to be stored or sent to other peers, who resolve them once they have
 //! the element.
 //!
-//! Resolving a cursor costs O(list length). Text cursors are not implemented yet: the text is
-//! kept as a plain rope without element ids.
+//! Resolving a list cursor costs O(list length). Text cursors ([`Doc::text_cursor`]) share the
+//! [`Cursor`] type and bytes; their resolution is in [`crate::text_cursor`].
 
 use crate::encoding::{DecodeError, Reader, Writer};
 use crate::error::EditError;
 use crate::id::{OpId, PeerId};
-use crate::value::{ContainerId, ContainerKind, ListId};
+use crate::value::{ContainerId, ContainerKind, ListId, TextId};
 use crate::Doc;
 
 /// Which neighbour a [`Cursor`] sticks to.
@@ -27,18 +28,19 @@ pub enum Side {
     After,
 }
 
-/// A stable position in a list, anchored to an element by the id of the operation that inserted
-/// it, so it keeps pointing at the same place whatever is inserted or deleted around it, here or
-/// by other peers. [`Side::Before`] sits just before its element, [`Side::After`] just after; if
-/// the element is deleted, the cursor sits where it was. Make one with [`Doc::list_cursor`],
-/// resolve it with [`Doc::cursor_pos`] (O(list length)), store or send it as
-/// [`Cursor::to_bytes`]. Text cursors are not implemented yet.
+/// A stable position in a list or text, anchored to an element (a character in a text) by the
+/// id of the operation that inserted it, so it keeps pointing at the same place whatever is
+/// inserted or deleted around it, here or by other peers. [`Side::Before`] sits just before its
+/// element, [`Side::After`] just after; if the element is deleted, the cursor sits where it was
+/// (it falls back to the neighbour on its side). Make one with [`Doc::list_cursor`] or
+/// [`Doc::text_cursor`], resolve it with [`Doc::cursor_pos`], store or send it as
+/// [`Cursor::to_bytes`].
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Cursor {
-    /// The list.
+    /// The list or text.
     pub container: ContainerId,
-    /// The element's inserting operation, or `None` for the list's start (`After`) or end
-    /// (`Before`).
+    /// The element's (character's) inserting operation, or `None` for the start (`After`) or
+    /// end (`Before`).
     pub elem: Option<OpId>,
     /// Which side of the element the cursor is on.
     pub side: Side,
@@ -180,12 +182,16 @@ impl Doc {
         })
     }
 
-    /// The current position of `cursor`, or `None` if this document does not have its list or
-    /// element (yet).
+    /// The current position of `cursor` (a list index, or for a text cursor a position in the
+    /// document's [`unit`](Doc::unit)), or `None` if this document does not have its list, text
+    /// or element (yet). List cursors cost O(list length); text cursors see
+    /// [`Doc::text_cursor`].
     pub fn cursor_pos(&self, cursor: &Cursor) -> Option<usize> {
         let i = self.containers.get(&cursor.container)?;
-        if cursor.container.kind() != ContainerKind::List {
-            return None;
+        match cursor.container.kind() {
+            ContainerKind::List => {}
+            ContainerKind::Text => return self.text_cursor_pos(TextId(i), cursor),
+            ContainerKind::Map | ContainerKind::Counter => return None,
         }
         let tree = self.list_tree(ListId(i));
         let Some(elem) = cursor.elem else {

@@ -88,6 +88,8 @@ pub struct Doc {
     pending: Pending,
     /// Patches recorded for [`Doc::take_patches`].
     pub(crate) patch_queue: PatchQueue,
+    /// Id indexes of texts that cursors are used on (built on demand).
+    pub(crate) text_cursors: crate::text_cursor::TextCursorCache,
 }
 
 impl Doc {
@@ -116,6 +118,7 @@ impl Doc {
             metas: Vec::new(),
             pending: Pending::default(),
             patch_queue: PatchQueue::default(),
+            text_cursors: Default::default(),
         }
     }
 

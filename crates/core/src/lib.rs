@@ -135,6 +135,7 @@ mod patch;
 mod pending;
 mod rope;
 mod seq_tree;
+mod text_cursor;
 mod transaction;
 mod unit;
 mod value;
