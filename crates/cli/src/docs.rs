@@ -8,15 +8,15 @@ use clap::{Subcommand, ValueEnum};
 use weft_peer::{Node, NodeOptions};
 use weft_sync::DocId;
 
-use crate::{doc_id, CliResult, DataDir};
+use crate::{doc_id, json_import, CliResult, DataDir};
 
 /// File formats for export and import.
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
 pub(crate) enum Format {
     /// The Weft binary format (a whole document with its history).
     Binary,
-    /// Plain JSON: `Doc::to_json` on export; on import, an object whose string members become
-    /// texts.
+    /// Plain JSON: `Doc::to_json` on export; on import, the same shape (strings become texts,
+    /// objects maps, arrays lists, integers counters), written as the difference to what is there.
     Json,
 }
 
@@ -202,8 +202,12 @@ pub(crate) async fn run(cmd: DocCommand) -> CliResult {
                 std::fs::read(&file)?
             };
             progress(start, &format!("read {} bytes", bytes.len()));
-            let texts = match format {
-                Format::Json => Some(json_texts(&bytes)?),
+            let unit = match format {
+                Format::Json => "roots changed",
+                Format::Binary => "operations applied",
+            };
+            let roots = match format {
+                Format::Json => Some(json_import::parse(&bytes)?),
                 Format::Binary => None,
             };
             let node = open(&data).await?;
@@ -212,18 +216,8 @@ pub(crate) async fn run(cmd: DocCommand) -> CliResult {
             node.create_doc(&id).await?;
             let applied = node
                 .edit(&id, move |d| -> Result<usize, String> {
-                    match texts {
-                        Some(texts) => {
-                            let mut n = 0;
-                            for (name, value) in texts {
-                                let t = d.text(&name);
-                                let len = d.text_len(t);
-                                d.delete(t, 0, len).map_err(|e| e.to_string())?;
-                                d.insert(t, 0, &value).map_err(|e| e.to_string())?;
-                                n += value.chars().count();
-                            }
-                            Ok(n)
-                        }
+                    match roots {
+                        Some(roots) => json_import::write(d, &roots).map_err(|e| e.to_string()),
                         None => d
                             .import(&bytes)
                             .map(|r| r.applied)
@@ -233,7 +227,7 @@ pub(crate) async fn run(cmd: DocCommand) -> CliResult {
                 .await??;
             progress(
                 start,
-                &format!("merged and stored durably ({applied} operations applied)"),
+                &format!("merged and stored durably ({applied} {unit})"),
             );
             node.shutdown().await?;
         }
@@ -270,24 +264,6 @@ pub(crate) async fn run(cmd: DocCommand) -> CliResult {
         }
     }
     Ok(())
-}
-
-/// The string members of a JSON object, as (text name, content).
-fn json_texts(bytes: &[u8]) -> Result<Vec<(String, String)>, String> {
-    let value: serde_json::Value =
-        serde_json::from_slice(bytes).map_err(|e| format!("not JSON: {e}"))?;
-    let serde_json::Value::Object(members) = value else {
-        return Err("JSON import expects an object whose members are strings (texts)".into());
-    };
-    members
-        .into_iter()
-        .map(|(k, v)| match v {
-            serde_json::Value::String(s) => Ok((k, s)),
-            _ => Err(format!(
-                "JSON import supports string members (texts) only; {k:?} is not a string (use the binary format for other containers)"
-            )),
-        })
-        .collect()
 }
 
 /// Append `0;1;2;...` to text "log" of `doc`, one durable change each: prints `start N` (the

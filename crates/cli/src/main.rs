@@ -6,6 +6,7 @@
 
 mod demo;
 mod docs;
+mod json_import;
 mod serve;
 
 use std::path::PathBuf;

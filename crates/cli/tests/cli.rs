@@ -87,6 +87,44 @@ fn documents_export_import_edit_show_list() {
 }
 
 #[test]
+fn json_documents_import_and_export_every_container_kind() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(d, &["init"]);
+    let value = serde_json::json!({
+        "body": "héllo",
+        "settings": {"theme": "dark", "size": 12, "tags": ["a", {"b": null}]},
+        "todos": [{"what": "milk", "done": false}],
+        "likes": 3,
+    });
+    let file = d.join("in.json");
+    std::fs::write(&file, value.to_string()).unwrap();
+    ok(d, &["doc", "import", "app", file.to_str().unwrap()]);
+    let shown: serde_json::Value =
+        serde_json::from_str(&ok(d, &["doc", "show", "app", "--json"])).unwrap();
+    assert_eq!(shown, value);
+
+    // Importing an edited export writes only the difference, and the result reads back the same.
+    let mut edited = value.clone();
+    edited["body"] = "héllo world".into();
+    edited["likes"] = 5.into();
+    std::fs::write(&file, edited.to_string()).unwrap();
+    ok(d, &["doc", "import", "app", file.to_str().unwrap()]);
+    let shown: serde_json::Value =
+        serde_json::from_str(&ok(d, &["doc", "show", "app", "--json"])).unwrap();
+    assert_eq!(shown, edited);
+
+    // A root no container can hold is refused by name, and nothing changes.
+    std::fs::write(&file, r#"{"flag": true}"#).unwrap();
+    let bad = run(d, &["doc", "import", "app", file.to_str().unwrap()]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("\"flag\""));
+    let shown: serde_json::Value =
+        serde_json::from_str(&ok(d, &["doc", "show", "app", "--json"])).unwrap();
+    assert_eq!(shown, edited);
+}
+
+#[test]
 fn allow_rules_and_tokens() {
     let dir = tempfile::tempdir().unwrap();
     let other = tempfile::tempdir().unwrap();
