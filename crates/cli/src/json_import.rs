@@ -40,11 +40,13 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Vec<RootValue>, String> {
                 Json::Object(_) => ContainerKind::Map,
                 Json::Array(_) => ContainerKind::List,
                 Json::Number(n) if n.is_i64() => ContainerKind::Counter,
-                other => return Err(format!(
+                other => {
+                    return Err(format!(
                     "member {key:?}: a root must be a string (text), object (map), array (list) \
                          or integer (counter), not {}",
                     kind_of_json(other)
-                )),
+                ))
+                }
             };
             if let Some(kind) = explicit.filter(|k| *k != implied) {
                 return Err(format!(
