@@ -26,7 +26,7 @@ use crate::version::{Frontier, VersionVector};
 /// [`Doc::save`] stores the texts alongside the history when the history has at least this many
 /// spans. The texts cost about a third of the history's size (compressed) and halve the load time
 /// of a long history; below this size replaying is fast and the file size matters more.
-const STATE_MIN_SPANS: usize = 8192;
+pub(crate) const STATE_MIN_SPANS: usize = 8192;
 
 /// Options for a [`Doc`]. Defaults suit most applications.
 #[derive(Clone, Debug)]
@@ -362,33 +362,6 @@ impl Doc {
         self.import_set(set, true)
     }
 
-    /// The whole document with its full history, for [`Doc::load`].
-    ///
-    /// The bytes hold every operation and, for a long history (at least 8192
-    /// runs of operations), the current text of every root too, so that loading need not
-    /// replay the history. Short histories replay in well under a millisecond, and leaving the
-    /// texts out keeps their files small.
-    pub fn save(&self) -> Vec<u8> {
-        let mut set = self.change_set(&VersionVector::new(), ChunkKind::Document);
-        if set.spans.len() < STATE_MIN_SPANS {
-            return encoding::encode(&set);
-        }
-        // The state section holds texts only; documents with other containers replay.
-        let mut state = Vec::with_capacity(set.containers.len());
-        for id in &set.containers {
-            match self
-                .containers
-                .get(id)
-                .map(|i| &self.containers.entries[i as usize].state)
-            {
-                Some(State::Text(rope)) => state.push(rope.to_string()),
-                _ => return encoding::encode(&set),
-            }
-        }
-        set.state = Some(state);
-        encoding::encode(&set)
-    }
-
     /// Load a document saved with [`Doc::save`], editing as a fresh random peer.
     #[cfg(feature = "getrandom")]
     pub fn load(bytes: &[u8]) -> Result<Doc, ImportError> {
@@ -497,7 +470,7 @@ impl Doc {
                 }
                 self.frontier = frontier;
             }
-            None => self.merge_new(0, false, &mut ImportReport::default())?,
+            None => self.merge_new(0, None, false, &mut ImportReport::default())?,
         }
         let graph = &self.graph;
         self.metas = head
@@ -685,20 +658,29 @@ impl Doc {
         let mut report = ImportReport::default();
         self.pending.begin();
 
-        let mut ready: Vec<(Span, ContainerId)> = Vec::with_capacity(set.spans.len());
-        for span in set.spans.into_iter().rev() {
-            let id = set.containers.get(span.container as usize).cloned().ok_or(
-                DecodeError::Invalid {
-                    offset: 0,
-                    what: "span refers to a container that is not in the container table",
-                },
-            )?;
-            ready.push((span, id));
+        if set
+            .spans
+            .iter()
+            .any(|s| s.container as usize >= set.containers.len())
+        {
+            return Err(DecodeError::Invalid {
+                offset: 0,
+                what: "span refers to a container that is not in the container table",
+            }
+            .into());
         }
         // `ready` is a stack: spans come off in their original (causal) order, and spans woken
-        // by an applied one are tried right after it.
+        // by an applied one are tried right after it. A span of the set names its container by
+        // index in `set.containers` (`None`); a woken one carries its own.
+        let mut ready: Vec<(Span, Option<ContainerId>)> =
+            set.spans.into_iter().rev().map(|s| (s, None)).collect();
+        // Document index of each container of the set, once looked up.
+        let mut index_of: Vec<Option<u32>> = vec![None; set.containers.len()];
+        // Sequence containers that get operations (may repeat).
+        let mut seq_touched: Vec<u32> = Vec::new();
+        let mut parents: Vec<Lv> = Vec::new();
         let mut woken = Vec::new();
-        while let Some((span, name)) = ready.pop() {
+        while let Some((span, own)) = ready.pop() {
             let next = self.graph.next_seq(span.peer);
             let end = span.seq + span.len as u64;
             if end <= next {
@@ -710,6 +692,7 @@ impl Doc {
                     peer: span.peer,
                     seq: span.seq - 1,
                 };
+                let name = name_of(&own, &set.containers, &span);
                 self.pending.park(span, name, waits_for);
                 continue;
             }
@@ -720,7 +703,7 @@ impl Doc {
             } else {
                 span
             };
-            let mut parents = Vec::with_capacity(span.parents.len());
+            parents.clear();
             let mut missing = None;
             for p in &span.parents {
                 match self.graph.id_to_lv(*p) {
@@ -733,6 +716,7 @@ impl Doc {
             }
             if let Some(waits_for) = missing {
                 let len = span.len;
+                let name = name_of(&own, &set.containers, &span);
                 if !self.pending.park(span, name, waits_for) {
                     report.duplicates += len;
                 }
@@ -740,7 +724,17 @@ impl Doc {
             }
             parents.sort_unstable();
             parents.dedup();
-            let container = self.containers.get_or_create(&name);
+            let container = match &own {
+                Some(n) => self.containers.get_or_create(n),
+                None => {
+                    let i = span.container as usize;
+                    *index_of[i]
+                        .get_or_insert_with(|| self.containers.get_or_create(&set.containers[i]))
+                }
+            };
+            if !matches!(span.body, SpanBody::Prop(_)) && seq_touched.last() != Some(&container) {
+                seq_touched.push(container);
+            }
             let range = self.graph.push(span.peer, span.seq, span.len, &parents);
             let (vals, prop): (&[Stored], _) = match &span.body {
                 SpanBody::Seq => (&[], None),
@@ -771,7 +765,7 @@ impl Doc {
                 span.len as u64,
                 &mut woken,
             );
-            ready.extend(woken.drain(..).rev());
+            ready.extend(woken.drain(..).rev().map(|(s, n)| (s, Some(n))));
         }
 
         let pending = self.pending.ops();
@@ -784,7 +778,7 @@ impl Doc {
         }
         report.pending = pending;
 
-        if let Err(e) = self.merge_new(start_lv, want_patches, &mut report) {
+        if let Err(e) = self.merge_new(start_lv, Some(seq_touched), want_patches, &mut report) {
             self.rollback(start_lv, containers_before);
             return Err(e);
         }
@@ -805,9 +799,12 @@ impl Doc {
     }
 
     /// Bring operations `start..` into the containers. On error nothing has been changed.
+    /// `seq_containers`, if known, lists (with repeats) the sequence containers those operations
+    /// edit; otherwise they are read from the op log.
     fn merge_new(
         &mut self,
         start: Lv,
+        seq_containers: Option<Vec<u32>>,
         want_patches: bool,
         report: &mut ImportReport,
     ) -> Result<(), ImportError> {
@@ -823,7 +820,8 @@ impl Doc {
         };
         let mut containers: Vec<u32> = Vec::new();
         if frontier.is_none() {
-            containers = self.log.runs_in(start..end).map(|r| r.container).collect();
+            containers = seq_containers
+                .unwrap_or_else(|| self.log.runs_in(start..end).map(|r| r.container).collect());
             containers.sort_unstable();
             containers.dedup();
         }
@@ -1264,6 +1262,15 @@ pub(crate) struct SpanOps<'a> {
     pub(crate) text: &'a str,
     pub(crate) values: &'a [Stored],
     pub(crate) prop: Option<&'a Prop>,
+}
+
+/// The container of `span`: its own (`own`, a woken span) or the one its index names in
+/// `containers` (the set it came in).
+fn name_of(own: &Option<ContainerId>, containers: &[ContainerId], span: &Span) -> ContainerId {
+    match own {
+        Some(n) => n.clone(),
+        None => containers[span.container as usize].clone(),
+    }
 }
 
 /// Record a span's operations (starting at local version `lv`, on `container`): sequence runs in

@@ -25,7 +25,10 @@
 //!
 //! Edits are local, so the rope remembers the leaf of the last edit and its
 //! start offsets (`cursor`, `cursor_start`). A position inside that leaf or one
-//! of its two neighbours is found without touching the tree. An edit inside a
+//! of its two neighbours is found without touching the tree. Only the cursor's
+//! leaf keeps spare capacity (room for a full leaf, so typing does not
+//! reallocate); a leaf gives it back when the cursor moves on, so the rope's
+//! heap is its text plus about one leaf. An edit inside a
 //! leaf changes no leaf's start except those after it, and those are only ever
 //! read through the tree, which gets a point update.
 //!
@@ -556,8 +559,7 @@ impl Rope {
             return;
         }
         let (i, start) = self.find(char_pos, chars_of);
-        self.cursor = i;
-        self.cursor_start = start;
+        self.move_cursor(i, start);
         let max_leaf = self.max_leaf;
         let leaf = &mut self.leaves[i];
         let at = leaf.byte_of_char(char_pos - start.chars);
@@ -604,8 +606,7 @@ impl Rope {
             first.add(self.leaves[i].counts());
             i += 1;
         }
-        self.cursor = i;
-        self.cursor_start = first;
+        self.move_cursor(i, first);
         if end > first.chars + self.leaves[i].chars {
             self.remove_across(i, first, start, end);
             return;
@@ -647,6 +648,7 @@ impl Rope {
         let tail = &mut self.leaves[j];
         let cut = tail.byte_of_char(end - last.chars);
         tail.text.replace_range(..cut, "");
+        tail.text.shrink_to_fit();
         tail.recount();
         self.leaves.drain(i + 1..j);
         // Leaves `i` and `i + 1` are what is left of the two ends; either may
@@ -701,6 +703,19 @@ impl Rope {
             target.chars += leaf.chars;
             target.utf16 += leaf.utf16;
         }
+    }
+
+    /// Puts the cursor on leaf `i` (starting at `start`) for an edit there. The leaf the cursor
+    /// leaves gives back its spare capacity: only the leaf being edited keeps room to grow, so
+    /// the rope holds little more than its text.
+    fn move_cursor(&mut self, i: usize, start: Counts) {
+        if i != self.cursor {
+            if let Some(old) = self.leaves.get_mut(self.cursor) {
+                old.text.shrink_to_fit();
+            }
+        }
+        self.cursor = i;
+        self.cursor_start = start;
     }
 
     /// After leaves were added or removed: rebuilds the index and the total,
@@ -1223,6 +1238,26 @@ mod tests {
     #[should_panic(expected = "past the end")]
     fn char_to_byte_past_end_panics() {
         Rope::from_str("abc").char_to_byte(4);
+    }
+
+    #[test]
+    fn only_the_cursor_leaf_keeps_spare_capacity() {
+        let mut rope = Rope::from_str(&"hello ".repeat(20_000));
+        // One char typed into every leaf in turn, then a few deletes: each edit grows its leaf
+        // to a full one, and moving on gives the room back.
+        for pos in (0..100_000).step_by(700) {
+            rope.insert(pos, "x");
+        }
+        for pos in (0..100_000).step_by(900) {
+            rope.remove(pos..pos + 1);
+        }
+        let spare: usize = rope
+            .leaves
+            .iter()
+            .map(|l| l.text.capacity() - l.text.len())
+            .sum();
+        assert!(spare <= 2 * MAX_LEAF, "spare capacity {spare}");
+        rope.check_invariants();
     }
 
     #[test]
