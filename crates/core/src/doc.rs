@@ -26,7 +26,7 @@ use crate::version::{Frontier, VersionVector};
 /// [`Doc::save`] stores the texts alongside the history when the history has at least this many
 /// spans. The texts cost about a third of the history's size (compressed) and halve the load time
 /// of a long history; below this size replaying is fast and the file size matters more.
-const STATE_MIN_SPANS: usize = 8192;
+pub(crate) const STATE_MIN_SPANS: usize = 8192;
 
 /// Options for a [`Doc`]. Defaults suit most applications.
 #[derive(Clone, Debug)]
@@ -360,33 +360,6 @@ impl Doc {
     ) -> Result<ImportReport, ImportError> {
         let set = encoding::decode_compact(bytes, table, &self.options.limits)?;
         self.import_set(set, true)
-    }
-
-    /// The whole document with its full history, for [`Doc::load`].
-    ///
-    /// The bytes hold every operation and, for a long history (at least 8192
-    /// runs of operations), the current text of every root too, so that loading need not
-    /// replay the history. Short histories replay in well under a millisecond, and leaving the
-    /// texts out keeps their files small.
-    pub fn save(&self) -> Vec<u8> {
-        let mut set = self.change_set(&VersionVector::new(), ChunkKind::Document);
-        if set.spans.len() < STATE_MIN_SPANS {
-            return encoding::encode(&set);
-        }
-        // The state section holds texts only; documents with other containers replay.
-        let mut state = Vec::with_capacity(set.containers.len());
-        for id in &set.containers {
-            match self
-                .containers
-                .get(id)
-                .map(|i| &self.containers.entries[i as usize].state)
-            {
-                Some(State::Text(rope)) => state.push(rope.to_string()),
-                _ => return encoding::encode(&set),
-            }
-        }
-        set.state = Some(state);
-        encoding::encode(&set)
     }
 
     /// Load a document saved with [`Doc::save`], editing as a fresh random peer.

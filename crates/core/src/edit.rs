@@ -215,6 +215,7 @@ impl Doc {
     pub(crate) fn value_of(&self, lv: Lv, stored: &Stored) -> Value {
         match stored {
             Stored::Scalar(s) => Value::Scalar(s.clone()),
+            Stored::Omitted => Value::Scalar(Scalar::Null),
             Stored::New(kind) => {
                 let id = ContainerId::Created {
                     op: self.graph.lv_to_id(lv),

@@ -96,6 +96,7 @@ impl Doc {
     fn stored_json(&self, lv: usize, v: &Stored, depth: u32) -> Json {
         match v {
             Stored::Scalar(s) => scalar_json(s),
+            Stored::Omitted => Json::Null,
             Stored::New(_) => match self.value_of(lv, v).as_container() {
                 Some(c) => self.json_of(c, depth + 1),
                 None => Json::Null,

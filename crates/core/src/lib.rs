@@ -134,6 +134,7 @@ mod op_log;
 mod patch;
 mod pending;
 mod rope;
+mod save;
 mod seq_tree;
 mod text_cursor;
 mod transaction;
@@ -151,6 +152,7 @@ pub use id::{OpId, PeerId};
 #[cfg(feature = "serde")]
 pub use json_write::ValueError;
 pub use patch::{DeltaOp, TextPatch};
+pub use save::SaveOptions;
 pub use transaction::Transaction;
 pub use unit::TextUnit;
 pub use value::{

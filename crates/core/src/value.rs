@@ -192,11 +192,14 @@ impl<T: Into<Scalar>> From<Option<T>> for Scalar {
 }
 
 /// What an operation stores in a map entry or list element: a scalar, or a new container of a
-/// kind (whose id is the operation's id and that kind).
+/// kind (whose id is the operation's id and that kind), or nothing known: the scalar an
+/// overwritten map write stored, left out of a compacted save ([`crate::SaveOptions`]). An
+/// omitted value reads as [`Scalar::Null`] and is saved as omitted again.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Stored {
     Scalar(Scalar),
     New(ContainerKind),
+    Omitted,
 }
 
 /// A value read from a map or a list.

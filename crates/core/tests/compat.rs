@@ -4,7 +4,7 @@
 //! editing one root concurrently, a second root, and a change with a message and a time. It must
 //! load, continue editing, and sync with a fresh replica, whatever later versions add.
 
-use weft_core::{Doc, DocOptions, PeerId, VersionVector};
+use weft_core::{Doc, DocOptions, PeerId, Scalar, Value, VersionVector};
 
 const V1_TWO_PEERS: &[u8] = include_bytes!("data/v1-two-peers.weft");
 const V1_TEXT: &str = "Goodbye brave new wörld 😀\n";
@@ -83,4 +83,42 @@ fn a_format_2_document_with_a_state_section_loads_and_keeps_editing() {
     let again = Doc::load_with_options(&doc.save(), PeerId(8), DocOptions::default()).unwrap();
     let t2 = again.get_text("log").unwrap();
     assert_eq!(again.text_to_string(t2), format!("»{V2_LONG_TEXT}"));
+}
+
+const V3_CONTAINERS: &[u8] = include_bytes!("data/v3-containers.weft");
+const V3_JSON: &str = include_str!("data/v3-containers.json");
+
+/// `data/v3-containers.weft` was saved by format version 3 (the first with containers, before
+/// version 4's coded span containers and sequence-only positions): a text, a map with every
+/// scalar kind, a deleted key, a nested list and text, a list with a nested map and deleted
+/// elements, a counter, concurrent writes to one key by two peers, and a change with a message
+/// and a time. `data/v3-containers.json` is its `to_json()`.
+#[test]
+fn a_format_3_document_with_containers_loads_edits_and_resaves() {
+    let expected: serde_json::Value = serde_json::from_str(V3_JSON).unwrap();
+    let mut doc = Doc::load_with_options(V3_CONTAINERS, PeerId(7), DocOptions::default()).unwrap();
+    assert_eq!(doc.to_json(), expected);
+    let version = doc.version();
+    assert_eq!(version.get(PeerId(0xA11CE)), 52);
+    assert_eq!(version.get(PeerId(0xB0B)), 4);
+    let settings = doc.get_map("settings").unwrap();
+    assert_eq!(
+        doc.map_conflicts(settings, "theme"),
+        vec![Value::Scalar(Scalar::from("light"))]
+    );
+    let metas: Vec<_> = doc.change_metadata().collect();
+    assert_eq!(metas.len(), 1);
+    assert_eq!(metas[0].2, Some(1_700_000_000_000));
+    assert_eq!(metas[0].3, Some("bigger"));
+
+    let clicks = doc.get_counter("clicks").unwrap();
+    doc.counter_add(clicks, 1).unwrap();
+    let resaved = doc.save();
+    assert_eq!(resaved[4], 4, "written in the current version");
+    let again = Doc::load_with_options(&resaved, PeerId(8), DocOptions::default()).unwrap();
+    assert_eq!(again.to_json(), doc.to_json());
+
+    let mut fresh = Doc::with_peer(PeerId(9));
+    fresh.import(V3_CONTAINERS).unwrap();
+    assert_eq!(fresh.to_json(), expected);
 }

@@ -46,7 +46,7 @@ fn newer_format_versions_are_refused_clearly() {
         err,
         ImportError::Decode(DecodeError::UnsupportedVersion {
             found: 9,
-            supported: 3
+            supported: 4
         })
     );
     assert!(err.to_string().contains("upgrade"), "{err}");

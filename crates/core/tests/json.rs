@@ -2,8 +2,8 @@
 
 use serde_json::json;
 use weft_core::{
-    Container, CounterId, Doc, DocOptions, ListId, MapId, PeerId, Scalar, TextId, Value,
-    VersionVector,
+    Container, CounterId, Doc, DocOptions, ListId, MapId, PeerId, SaveOptions, Scalar, TextId,
+    Value, VersionVector,
 };
 
 /// Exchange everything both ways.
@@ -392,13 +392,22 @@ fn everything() -> Doc {
     doc.counter_add(c, -3).unwrap();
     doc.map_delete(root, "n").unwrap();
     doc.list_delete(l, 0, 1).unwrap();
+    doc.map_set(root, "s", "overwritten").unwrap();
     doc
 }
 
 #[test]
 fn corrupt_container_documents_with_valid_checksums_never_panic() {
     let doc = everything();
-    let bytes = doc.save();
+    for bytes in [
+        doc.save(),
+        doc.save_with(&SaveOptions::new().omit_overwritten(true)),
+    ] {
+        corruptions_never_panic(&bytes);
+    }
+}
+
+fn corruptions_never_panic(bytes: &[u8]) {
     let body = &bytes[..bytes.len() - 4];
     let mut accepted = 0;
     for i in 0..body.len() {

@@ -21,10 +21,14 @@ pub(crate) const MAGIC: [u8; 4] = *b"WEFT";
 /// The format version this code writes and the newest it reads. Version 2 added the optional
 /// sections (the state snapshot, and the rule that ids from 128 up may be skipped); version 3 the
 /// containers (maps, lists, counters, nesting): a container table instead of root names, map and
-/// counter operation kinds, and the values section.
-pub(crate) const FORMAT_VERSION: u32 = 3;
+/// counter operation kinds, and the values section; version 4 codes the span's container relative
+/// to the previous spans', writes positions only for sequence operations, and adds the value tag
+/// for values a compacted save left out.
+pub(crate) const FORMAT_VERSION: u32 = 4;
 /// The first version with a container table.
 const VERSION_CONTAINERS: u64 = 3;
+/// The first version with coded span containers, sequence-only positions and omitted values.
+const VERSION_COMPACT_SPANS: u64 = 4;
 
 const KIND_DOCUMENT: u8 = 1;
 const KIND_UPDATE: u8 = 2;
@@ -63,6 +67,66 @@ const VALUE_STR: u8 = 5;
 const VALUE_BYTES: u8 = 6;
 /// A new container: this plus the kind code (7 text, 8 map, 9 list, 10 counter).
 const VALUE_NEW: u8 = 7;
+/// Version 4: a value a compacted save left out (it was overwritten); reads as null.
+const VALUE_OMITTED: u8 = 11;
+
+/// Span container codes (version 4): the previous span's container, the container before the
+/// previous span's (the last different one), one past the highest index used so far; a code
+/// from [`ROOT_INDEX`] up is the index `code - ROOT_INDEX`.
+const ROOT_SAME: u64 = 0;
+const ROOT_BACK: u64 = 1;
+const ROOT_NEXT: u64 = 2;
+const ROOT_INDEX: u64 = 3;
+
+/// The state the span container codes are relative to; the same on both sides.
+#[derive(Default)]
+struct RootCoder {
+    /// The previous span's container.
+    prev: Option<u64>,
+    /// The last container before `prev` that differs from it.
+    back: Option<u64>,
+    /// One past the highest container index used so far.
+    next_new: u64,
+}
+
+impl RootCoder {
+    fn encode(&mut self, root: u64) -> u64 {
+        let code = if Some(root) == self.prev {
+            ROOT_SAME
+        } else if Some(root) == self.back {
+            ROOT_BACK
+        } else if root == self.next_new {
+            ROOT_NEXT
+        } else {
+            root + ROOT_INDEX
+        };
+        self.advance(root);
+        code
+    }
+
+    fn decode(&mut self, code: u64, offset: usize) -> Result<u64, DecodeError> {
+        let missing = DecodeError::Invalid {
+            offset,
+            what: "span container refers to a missing previous one",
+        };
+        let root = match code {
+            ROOT_SAME => self.prev.ok_or(missing)?,
+            ROOT_BACK => self.back.ok_or(missing)?,
+            ROOT_NEXT => self.next_new,
+            c => c - ROOT_INDEX,
+        };
+        self.advance(root);
+        Ok(root)
+    }
+
+    fn advance(&mut self, root: u64) {
+        if self.prev != Some(root) {
+            self.back = self.prev;
+            self.prev = Some(root);
+        }
+        self.next_new = self.next_new.max(root.saturating_add(1));
+    }
+}
 
 const PACKED_RAW: u8 = 0;
 const PACKED_DEFLATE: u8 = 1;
@@ -126,6 +190,8 @@ pub(crate) fn encode(set: &ChangeSet) -> Vec<u8> {
     let mut col_root = RleUintEncoder::new();
     let mut col_kind = RleUintEncoder::new();
     let mut col_pos = DeltaEncoder::new();
+    let mut n_pos = 0u64;
+    let mut roots = RootCoder::default();
     let mut col_parents = RleUintEncoder::new();
     let mut listed = Writer::new();
     let mut content = String::new();
@@ -139,7 +205,7 @@ pub(crate) fn encode(set: &ChangeSet) -> Vec<u8> {
         col_seq.push(super::varint::zigzag(s.seq.wrapping_sub(expected) as i64));
         next_seq.insert(s.peer, s.seq + s.len as u64);
         col_len.push(s.len as u64);
-        col_root.push(u64::from(s.container));
+        col_root.push(roots.encode(u64::from(s.container)));
         col_kind.push(match (&s.body, s.kind, s.fwd) {
             (SpanBody::Prop(Prop::MapSet { .. }), _, _) => OP_MAP_SET,
             (SpanBody::Prop(Prop::MapDelete { .. }), _, _) => OP_MAP_DELETE,
@@ -158,7 +224,10 @@ pub(crate) fn encode(set: &ChangeSet) -> Vec<u8> {
             SpanBody::Prop(Prop::MapDelete { key }) => values.key(key),
             SpanBody::Prop(Prop::CounterAdd(d)) => values.int(*d),
         }
-        col_pos.push(s.pos as u64);
+        if !matches!(s.body, SpanBody::Prop(_)) {
+            col_pos.push(s.pos as u64);
+            n_pos += 1;
+        }
         if s.parents.is_empty() {
             col_parents.push(PARENTS_NONE);
         } else if s.parents.len() == 1 && s.parents.first().copied() == prev_last {
@@ -237,6 +306,7 @@ pub(crate) fn encode(set: &ChangeSet) -> Vec<u8> {
         ] {
             w.len_prefixed(&col);
         }
+        w.uvarint(n_pos);
         w.len_prefixed(&col_pos.finish());
         w.len_prefixed(&col_parents.finish());
         w.len_prefixed(listed.as_bytes());
@@ -485,7 +555,7 @@ pub(crate) fn decode_with(
         None => None,
     };
     let mut values_in = match &values {
-        Some(p) => Some(ValuesIn::read(p.reader(), limits)?),
+        Some(p) => Some(ValuesIn::read(p.reader(), limits, version)?),
         None => None,
     };
     let content_at = content_r.offset();
@@ -496,7 +566,7 @@ pub(crate) fn decode_with(
         &peers,
         &containers,
         &mut values_in,
-        limits,
+        (limits, version),
         visit,
     )?;
     if finished {
@@ -784,6 +854,7 @@ impl ValuesOut {
                 VALUE_BYTES
             }
             Stored::New(kind) => VALUE_NEW + kind.code(),
+            Stored::Omitted => VALUE_OMITTED,
         };
         self.tag_col.push(u64::from(tag));
         self.n_tags += 1;
@@ -820,10 +891,12 @@ struct ValuesIn<'a> {
     int_col: DeltaDecoder<'a>,
     floats: Reader<'a>,
     strs: Reader<'a>,
+    /// Version 4: the omitted-value tag is allowed.
+    omitted_allowed: bool,
 }
 
 impl<'a> ValuesIn<'a> {
-    fn read(mut r: Reader<'a>, limits: &Limits) -> Result<Self, DecodeError> {
+    fn read(mut r: Reader<'a>, limits: &Limits, version: u64) -> Result<Self, DecodeError> {
         let n = r.count("key count", limits.max_spans)?;
         let mut keys = Vec::with_capacity(n);
         let mut bytes = 0usize;
@@ -859,6 +932,7 @@ impl<'a> ValuesIn<'a> {
             int_col,
             floats,
             strs,
+            omitted_allowed: version >= VERSION_COMPACT_SPANS,
         })
     }
 
@@ -911,6 +985,7 @@ impl<'a> ValuesIn<'a> {
                     .limited_uvarint("bytes length", limits.max_text_bytes)?;
                 Scalar::Bytes(self.strs.bytes(len)?.to_vec())
             }
+            VALUE_OMITTED if self.omitted_allowed => return Ok(Stored::Omitted),
             tag => {
                 return tag
                     .checked_sub(VALUE_NEW)
@@ -961,16 +1036,18 @@ fn next<T>(
     }))
 }
 
-/// Read the span columns, handing each span to `visit`; `Ok(false)` if `visit` stopped.
+/// Read the span columns of a chunk of format `version`, handing each span to `visit`;
+/// `Ok(false)` if `visit` stopped.
 fn read_spans(
     r: &mut Reader<'_>,
     (content_text, content_base): (&str, usize),
     peers: &[PeerId],
     containers: &[ContainerId],
     values_in: &mut Option<ValuesIn<'_>>,
-    limits: &Limits,
+    (limits, version): (&Limits, u64),
     mut visit: impl FnMut(SpanRef<'_>) -> bool,
 ) -> Result<bool, DecodeError> {
+    let compact = version >= VERSION_COMPACT_SPANS;
     let at = r.offset();
     let n = r.limited_uvarint("span count", limits.max_spans)?;
     let mut peer_col = RleUintDecoder::new(r.len_prefixed_section()?, n)?;
@@ -978,9 +1055,16 @@ fn read_spans(
     let mut len_col = RleUintDecoder::new(r.len_prefixed_section()?, n)?;
     let mut root_col = RleUintDecoder::new(r.len_prefixed_section()?, n)?;
     let mut kind_col = RleUintDecoder::new(r.len_prefixed_section()?, n)?;
+    // Version 4 writes positions only for sequence spans, and says how many.
+    let n_pos = if compact {
+        r.limited_uvarint("position count", n)?
+    } else {
+        n
+    };
     let pos_r = r.len_prefixed_section()?;
     let pos_at = pos_r.offset();
-    let mut pos_col = DeltaDecoder::new(pos_r, n)?;
+    let mut pos_col = DeltaDecoder::new(pos_r, n_pos)?;
+    let mut roots = RootCoder::default();
     let mut parents_col = RleUintDecoder::new(r.len_prefixed_section()?, n)?;
     let mut listed = r.len_prefixed_section()?;
     r.expect_end()?;
@@ -1021,7 +1105,10 @@ fn read_spans(
             what: "sequence number overflow",
         })?;
         next_seq.insert(peer, end_seq);
-        let root = next(&mut root_col, at)?;
+        let mut root = next(&mut root_col, at)?;
+        if compact {
+            root = roots.decode(root, at)?;
+        }
         let cid = usize::try_from(root)
             .ok()
             .and_then(|i| containers.get(i))
@@ -1060,11 +1147,14 @@ fn read_spans(
                 what: "map and counter spans hold one operation",
             });
         }
-        let pos =
+        let pos = if compact && code >= OP_MAP_SET {
+            0
+        } else {
             usize::try_from(next(&mut pos_col, pos_at)?).map_err(|_| DecodeError::Invalid {
                 offset: pos_at,
                 what: "position too large",
-            })?;
+            })?
+        };
         if kind == OpKind::Delete && !fwd && pos.checked_add(1).is_none_or(|p| p < len) {
             return Err(DecodeError::Invalid {
                 offset: pos_at,
@@ -1144,7 +1234,14 @@ fn read_spans(
                         });
                     }
                     for _ in 0..len {
-                        values.push(vin.value(at, limits)?);
+                        let value = vin.value(at, limits)?;
+                        if value == Stored::Omitted {
+                            return Err(DecodeError::Invalid {
+                                offset: at,
+                                what: "omitted value in a list insert",
+                            });
+                        }
+                        values.push(value);
                     }
                 }
             }
@@ -1186,6 +1283,12 @@ fn read_spans(
         }
     }
     listed.expect_end()?;
+    if pos_col.next().is_some() {
+        return Err(DecodeError::Invalid {
+            offset: pos_at,
+            what: "more positions than sequence spans",
+        });
+    }
     if content_pos < content_text.len() {
         return Err(DecodeError::TrailingBytes {
             offset: content_base + content_pos,
@@ -1277,4 +1380,144 @@ fn read_changes(
     }
     r.expect_end()?;
     Ok(metas)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+
+    fn root(name: &str, kind: ContainerKind) -> ContainerId {
+        ContainerId::Root {
+            name: name.to_owned(),
+            kind,
+        }
+    }
+
+    /// One span of peer 1 at `seq` on container `c`, after the previous one.
+    fn span(seq: u64, c: u32, body: SpanBody) -> Span {
+        let len = match &body {
+            SpanBody::Values(v) => v.len(),
+            _ => 1,
+        };
+        Span {
+            peer: PeerId(1),
+            seq,
+            len,
+            parents: seq
+                .checked_sub(1)
+                .map(|s| OpId {
+                    peer: PeerId(1),
+                    seq: s,
+                })
+                .into_iter()
+                .collect(),
+            container: c,
+            kind: OpKind::Insert,
+            pos: 0,
+            fwd: true,
+            text: String::new(),
+            body,
+        }
+    }
+
+    fn set_of(containers: Vec<ContainerId>, spans: Vec<Span>) -> ChangeSet {
+        ChangeSet {
+            kind: ChunkKind::Update,
+            containers,
+            spans,
+            metas: Vec::new(),
+            state: None,
+        }
+    }
+
+    #[test]
+    fn container_codes_name_the_previous_the_one_before_and_the_next_new_one() {
+        let mut w = RootCoder::default();
+        let roots = [0u64, 1, 1, 0, 2, 0, 2, 7, 3, 7, 0];
+        let codes: Vec<u64> = roots.iter().map(|r| w.encode(*r)).collect();
+        assert_eq!(codes, [2, 2, 0, 1, 2, 1, 1, 10, 6, 1, 3]);
+        let mut r = RootCoder::default();
+        let back: Vec<u64> = codes.iter().map(|c| r.decode(*c, 0).unwrap()).collect();
+        assert_eq!(back, roots);
+    }
+
+    #[test]
+    fn container_codes_for_a_missing_previous_container_are_refused() {
+        assert!(RootCoder::default().decode(ROOT_SAME, 0).is_err());
+        assert!(RootCoder::default().decode(ROOT_BACK, 0).is_err());
+        let mut r = RootCoder::default();
+        r.decode(ROOT_NEXT, 0).unwrap();
+        assert!(r.decode(ROOT_BACK, 0).is_err());
+        // Huge indexes do not overflow; the container table refuses them.
+        assert_eq!(r.decode(u64::MAX, 0).unwrap(), u64::MAX - ROOT_INDEX);
+        assert_eq!(r.decode(ROOT_NEXT, 0).unwrap(), u64::MAX - ROOT_INDEX + 1);
+    }
+
+    #[test]
+    fn map_list_and_omitted_values_round_trip() {
+        let set = set_of(
+            vec![
+                root("l", ContainerKind::List),
+                root("m", ContainerKind::Map),
+            ],
+            vec![
+                span(0, 0, SpanBody::Values(vec![Stored::Scalar(Scalar::Int(1))])),
+                span(
+                    1,
+                    1,
+                    SpanBody::Prop(Prop::MapSet {
+                        key: "k".into(),
+                        value: Stored::Omitted,
+                    }),
+                ),
+                span(
+                    2,
+                    1,
+                    SpanBody::Prop(Prop::MapSet {
+                        key: "k".into(),
+                        value: Stored::Scalar(Scalar::Str("v".into())),
+                    }),
+                ),
+                Span {
+                    pos: 1,
+                    ..span(
+                        3,
+                        0,
+                        SpanBody::Values(vec![Stored::New(ContainerKind::Map)]),
+                    )
+                },
+            ],
+        );
+        let bytes = encode(&set);
+        assert_eq!(bytes[4], 4);
+        assert_eq!(decode(&bytes, &Limits::default()).unwrap(), set);
+    }
+
+    #[test]
+    fn an_omitted_list_element_is_refused() {
+        let set = set_of(
+            vec![root("l", ContainerKind::List)],
+            vec![span(0, 0, SpanBody::Values(vec![Stored::Omitted]))],
+        );
+        assert!(matches!(
+            decode(&encode(&set), &Limits::default()),
+            Err(DecodeError::Invalid {
+                what: "omitted value in a list insert",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn the_omitted_tag_is_read_from_version_4_on_only() {
+        let mut out = ValuesOut::new();
+        out.value(&Stored::Omitted);
+        let bytes = out.finish().unwrap();
+        let limits = Limits::default();
+        let mut v4 = ValuesIn::read(Reader::new(&bytes), &limits, 4).unwrap();
+        assert_eq!(v4.value(0, &limits).unwrap(), Stored::Omitted);
+        let mut v3 = ValuesIn::read(Reader::new(&bytes), &limits, 3).unwrap();
+        assert!(v3.value(0, &limits).is_err());
+    }
 }
