@@ -1,23 +1,27 @@
 //! The hub: the one task that owns a node's documents and every connection's
 //! [`SyncSession`]. Connection tasks only move bytes; the storage writer only writes.
 //!
-//! Owning everything in one task keeps forwarding simple and lock-free: a change imported from
-//! one session is a `notify_changed` on every other session that has the document open, and the
-//! next `poll_transmit` of each exports exactly what that peer lacks. Sending never waits: each
-//! connection has a bounded queue, and when it is full the hub stops polling that session. The
-//! session remembers only *that* a document changed, not the changes, so a slow peer costs no
-//! memory; when its queue drains it gets one catch-up update from the version it has.
+//! Owning everything in one task keeps forwarding simple and lock-free: a change (local, or
+//! imported from one session) is exported once by the document's [`UpdateFeed`] and offered to
+//! every session that has the document open; a session whose peer is up to date queues that
+//! shared update as it is, any other exports exactly what its peer lacks. Sending never waits:
+//! each connection has a bounded queue, and when it is full the hub stops polling that session.
+//! A session keeps at most a few shared updates, then remembers only *that* the document
+//! changed, so a slow peer costs little memory; when its queue drains it gets one catch-up
+//! update from the version it has. Frames polled together go out as one write, and
+//! acknowledgements to the sessions that did not send the change wait a little, so that one
+//! covers several changes.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tokio::sync::{broadcast, mpsc, oneshot};
 use weft_core::{Doc, PeerId, VersionVector};
 use weft_sync::{
     Access, DeclineReason, DocId, Event, Limits, Millis, Presence, ProtocolError, SessionOptions,
-    SyncSession,
+    SyncSession, UpdateFeed,
 };
 
 use crate::error::{LinkError, NodeError};
@@ -114,6 +118,8 @@ struct Conn {
     reason: Option<LinkError>,
     /// Times the send queue was found full.
     stalls: u64,
+    /// A frame polled from the session that did not fit in the last write.
+    carry: Option<Vec<u8>>,
 }
 
 /// A presence the hub relays.
@@ -126,7 +132,14 @@ struct HeldPresence {
 /// Most presence entries kept per document.
 const MAX_PRESENCE: usize = 4096;
 
-#[derive(Default)]
+/// How long an acknowledgement of operations a session did not send may wait, so that one
+/// `Ack` covers several changes (the session that sent them is acknowledged at once).
+const ACK_DELAY: Duration = Duration::from_millis(250);
+
+/// Frames are put together into one write up to this many bytes (a single larger frame goes
+/// alone). The protocol's minimum frame limit, so every receiver takes such a message.
+const COALESCE_BYTES: usize = Limits::MIN_FRAME_LEN as usize;
+
 struct DocMeta {
     /// Sent to the storage writer.
     issued: VersionVector,
@@ -134,6 +147,26 @@ struct DocMeta {
     durable: VersionVector,
     /// Appends since the last snapshot.
     since_compact: usize,
+    /// Each change exported once for every session.
+    feed: UpdateFeed,
+    /// Connections whose changes were imported since the last durable batch: acknowledged at
+    /// once.
+    senders: BTreeSet<u64>,
+    /// Durable entries not yet acknowledged to the other sessions (sent after `ACK_DELAY`).
+    ack_later: VersionVector,
+}
+
+impl DocMeta {
+    fn new(doc: &Doc) -> DocMeta {
+        DocMeta {
+            issued: VersionVector::new(),
+            durable: VersionVector::new(),
+            since_compact: 0,
+            feed: UpdateFeed::new(doc),
+            senders: BTreeSet::new(),
+            ack_later: VersionVector::new(),
+        }
+    }
 }
 
 /// Settings the hub needs.
@@ -156,6 +189,8 @@ pub(crate) struct Hub {
     conns: BTreeMap<u64, Conn>,
     status: BTreeMap<(RemoteId, DocId), VersionVector>,
     to_pump: BTreeSet<u64>,
+    /// When the delayed acknowledgements (`DocMeta::ack_later`) go out.
+    ack_due: Option<Instant>,
     /// The latest presence per document and origin, to show newcomers and to withdraw when
     /// the connection it came from ends.
     presence: HashMap<DocId, HashMap<PeerId, HeldPresence>>,
@@ -174,14 +209,10 @@ impl Hub {
             .iter()
             .map(|(id, doc)| {
                 let v = doc.version();
-                (
-                    id.clone(),
-                    DocMeta {
-                        issued: v.clone(),
-                        durable: v,
-                        since_compact: 0,
-                    },
-                )
+                let mut meta = DocMeta::new(doc);
+                meta.issued = v.clone();
+                meta.durable = v;
+                (id.clone(), meta)
             })
             .collect();
         let hub = Hub {
@@ -192,6 +223,7 @@ impl Hub {
             conns: BTreeMap::new(),
             status: BTreeMap::new(),
             to_pump: BTreeSet::new(),
+            ack_due: None,
             presence: HashMap::new(),
             jobs,
             events,
@@ -203,32 +235,37 @@ impl Hub {
     /// Run until shutdown or until every sender is gone.
     pub(crate) async fn run(mut self, mut rx: mpsc::Receiver<HubMsg>) {
         loop {
-            let deadline = self
+            let presence_due = self
                 .conns
                 .values()
                 .filter_map(|c| c.session.poll_timeout())
-                .min();
+                .min()
+                .map(|Millis(ms)| self.start + Duration::from_millis(ms));
+            let deadline = match (presence_due, self.ack_due) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
             let sleep = async {
                 match deadline {
-                    Some(Millis(ms)) => {
-                        tokio::time::sleep_until(
-                            (self.start + std::time::Duration::from_millis(ms)).into(),
-                        )
-                        .await
-                    }
+                    Some(t) => tokio::time::sleep_until(t.into()).await,
                     None => std::future::pending().await,
                 }
             };
             let msg = tokio::select! {
                 msg = rx.recv() => msg,
                 () = sleep => {
-                    let now = self.now();
-                    let ids: Vec<u64> = self.conns.keys().copied().collect();
-                    for c in ids {
-                        if let Some(conn) = self.conns.get_mut(&c) {
-                            conn.session.handle_timeout(now);
+                    if self.ack_due.is_some_and(|t| t <= Instant::now()) {
+                        self.ack_delayed();
+                    }
+                    if presence_due.is_some_and(|t| t <= Instant::now()) {
+                        let now = self.now();
+                        let ids: Vec<u64> = self.conns.keys().copied().collect();
+                        for c in ids {
+                            if let Some(conn) = self.conns.get_mut(&c) {
+                                conn.session.handle_timeout(now);
+                            }
+                            self.to_pump.insert(c);
                         }
-                        self.to_pump.insert(c);
                     }
                     self.pump_all();
                     continue;
@@ -293,6 +330,7 @@ impl Hub {
                         stalled,
                         reason: None,
                         stalls: 0,
+                        carry: None,
                     },
                 );
                 self.to_pump.insert(conn);
@@ -351,7 +389,7 @@ impl Hub {
                         version: after,
                         origin: ChangeOrigin::Local,
                     });
-                    self.changed(&doc, None);
+                    self.changed(&doc);
                 }
                 self.persist(&doc, Some(reply));
             }
@@ -460,9 +498,9 @@ impl Hub {
         if self.docs.contains_key(doc) {
             return false;
         }
-        self.docs
-            .insert(doc.clone(), Doc::with_peer(self.cfg.edit_peer));
-        self.meta.insert(doc.clone(), DocMeta::default());
+        let d = Doc::with_peer(self.cfg.edit_peer);
+        self.meta.insert(doc.clone(), DocMeta::new(&d));
+        self.docs.insert(doc.clone(), d);
         let _ = self.jobs.send(Job::Create { doc: doc.clone() });
         // Peers allowed to see it and connected now get it.
         let Hub {
@@ -481,12 +519,36 @@ impl Hub {
         true
     }
 
-    /// `doc` changed (from `from`, or locally): tell every other session.
-    fn changed(&mut self, doc: &DocId, from: Option<u64>) {
+    /// `doc` changed (remotely or locally): export the change once and offer it to every
+    /// session (the one it came from sees that its peer has it).
+    fn changed(&mut self, doc: &DocId) {
+        let (Some(d), Some(meta)) = (self.docs.get(doc), self.meta.get_mut(doc)) else {
+            return;
+        };
+        let Some(update) = meta.feed.advance(d) else {
+            return;
+        };
         for (id, c) in self.conns.iter_mut() {
-            if Some(*id) != from && c.session.is_open(doc) {
-                c.session.notify_changed(doc);
+            if c.session.is_open(doc) {
+                c.session.notify_update(&self.docs, doc, &update);
                 self.to_pump.insert(*id);
+            }
+        }
+    }
+
+    /// Send the delayed acknowledgements.
+    fn ack_delayed(&mut self) {
+        self.ack_due = None;
+        for (doc, meta) in &mut self.meta {
+            if meta.ack_later.is_empty() {
+                continue;
+            }
+            let delta = std::mem::take(&mut meta.ack_later);
+            for (id, c) in self.conns.iter_mut() {
+                if c.session.is_open(doc) {
+                    c.session.acknowledge(doc, &delta);
+                    self.to_pump.insert(*id);
+                }
             }
         }
     }
@@ -533,17 +595,27 @@ impl Hub {
             let Some(meta) = self.meta.get_mut(&doc) else {
                 continue;
             };
-            if meta.durable.includes(&version) {
+            // What rose: sessions are told just that.
+            let delta: VersionVector = version
+                .iter()
+                .filter(|&(p, n)| n > meta.durable.get(p))
+                .collect();
+            if delta.is_empty() {
                 continue;
             }
-            meta.durable.merge(&version);
-            let v = meta.durable.clone();
-            for (id, c) in self.conns.iter_mut() {
-                if c.session.is_open(&doc) {
-                    c.session.acknowledge(&doc, &v);
-                    self.to_pump.insert(*id);
+            meta.durable.merge(&delta);
+            // The sessions the changes came from are waiting: tell them now. The others learn
+            // it a little later, several changes in one `Ack`.
+            for c in std::mem::take(&mut meta.senders) {
+                if let Some(conn) = self.conns.get_mut(&c) {
+                    conn.session.acknowledge(&doc, &delta);
+                    self.to_pump.insert(c);
                 }
             }
+            meta.ack_later.merge(&delta);
+            self.ack_due
+                .get_or_insert_with(|| Instant::now() + ACK_DELAY);
+            let v = meta.durable.clone();
             let _ = self.events.send(NodeEvent::Durable { doc, version: v });
         }
         for doc in failed {
@@ -618,7 +690,10 @@ impl Hub {
                         origin: ChangeOrigin::Remote(remote),
                     });
                 }
-                self.changed(&doc, Some(c));
+                if let Some(meta) = self.meta.get_mut(&doc) {
+                    meta.senders.insert(c);
+                }
+                self.changed(&doc);
                 self.persist(&doc, None);
             }
             Event::Acked { doc, version } => {
@@ -645,9 +720,12 @@ impl Hub {
                 tracing::debug!(peer = %remote, %doc, may_write, "document open");
                 // Show the newcomer who is here.
                 let now = self.now();
+                let most = self.cfg.limits.max_presence_per_doc;
                 if let (Some(held), Some(conn)) = (self.presence.get(&doc), self.conns.get_mut(&c))
                 {
-                    for h in held.values().filter(|h| h.from != c && h.expires > now) {
+                    // At most as many as a session keeps (the newest ones arrive live anyway).
+                    let live = held.values().filter(|h| h.from != c && h.expires > now);
+                    for h in live.take(most) {
                         let mut p = h.presence.clone();
                         p.ttl_ms = h.expires.0 - now.0;
                         conn.session.set_presence(&doc, &p);
@@ -683,7 +761,8 @@ impl Hub {
         }
     }
 
-    /// Move frames from the session to the connection's queue while it has room.
+    /// Move frames from the session to the connection's queue while it has room, several
+    /// frames to a write (at most `COALESCE_BYTES`, or one larger frame alone).
     fn flush(&mut self, c: u64) {
         let Hub { conns, docs, .. } = self;
         let Some(conn) = conns.get_mut(&c) else {
@@ -701,13 +780,25 @@ impl Hub {
                     return;
                 }
             }
-            match conn.session.poll_transmit(docs) {
-                Some(frame) => {
-                    if conn.out.try_send(Out(frame)).is_err() {
-                        break;
-                    }
+            let mut batch = match conn.carry.take() {
+                Some(frame) => frame,
+                None => match conn.session.poll_transmit(docs) {
+                    Some(frame) => frame,
+                    None => break,
+                },
+            };
+            while batch.len() < COALESCE_BYTES {
+                let Some(frame) = conn.session.poll_transmit(docs) else {
+                    break;
+                };
+                if batch.len() + frame.len() > COALESCE_BYTES {
+                    conn.carry = Some(frame);
+                    break;
                 }
-                None => break,
+                batch.extend_from_slice(&frame);
+            }
+            if conn.out.try_send(Out(batch)).is_err() {
+                break;
             }
         }
         if conn.session.is_closed() {

@@ -1,10 +1,16 @@
 //! [`Channel`]: what one session knows about one document it syncs.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 use weft_core::{PeerTable, VersionVector};
 
+use crate::feed::{FeedPos, LiveUpdate};
 use crate::types::{Access, DocId};
+
+/// Most shared updates queued on one channel; past that the channel drops them and catches up
+/// with one export instead (a peer that falls behind costs no memory).
+pub(crate) const MAX_QUEUED_UPDATES: usize = 32;
 
 /// The peer's side of a channel, from its `Open`.
 #[derive(Clone, Copy, Debug)]
@@ -24,16 +30,28 @@ pub(crate) struct Channel {
     pub(crate) local: Option<Access>,
     /// The peer's `Open` arrived.
     pub(crate) peer: Option<PeerOpen>,
-    /// A lower bound of the peer's version: its version from `Open`, plus everything sent to it,
-    /// plus what it sent or acknowledged. Exports start from here, so nothing the peer is known
-    /// to have is sent twice, and since it is a lower bound nothing it lacks is left out.
+    /// A lower bound of the peer's version (together with `floor`): its version from `Open`,
+    /// plus everything sent to it, plus what it sent or acknowledged. Exports start from here,
+    /// so nothing the peer is known to have is sent twice, and since it is a lower bound nothing
+    /// it lacks is left out.
     pub(crate) belief: VersionVector,
+    /// The feed position whose version the peer has (everything handed out for sending counts):
+    /// the rest of the lower bound, kept apart so that following the feed costs no version work.
+    pub(crate) floor: Option<FeedPos>,
+    /// The newest feed position offered, to pick the feed up after a catch-up export.
+    pub(crate) latest: Option<FeedPos>,
+    /// Shared updates to send, each continuing the feed from the one before (the first from
+    /// `floor`).
+    pub(crate) updates: VecDeque<Arc<LiveUpdate>>,
+    /// Changes arrived on this channel since the feed last moved: the next update may hold
+    /// nothing the peer lacks.
+    pub(crate) imported: bool,
     /// The peer's durable version, from its `Ack`s.
     pub(crate) peer_durable: VersionVector,
     /// This side's durable version, as the application reported it.
     pub(crate) durable: VersionVector,
-    /// The durable version already announced to the peer.
-    pub(crate) durable_sent: VersionVector,
+    /// Entries of `durable` not yet announced to the peer.
+    pub(crate) ack_pending: VersionVector,
     /// The document may have changes the peer lacks.
     pub(crate) dirty: bool,
     /// Frames of an update being sent in parts, interleaved with other documents.
@@ -57,9 +75,13 @@ impl Channel {
             local: None,
             peer: None,
             belief: VersionVector::new(),
+            floor: None,
+            latest: None,
+            updates: VecDeque::new(),
+            imported: false,
             peer_durable: VersionVector::new(),
             durable: VersionVector::new(),
-            durable_sent: VersionVector::new(),
+            ack_pending: VersionVector::new(),
             dirty: false,
             parts: VecDeque::new(),
             next_transfer: 0,
@@ -85,12 +107,24 @@ impl Channel {
         self.local.is_some() && self.peer.is_some_and(|p| p.may_write)
     }
 
-    /// Entries of the durable version the peer has not been told yet.
-    pub(crate) fn ack_delta(&self) -> VersionVector {
-        self.durable
-            .iter()
-            .filter(|&(p, n)| self.durable_sent.get(p) < n)
-            .collect()
+    /// Raise this side's durable version to include `durable`; entries that rose are queued
+    /// for the next `Ack`. Work linear in `durable`'s entries, so the application may pass just
+    /// what rose.
+    pub(crate) fn acknowledge(&mut self, durable: &VersionVector) {
+        for (peer, n) in durable.iter() {
+            if n > self.durable.get(peer) {
+                self.durable.set(peer, n);
+                self.ack_pending.set(peer, n);
+            }
+        }
+    }
+
+    /// The peer has everything in the channel's lower bound: `belief` raised by the feed
+    /// position it reached.
+    pub(crate) fn settle_floor(&mut self) {
+        if let Some(floor) = &self.floor {
+            self.belief.merge(&floor.version);
+        }
     }
 
     /// Whether a visit by the transmit loop would produce a frame (or find out there is
@@ -98,7 +132,8 @@ impl Channel {
     pub(crate) fn has_work(&self) -> bool {
         self.is_ready()
             && (!self.parts.is_empty()
+                || !self.updates.is_empty()
                 || (self.dirty && self.may_write())
-                || !self.durable_sent.includes(&self.durable))
+                || !self.ack_pending.is_empty())
     }
 }

@@ -4,12 +4,14 @@ mod receive;
 mod transmit;
 
 use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
 
 use weft_core::VersionVector;
 
 use crate::channel::Channel;
 use crate::error::{OpenError, ProtocolError};
 use crate::event::Event;
+use crate::feed::LiveUpdate;
 use crate::frame::FrameBuffer;
 use crate::message::{CloseCode, DeclineReason, Message};
 use crate::options::SessionOptions;
@@ -250,13 +252,66 @@ impl SyncSession {
         }
     }
 
+    /// Document `id` changed by `update`, the step its [`UpdateFeed`](crate::UpdateFeed) just
+    /// made. Like [`notify_changed`](Self::notify_changed), but when the peer is known to have
+    /// the feed's previous version (the live case), the session queues the shared update as it
+    /// is: no version vector is compared and nothing is exported per session. Otherwise it falls
+    /// back to `notify_changed`, and follows the feed again once a catch-up reaches it.
+    ///
+    /// Offer every update of the feed, in order, to every session with the document open
+    /// (including the one the change came from: the session sees that its peer has it), before
+    /// the document changes again: the session may export a compact form of the update for its
+    /// peer from the document in `docs`.
+    pub fn notify_update(&mut self, docs: &impl DocStore, id: &DocId, update: &Arc<LiveUpdate>) {
+        let compact_ok = self.both_have(Capabilities::COMPACT_CHANGES);
+        let Some(&slot) = self.by_doc.get(id) else {
+            return;
+        };
+        let Some(ch) = self.channels.get_mut(slot).and_then(Option::as_mut) else {
+            return;
+        };
+        ch.latest = Some(update.position());
+        if !(ch.is_ready() && ch.may_write()) || ch.dirty {
+            ch.dirty = true;
+            self.schedule(slot);
+            return;
+        }
+        let continues = match ch.updates.back() {
+            Some(last) => last.feed == update.feed && last.seq + 1 == update.seq,
+            None => ch.floor.as_ref().is_some_and(|f| f.continues_to(update)),
+        };
+        if continues && ch.imported {
+            // The update may hold what the peer just sent: send it only if the peer lacks some.
+            ch.imported = false;
+            ch.settle_floor();
+            if ch.belief.includes(&update.version) {
+                ch.updates.clear();
+                ch.floor = ch.latest.clone();
+                return;
+            }
+        } else if continues && ch.updates.len() < crate::channel::MAX_QUEUED_UPDATES {
+            if compact_ok {
+                // Export the compact form while the document is still at this update.
+                update.compact(&ch.table, docs.doc(id));
+            }
+            ch.updates.push_back(update.clone());
+            self.schedule(slot);
+            return;
+        }
+        // Behind, ahead or off the feed: one export from what the peer is known to have.
+        ch.updates.clear();
+        ch.dirty = true;
+        self.schedule(slot);
+    }
+
     /// Everything in `durable` is now stored durably on this side (the application persisted
     /// it). The peer is told, so it can show "synced" honestly. Versions only rise: a lower one
-    /// changes nothing.
+    /// changes nothing. The work is linear in the entries of `durable`, so an application with
+    /// many sessions may pass just the entries that rose since its last call.
     pub fn acknowledge(&mut self, id: &DocId, durable: &VersionVector) {
         if let Some(&slot) = self.by_doc.get(id) {
             if let Some(ch) = self.channels.get_mut(slot).and_then(Option::as_mut) {
-                ch.durable.merge(durable);
+                ch.acknowledge(durable);
                 self.schedule(slot);
             }
         }

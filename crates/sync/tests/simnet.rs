@@ -58,6 +58,8 @@ fn simnet_mesh_converges_on_every_seed() {
             chunk_len: if seed % 2 == 0 { 24 } else { 16 * 1024 },
             // Every other pair of seeds mixes in a peer without compact changes.
             older_peers: (seed / 2 % 2) as usize,
+            // Every other four seeds forward changes through update feeds.
+            feeds: seed / 4 % 2 == 1,
             ..SimConfig::default()
         },
     );
@@ -69,8 +71,9 @@ fn simnet_line_converges_through_the_middle() {
     check_all(
         "simnet_line_converges_through_the_middle",
         &seeds(500),
-        |_| SimConfig {
+        |seed| SimConfig {
             topology: Topology::Line,
+            feeds: seed % 2 == 1,
             ..SimConfig::default()
         },
     );

@@ -41,7 +41,7 @@ use std::fmt;
 
 use weft_core::{Doc, PeerId, VersionVector};
 use weft_sync::{
-    Access, Capabilities, DocId, Event, Millis, Presence, SessionOptions, SyncSession,
+    Access, Capabilities, DocId, Event, Millis, Presence, SessionOptions, SyncSession, UpdateFeed,
 };
 
 use frames::{is_content, kind};
@@ -74,6 +74,10 @@ pub struct SimConfig {
     /// Peers `0..older_peers` run sessions without the compact changes capability, as peers of
     /// an older release would: their links use ordinary `Changes` both ways.
     pub older_peers: usize,
+    /// Peers forward changes as an application serving many sessions does: one
+    /// [`UpdateFeed`] per document, each change offered to every session (the one it came
+    /// from included) with [`SyncSession::notify_update`], instead of `notify_changed`.
+    pub feeds: bool,
 }
 
 impl Default for SimConfig {
@@ -85,6 +89,7 @@ impl Default for SimConfig {
             steps: 150,
             chunk_len: weft_sync::Limits::default().chunk_len,
             older_peers: 0,
+            feeds: false,
         }
     }
 }
@@ -147,6 +152,17 @@ struct Peer {
     saved: BTreeMap<DocId, Vec<u8>>,
     incarnation: u64,
     presence_seq: u64,
+    /// One feed per document, when the peers forward through feeds.
+    feeds: Option<BTreeMap<DocId, UpdateFeed>>,
+}
+
+impl Peer {
+    /// A feed per document, starting at the documents as they are now.
+    fn new_feeds(docs: &BTreeMap<DocId, Doc>) -> BTreeMap<DocId, UpdateFeed> {
+        docs.iter()
+            .map(|(id, doc)| (id.clone(), UpdateFeed::new(doc)))
+            .collect()
+    }
 }
 
 /// One connection: a session at each end and the frames in flight each way.
@@ -193,14 +209,18 @@ impl Sim {
             .map(|i| DocId::new(format!("doc{i}")).expect("short id"))
             .collect();
         let peers = (0..config.peers.max(2))
-            .map(|p| Peer {
-                docs: doc_ids
+            .map(|p| {
+                let docs: BTreeMap<DocId, Doc> = doc_ids
                     .iter()
                     .map(|id| (id.clone(), Doc::with_peer(peer_id(p, 0))))
-                    .collect(),
-                saved: BTreeMap::new(),
-                incarnation: 0,
-                presence_seq: 0,
+                    .collect();
+                Peer {
+                    feeds: config.feeds.then(|| Peer::new_feeds(&docs)),
+                    docs,
+                    saved: BTreeMap::new(),
+                    incarnation: 0,
+                    presence_seq: 0,
+                }
             })
             .collect::<Vec<_>>();
         let n = peers.len();
@@ -436,6 +456,9 @@ impl Sim {
             };
             peer.docs.insert(id.clone(), doc);
         }
+        if peer.feeds.is_some() {
+            peer.feeds = Some(Peer::new_feeds(&peer.docs));
+        }
         self.log(format!("restart peer {p}"));
         self.check_durable(p)
     }
@@ -603,8 +626,29 @@ impl Sim {
     }
 
     /// Document `id` of peer `p` changed (an edit, or an import on link `from`): the peer's
-    /// other sessions forward it, and in the heal phase it is persisted at once.
+    /// other sessions forward it (with feeds: every session is offered the change), and in the
+    /// heal phase it is persisted at once.
     fn doc_changed(&mut self, p: usize, id: &DocId, from: Option<usize>) {
+        let peer = &mut self.peers[p];
+        if let Some(feeds) = peer.feeds.as_mut() {
+            let update = match (feeds.get_mut(id), peer.docs.get(id)) {
+                (Some(feed), Some(doc)) => feed.advance(doc),
+                _ => None,
+            };
+            for (l, link) in self.links.iter_mut().enumerate() {
+                let Some(end) = link.ends.iter().position(|&e| e == p) else {
+                    continue;
+                };
+                if let (Some(conn), Some(update)) = (link.conn.as_mut(), update.as_ref()) {
+                    conn.sessions[end].notify_update(&peer.docs, id, update);
+                    self.to_pump.insert((l, end));
+                }
+            }
+            if self.eager_persist {
+                self.persist(p);
+            }
+            return;
+        }
         for (l, link) in self.links.iter_mut().enumerate() {
             let Some(end) = link.ends.iter().position(|&e| e == p) else {
                 continue;

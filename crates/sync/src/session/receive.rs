@@ -327,6 +327,7 @@ impl SyncSession {
             }
         }
         if report.applied > 0 {
+            ch.imported = true;
             self.events.push_back(Event::Imported { doc: id, report });
         }
         Ok(())

@@ -81,19 +81,46 @@ impl SyncSession {
         if !ch.is_ready() {
             return None;
         }
-        if !ch.durable_sent.includes(&ch.durable) {
+        if !ch.ack_pending.is_empty() {
             return Some(ack_frame(slot, ch));
         }
         if let Some(part) = ch.parts.pop_front() {
             return Some(part);
         }
+        if let Some(update) = ch.updates.pop_front() {
+            // A shared update continuing from what the peer has: no version work.
+            ch.floor = Some(update.position());
+            let compact = if compact_ok {
+                update
+                    .compact(&ch.table, docs.doc(&ch.doc))
+                    .filter(|u| u.len() as u64 <= chunk)
+            } else {
+                None
+            };
+            return match compact {
+                Some(bytes) => Some(
+                    Message::CompactChanges {
+                        channel: slot as u64,
+                        update: &bytes,
+                    }
+                    .encode_frame(),
+                ),
+                None => changes_frame(slot, ch, &update.chunk, chunk),
+            };
+        }
         if !(ch.dirty && ch.may_write()) {
             return None;
         }
         ch.dirty = false;
+        ch.imported = false;
         let live = std::mem::replace(&mut ch.live, true);
         let doc = docs.doc(&ch.doc)?;
         let version = doc.version();
+        ch.settle_floor();
+        if ch.latest.as_ref().is_some_and(|l| *l.version == version) {
+            // Once this export is sent, the peer is at the feed's position: follow it again.
+            ch.floor = ch.latest.clone();
+        }
         if ch.belief.includes(&version) {
             return None;
         }
@@ -120,32 +147,7 @@ impl SyncSession {
         }
         let update = doc.export_since(&ch.belief);
         ch.belief.merge(&version);
-        if update.len() as u64 <= chunk {
-            return Some(
-                Message::Changes {
-                    channel: slot as u64,
-                    update: &update,
-                }
-                .encode_frame(),
-            );
-        }
-        let transfer = ch.next_transfer;
-        ch.next_transfer += 1;
-        let total = update.len() as u64;
-        // `chunk` is at least 1 and at most the frame limit, which fits in usize.
-        for (i, data) in update.chunks(chunk as usize).enumerate() {
-            ch.parts.push_back(
-                Message::Part {
-                    channel: slot as u64,
-                    transfer,
-                    total,
-                    offset: (i as u64) * chunk,
-                    data,
-                }
-                .encode_frame(),
-            );
-        }
-        ch.parts.pop_front()
+        changes_frame(slot, ch, &update, chunk)
     }
 
     /// Largest update data per message: this side's chunk length, within the peer's frame limit.
@@ -156,11 +158,49 @@ impl SyncSession {
     }
 }
 
+/// `update` (a chunk) as one `Changes` frame, or, when longer than `chunk`, as `Part`s queued on
+/// the channel: the first is returned.
+fn changes_frame(slot: usize, ch: &mut Channel, update: &[u8], chunk: u64) -> Option<Vec<u8>> {
+    if update.len() as u64 <= chunk {
+        return Some(
+            Message::Changes {
+                channel: slot as u64,
+                update,
+            }
+            .encode_frame(),
+        );
+    }
+    let transfer = ch.next_transfer;
+    ch.next_transfer += 1;
+    let total = update.len() as u64;
+    // `chunk` is at least 1 and at most the frame limit, which fits in usize.
+    for (i, data) in update.chunks(chunk as usize).enumerate() {
+        ch.parts.push_back(
+            Message::Part {
+                channel: slot as u64,
+                transfer,
+                total,
+                offset: (i as u64) * chunk,
+                data,
+            }
+            .encode_frame(),
+        );
+    }
+    ch.parts.pop_front()
+}
+
 /// An `Ack` with the entries of the durable version the peer has not been told yet (at most
 /// `MAX_ACK_ENTRIES`; the channel stays scheduled for the rest).
 fn ack_frame(slot: usize, ch: &mut Channel) -> Vec<u8> {
-    let delta: VersionVector = ch.ack_delta().iter().take(MAX_ACK_ENTRIES).collect();
-    ch.durable_sent.merge(&delta);
+    let delta: VersionVector = if ch.ack_pending.iter().nth(MAX_ACK_ENTRIES).is_none() {
+        std::mem::take(&mut ch.ack_pending)
+    } else {
+        let delta: VersionVector = ch.ack_pending.iter().take(MAX_ACK_ENTRIES).collect();
+        for (peer, _) in delta.iter() {
+            ch.ack_pending.set(peer, 0);
+        }
+        delta
+    };
     Message::Ack {
         channel: slot as u64,
         version: delta,
