@@ -184,8 +184,9 @@ impl Doc {
 
     /// The current position of `cursor` (a list index, or for a text cursor a position in the
     /// document's [`unit`](Doc::unit)), or `None` if this document does not have its list, text
-    /// or element (yet). List cursors cost O(list length); text cursors see
-    /// [`Doc::text_cursor`].
+    /// or element (yet). Lists and texts resolve cursors through an index of their elements by
+    /// id, built on first use and then kept up to date (see [`Doc::text_cursor`]): O(log n) plus
+    /// the cost of the operations that arrived since the previous call.
     pub fn cursor_pos(&self, cursor: &Cursor) -> Option<usize> {
         let i = self.containers.get(&cursor.container)?;
         match cursor.container.kind() {
@@ -200,7 +201,11 @@ impl Doc {
                 Side::Before => tree.len(),
             });
         };
-        let (before, live) = tree.find(self.graph.id_to_lv(elem)?)?;
+        let lv = self.graph.id_to_lv(elem)?;
+        let (before, live) = match self.indexed_list_elem(i, lv) {
+            Some(found) => found?,
+            None => tree.find(lv)?,
+        };
         Some(match (cursor.side, live) {
             (Side::After, true) => before + 1,
             _ => before,

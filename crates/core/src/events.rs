@@ -198,7 +198,11 @@ impl Doc {
                     path.push(PathSeg::Key(k.clone()));
                 }
                 (Slot::Elem(elem), State::List(t)) => {
-                    path.push(PathSeg::Index(t.index_of(*elem)?));
+                    let index = match self.indexed_list_elem(*parent, *elem) {
+                        Some(found) => found.and_then(|(i, live)| live.then_some(i)),
+                        None => t.index_of(*elem),
+                    };
+                    path.push(PathSeg::Index(index?));
                 }
                 _ => return None,
             }

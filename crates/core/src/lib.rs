@@ -120,6 +120,7 @@ mod causal_graph;
 mod change_set;
 mod containers;
 mod cursor;
+mod cursor_counts;
 mod doc;
 mod edit;
 mod encoding;

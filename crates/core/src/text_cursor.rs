@@ -12,9 +12,17 @@
 //!
 //! - first call on a text: O(operations in the document) once, like loading it;
 //! - every later call: the cost of merging the operations that arrived since the previous call
-//!   (none for a document that did not change: O(1) for that part), plus O(r / 64 + log r) to
-//!   find the character, where r is the number of runs in the index (a run is a block of
-//!   characters with consecutive ids that were typed together; typing a paragraph is one run).
+//!   (none for a document that did not change: O(1) for that part), plus O(log r) to find the
+//!   character, where r is the number of runs in the index (a run is a block of characters with
+//!   consecutive ids that were typed together; typing a paragraph is one run). The index is a
+//!   list of chunks of at most 64 runs with the visible count of each in a Fenwick tree
+//!   ([`Counts`]), so locating a position or an id never scans the chunks; applying an
+//!   operation costs O(log r), plus O(r / 64) when it splits a chunk (at most once per 32 new
+//!   runs).
+//!
+//! Lists use the same index ([`Doc::indexed_list_elem`]): their sequence operations are the
+//! same, one placeholder per element, and their own tree finds an element by id only by a scan.
+//! List cursors and the list indexes in patch paths ([`Doc::path_of`]) go through it.
 //!
 //! The index lives in the [`Doc`] behind a lock (cursor resolution takes `&self`); a clone of the
 //! document starts without it. Its memory is one small entry per run.
@@ -37,6 +45,7 @@ use std::sync::Mutex;
 
 use crate::causal_graph::Lv;
 use crate::cursor::{Cursor, Side};
+use crate::cursor_counts::Counts;
 use crate::error::EditError;
 use crate::merge::{self, TransformedOp};
 use crate::value::{ContainerKind, TextId};
@@ -71,6 +80,8 @@ pub(crate) struct TextIndex {
     chunk_of_key: Vec<usize>,
     /// First id of every run -> key of the chunk holding it.
     starts: BTreeMap<Lv, u32>,
+    /// Visible characters of each chunk (`chunks[i].live`), for prefix sums in O(log chunks).
+    counts: Counts,
     /// Visible characters.
     len: usize,
 }
@@ -81,6 +92,7 @@ impl Default for TextIndex {
             chunks: vec![Chunk::default()],
             chunk_of_key: vec![0],
             starts: BTreeMap::new(),
+            counts: Counts::build(std::iter::once(0)),
             len: 0,
         }
     }
@@ -107,11 +119,11 @@ impl TextIndex {
         if pos == 0 {
             return (0, 0);
         }
-        let mut acc = 0;
-        let mut ci = 0;
-        while ci + 1 < self.chunks.len() && acc + self.chunks[ci].live < pos {
-            acc += self.chunks[ci].live;
-            ci += 1;
+        // The first chunk whose end reaches `pos` (the last one if none does).
+        let (mut ci, mut acc) = self.counts.search(pos, false);
+        if ci >= self.chunks.len() {
+            ci = self.chunks.len() - 1;
+            acc = self.counts.prefix(ci);
         }
         let mut ri = 0;
         while ri < self.chunks[ci].runs.len() {
@@ -164,6 +176,8 @@ impl TextIndex {
         for (i, c) in self.chunks.iter().enumerate().skip(ci + 1) {
             self.chunk_of_key[c.key as usize] = i;
         }
+        // Once per CHUNK_MAX / 2 runs added at most, like the moves above.
+        self.counts = Counts::build(self.chunks.iter().map(|c| c.live));
     }
 
     /// Insert `len` visible characters with ids `start..start + len` at visible position `pos`,
@@ -173,6 +187,7 @@ impl TextIndex {
         let (ci, ri) = self.locate_after(pos);
         let chunk = &mut self.chunks[ci];
         chunk.live += len;
+        self.counts.add(ci, len);
         self.len += len;
         if ri > 0 {
             let prev = &mut chunk.runs[ri - 1];
@@ -219,6 +234,7 @@ impl TextIndex {
             let n = chunk.runs[ri].len;
             chunk.runs[ri].live = false;
             chunk.live -= n;
+            self.counts.sub(ci, n);
             self.len -= n;
             left -= n;
             ri += 1;
@@ -236,7 +252,7 @@ impl TextIndex {
     fn find(&self, id: Lv) -> Option<(usize, bool)> {
         let (_, &key) = self.starts.range(..=id).next_back()?;
         let ci = *self.chunk_of_key.get(key as usize)?;
-        let mut before: usize = self.chunks[..ci].iter().map(|c| c.live).sum();
+        let mut before = self.counts.prefix(ci);
         for r in &self.chunks[ci].runs {
             if (r.start..r.start + r.len).contains(&id) {
                 return Some(if r.live {
@@ -254,18 +270,13 @@ impl TextIndex {
 
     /// The id of the visible character at `pos`.
     fn get(&self, pos: usize) -> Option<Lv> {
-        let mut acc = 0;
-        for c in &self.chunks {
-            if acc + c.live <= pos {
-                acc += c.live;
-                continue;
+        // The first chunk whose end is past `pos`.
+        let (ci, mut acc) = self.counts.search(pos, true);
+        for r in self.chunks.get(ci)?.runs.iter().filter(|r| r.live) {
+            if pos < acc + r.len {
+                return Some(r.start + (pos - acc));
             }
-            for r in c.runs.iter().filter(|r| r.live) {
-                if pos < acc + r.len {
-                    return Some(r.start + (pos - acc));
-                }
-                acc += r.len;
-            }
+            acc += r.len;
         }
         None
     }
@@ -335,7 +346,7 @@ impl Doc {
         let elem = match target {
             Some(i) => {
                 let lv = self
-                    .with_text_index(text.0, |index| index.get(i))
+                    .with_seq_index(text.0, |index| index.get(i))
                     .flatten()
                     .ok_or(EditError::OutOfBounds { pos, len })?;
                 Some(self.graph.lv_to_id(lv))
@@ -359,7 +370,7 @@ impl Doc {
             },
             Some(elem) => {
                 let lv = self.graph.id_to_lv(elem)?;
-                let (before, live) = self.with_text_index(text.0, |index| index.find(lv))??;
+                let (before, live) = self.with_seq_index(text.0, |index| index.find(lv))??;
                 match (cursor.side, live) {
                     (Side::After, true) => before + 1,
                     _ => before,
@@ -373,13 +384,25 @@ impl Doc {
         )
     }
 
-    /// Run `f` on the id index of text `c`, brought up to the current version (built first if
-    /// needed). `None` if the history does not replay (it always does for a document's own).
-    fn with_text_index<R>(&self, c: u32, f: impl FnOnce(&TextIndex) -> R) -> Option<R> {
-        debug_assert_eq!(
+    /// Where element `elem` (the local version of the operation that inserted it) of list
+    /// `list` is: the number of visible elements before it and whether it is visible, or
+    /// `Some(None)` if it is not an element of that list. Lists keep their elements' ids in
+    /// their own tree, which can only find one by a scan; this uses the id index instead (as
+    /// texts do; a list's operations are sequence operations with one placeholder per element),
+    /// so the cost is that of bringing the index up to date plus O(log n). `None` if the history
+    /// does not replay into an index (it always does for a document's own): the caller scans.
+    pub(crate) fn indexed_list_elem(&self, list: u32, elem: Lv) -> Option<Option<(usize, bool)>> {
+        self.with_seq_index(list, |index| index.find(elem))
+    }
+
+    /// Run `f` on the id index of text or list `c`, brought up to the current version (built
+    /// first if needed). `None` if the history does not replay (it always does for a
+    /// document's own).
+    fn with_seq_index<R>(&self, c: u32, f: impl FnOnce(&TextIndex) -> R) -> Option<R> {
+        debug_assert!(matches!(
             self.containers.entries[c as usize].id.kind(),
-            ContainerKind::Text
-        );
+            ContainerKind::Text | ContainerKind::List
+        ));
         let mut texts = self
             .text_cursors
             .texts

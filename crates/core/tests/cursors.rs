@@ -1,7 +1,7 @@
 //! Stable cursors in lists.
 
 use proptest::prelude::*;
-use weft_core::{Cursor, Doc, ListId, MapId, PeerId, Side};
+use weft_core::{Container, Cursor, Doc, ListId, MapId, PathSeg, PeerId, Scalar, Side, Value};
 
 fn abc(doc: &mut Doc) -> ListId {
     let l = doc.list("l");
@@ -97,6 +97,102 @@ proptest! {
     fn decoding_arbitrary_bytes_never_panics(bytes in prop::collection::vec(any::<u8>(), 0..64)) {
         if let Ok(c) = Cursor::from_bytes(&bytes) {
             prop_assert_eq!(Cursor::from_bytes(&c.to_bytes()).unwrap(), c);
+        }
+    }
+}
+
+/// The element ids a list holds, in order: every element is a map whose key "id" is unique.
+fn ids(doc: &Doc, l: ListId) -> Vec<i64> {
+    doc.list_values(l)
+        .iter()
+        .map(|v| match v.as_container() {
+            Some(Container::Map(m)) => match doc.map_get(m, "id") {
+                Some(Value::Scalar(Scalar::Int(i))) => i,
+                other => panic!("{other:?}"),
+            },
+            other => panic!("{other:?}"),
+        })
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+
+    /// Two replicas insert and delete maps in one list, merging now and then; cursors (made on
+    /// either replica) and `path_of` of every map agree with where the map is.
+    #[test]
+    fn list_cursors_and_paths_follow_their_elements(
+        steps in prop::collection::vec((0u8..4, any::<u16>(), 1u8..4), 1..400)
+    ) {
+        let mut docs = [Doc::with_peer(PeerId(1)), Doc::with_peer(PeerId(2))];
+        let l0 = docs[0].list("l");
+        let m0: MapId = docs[0].list_create(l0, 0).unwrap();
+        docs[0].map_set(m0, "id", 0).unwrap();
+        let first = docs[0].export_since(&weft_core::VersionVector::new());
+        docs[1].import(&first).unwrap();
+        let mut next_id = 0i64;
+        let mut cursors: Vec<(i64, Cursor)> = Vec::new();
+        let mut maps: Vec<(i64, MapId)> = vec![(0, m0)];
+        for (op, n, k) in steps {
+            let r = usize::from(n % 2);
+            let doc = &mut docs[r];
+            let l = doc.get_list("l").unwrap();
+            let len = doc.list_len(l);
+            match op {
+                0 | 1 => {
+                    let m: MapId = doc.list_create(l, usize::from(n) % (len + 1)).unwrap();
+                    next_id += 1;
+                    doc.map_set(m, "id", next_id).unwrap();
+                    if r == 0 {
+                        maps.push((next_id, m));
+                    }
+                }
+                2 if len > 0 => {
+                    let at = usize::from(n) % len;
+                    doc.list_delete(l, at, usize::from(k).min(len - at)).unwrap();
+                }
+                2 => {}
+                _ => {
+                    let (a, b) = docs.split_at_mut(1);
+                    let (a, b) = (&mut a[0], &mut b[0]);
+                    a.import(&b.export_since(&a.version())).unwrap();
+                    b.import(&a.export_since(&b.version())).unwrap();
+                }
+            }
+            let doc = &docs[r];
+            let l = doc.get_list("l").unwrap();
+            let now = ids(doc, l);
+            if !now.is_empty() {
+                let at = usize::from(n) % now.len();
+                let side = if k % 2 == 0 { Side::Before } else { Side::After };
+                let c = doc.list_cursor(l, if side == Side::After { at + 1 } else { at }, side).unwrap();
+                cursors.push((now[at], c));
+            }
+        }
+        let (a, b) = docs.split_at_mut(1);
+        let (a, b) = (&mut a[0], &mut b[0]);
+        a.import(&b.export_since(&a.version())).unwrap();
+        b.import(&a.export_since(&b.version())).unwrap();
+        for doc in &docs {
+            let l = doc.get_list("l").unwrap();
+            let now = ids(doc, l);
+            for (id, c) in &cursors {
+                let pos = doc.cursor_pos(c).unwrap();
+                prop_assert!(pos <= now.len());
+                if let Some(i) = now.iter().position(|x| x == id) {
+                    let want = if c.side == Side::After { i + 1 } else { i };
+                    prop_assert_eq!(pos, want);
+                }
+            }
+        }
+        let doc = &docs[0];
+        let now = ids(doc, doc.get_list("l").unwrap());
+        for (id, m) in &maps {
+            let path = doc.path_of(*m);
+            match now.iter().position(|x| x == id) {
+                Some(i) => prop_assert_eq!(path, Some(vec![PathSeg::Key("l".into()), PathSeg::Index(i)])),
+                None => prop_assert_eq!(path, None),
+            }
         }
     }
 }
