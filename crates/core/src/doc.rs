@@ -8,7 +8,7 @@ use crate::change_set::{ChangeMeta, ChangeSet, ChunkKind, Span, SpanBody};
 use crate::containers::{Containers, MapEntry, Prop, PropOp, State, ValueLog};
 #[cfg(test)]
 use crate::encoding::Limits;
-use crate::encoding::{self, DecodeError, PeerTable};
+use crate::encoding::{self, ChunkHead, DecodeError, PeerTable};
 use crate::error::{EditError, ImportError};
 use crate::events::{push_patch, Diff, ListOp, Patch, PatchQueue, Slot};
 use crate::id::{OpId, PeerId};
@@ -393,58 +393,17 @@ impl Doc {
         Ok(doc)
     }
 
-    /// Load a document chunk into this fresh document, pushing each span straight into the
-    /// causal graph and op log as it is decoded. Takes the texts from the state section when there
-    /// is one, and replays the history otherwise. Returns `Ok(false)`, leaving `self` in an
-    /// unspecified state, when the chunk needs the general import path: a span that is not the next
-    /// one of its peer, a parent that is not earlier in the chunk, or repeated root names.
+    /// Load a document chunk into this fresh document ([`Doc::push_in_order`]). Takes the texts
+    /// from the state section when there is one, and replays the history otherwise. Returns
+    /// `Ok(false)`, leaving `self` in an unspecified state, when the chunk needs the general import
+    /// path.
     fn load_in_order(&mut self, bytes: &[u8]) -> Result<bool, ImportError> {
-        let limits = self.options.limits.clone();
-        let graph = &mut self.graph;
-        let log = &mut self.log;
-        let containers = &mut self.containers;
-        let values = &mut self.values;
-        let mut frontier = Vec::new();
-        let mut parents = Vec::new();
-        // Chunk container index -> document container index.
-        let mut index: Vec<Option<u32>> = Vec::new();
-        let head = encoding::decode_with(bytes, &limits, |s| {
-            if graph.next_seq(s.peer) != s.seq {
-                return false;
-            }
-            parents.clear();
-            for p in s.parents {
-                match graph.id_to_lv(*p) {
-                    Some(lv) => parents.push(lv),
-                    None => return false,
-                }
-            }
-            parents.sort_unstable();
-            let ci = s.container as usize;
-            if index.len() <= ci {
-                index.resize(ci + 1, None);
-            }
-            let container = *index[ci].get_or_insert_with(|| containers.get_or_create(s.cid));
-            let range = graph.push(s.peer, s.seq, s.len, &parents);
-            advance_frontier(&mut frontier, &parents, range.clone());
-            push_span_ops(
-                log,
-                values,
-                container,
-                range.start,
-                SpanOps {
-                    len: s.len,
-                    kind: s.kind,
-                    pos: s.pos,
-                    fwd: s.fwd,
-                    text: s.text,
-                    values: s.values,
-                    prop: s.prop,
-                },
-            );
-            true
-        })?;
-        let Some(head) = head else {
+        let Some(InOrder {
+            head,
+            frontier,
+            seq_touched,
+        }) = self.push_in_order(bytes)?
+        else {
             return Ok(false);
         };
         if head.kind != ChunkKind::Document {
@@ -470,7 +429,7 @@ impl Doc {
                 }
                 self.frontier = frontier;
             }
-            None => self.merge_new(0, None, false, &mut ImportReport::default())?,
+            None => self.merge_new(0, Some(seq_touched), false, &mut ImportReport::default())?,
         }
         let graph = &self.graph;
         self.metas = head
@@ -481,10 +440,105 @@ impl Doc {
         Ok(true)
     }
 
+    /// Push the spans of a chunk into this document, which has no operations, straight into the
+    /// causal graph, op log and value log as they are decoded. Returns the chunk's head and the
+    /// frontier of its operations, or `None`, leaving `self` in an unspecified state, when the
+    /// chunk needs the general import path: a span that is not the next one of its peer, a parent
+    /// that is not earlier in the chunk, or repeated root names.
+    fn push_in_order(&mut self, bytes: &[u8]) -> Result<Option<InOrder>, ImportError> {
+        let limits = self.options.limits.clone();
+        let graph = &mut self.graph;
+        let log = &mut self.log;
+        let containers = &mut self.containers;
+        let values = &mut self.values;
+        let mut frontier = Vec::new();
+        let mut parents = Vec::new();
+        // Chunk container index -> document container index.
+        let mut index: Vec<Option<u32>> = Vec::new();
+        let mut seq_touched: Vec<u32> = Vec::new();
+        let head = encoding::decode_with(bytes, &limits, |s| {
+            if graph.next_seq(s.peer) != s.seq {
+                return false;
+            }
+            parents.clear();
+            for p in s.parents {
+                match graph.id_to_lv(*p) {
+                    Some(lv) => parents.push(lv),
+                    None => return false,
+                }
+            }
+            parents.sort_unstable();
+            let ci = s.container as usize;
+            if index.len() <= ci {
+                index.resize(ci + 1, None);
+            }
+            let container = *index[ci].get_or_insert_with(|| containers.get_or_create(s.cid));
+            if s.prop.is_none() && seq_touched.last() != Some(&container) {
+                seq_touched.push(container);
+            }
+            let range = graph.push(s.peer, s.seq, s.len, &parents);
+            advance_frontier(&mut frontier, &parents, range.clone());
+            push_span_ops(
+                log,
+                values,
+                container,
+                range.start,
+                SpanOps {
+                    len: s.len,
+                    kind: s.kind,
+                    pos: s.pos,
+                    fwd: s.fwd,
+                    text: s.text,
+                    values: s.values,
+                    prop: s.prop,
+                },
+            );
+            true
+        })?;
+        Ok(head.map(|head| InOrder {
+            head,
+            frontier,
+            seq_touched,
+        }))
+    }
+
+    /// [`Doc::import`] into a document that has no operations yet (a replica's first sync, or a
+    /// document opened from an update): the spans go into a copy of the document as they are
+    /// decoded ([`Doc::push_in_order`]), with no intermediate change set and no pending buffer,
+    /// and the whole history is merged once. `Ok(None)`, with `self` unchanged, when the chunk
+    /// needs the general path. A state section is ignored: the texts come from the merge.
+    fn import_fresh(&mut self, bytes: &[u8]) -> Result<Option<ImportReport>, ImportError> {
+        let mut doc = self.clone();
+        let Some(InOrder {
+            head, seq_touched, ..
+        }) = doc.push_in_order(bytes)?
+        else {
+            return Ok(None);
+        };
+        let mut report = ImportReport {
+            applied: doc.graph.len(),
+            ..ImportReport::default()
+        };
+        doc.merge_new(0, Some(seq_touched), true, &mut report)?;
+        let graph = &doc.graph;
+        doc.metas.extend(
+            head.metas
+                .into_iter()
+                .filter(|m| graph.id_to_lv(m.start).is_some()),
+        );
+        *self = doc;
+        Ok(Some(report))
+    }
+
     /// Apply an update or a saved document from another replica. Operations already known are
     /// skipped; operations whose dependencies are missing wait (see [`Doc::pending_ops`]) and
     /// apply when a later import brings them. On error nothing changes.
     pub fn import(&mut self, bytes: &[u8]) -> Result<ImportReport, ImportError> {
+        if self.graph.len() == 0 && self.pending.ops() == 0 {
+            if let Some(report) = self.import_fresh(bytes)? {
+                return Ok(report);
+            }
+        }
         let set = encoding::decode(bytes, &self.options.limits)?;
         self.import_set(set, true)
     }
@@ -1264,6 +1318,15 @@ pub(crate) struct SpanOps<'a> {
     pub(crate) prop: Option<&'a Prop>,
 }
 
+/// What [`Doc::push_in_order`] read.
+struct InOrder {
+    head: ChunkHead,
+    /// Frontier of the operations pushed.
+    frontier: Vec<Lv>,
+    /// Sequence containers that got operations (may repeat).
+    seq_touched: Vec<u32>,
+}
+
 /// The container of `span`: its own (`own`, a woken span) or the one its index names in
 /// `containers` (the set it came in).
 fn name_of(own: &Option<ContainerId>, containers: &[ContainerId], span: &Span) -> ContainerId {
@@ -1342,6 +1405,62 @@ mod tests {
             }
         }
         doc
+    }
+
+    /// Two peers editing concurrently, merged: a history with concurrent regions.
+    fn concurrent_history() -> Doc {
+        let mut a = Doc::with_peer(PeerId(1));
+        let ta = a.text("t");
+        a.insert(ta, 0, "hello world").unwrap();
+        let mut b = Doc::with_peer(PeerId(2));
+        b.import(&a.export_since(&VersionVector::new())).unwrap();
+        let tb = b.text("t");
+        a.insert(ta, 5, ", dear").unwrap();
+        a.delete(ta, 0, 1).unwrap();
+        b.insert(tb, 0, "oh ").unwrap();
+        b.delete(tb, 8, 3).unwrap();
+        a.import(&b.export_since(&VersionVector::new())).unwrap();
+        a.insert(ta, 2, "!").unwrap();
+        a
+    }
+
+    #[test]
+    fn importing_into_a_fresh_document_matches_the_general_path() {
+        for doc in [concurrent_history(), long_history(300)] {
+            for bytes in [doc.export_since(&VersionVector::new()), doc.save()] {
+                // `import` on a document without operations takes the streaming path...
+                let mut fast = Doc::with_peer(PeerId(9));
+                let fast_report = fast.import(&bytes).unwrap();
+                // ... the general path decodes a change set first.
+                let mut slow = Doc::with_peer(PeerId(9));
+                let set = encoding::decode(&bytes, &Limits::default()).unwrap();
+                let slow_report = slow.import_set(set, true).unwrap();
+                assert_eq!(fast_report, slow_report);
+                assert!(fast_report.applied > 0);
+                let t = doc.get_text("t").unwrap();
+                assert_eq!(fast.text_to_string(t), doc.text_to_string(t));
+                assert_eq!(fast.version(), slow.version());
+                assert_eq!(fast.frontier(), slow.frontier());
+                assert_eq!(fast.save(), slow.save());
+                // Importing again changes nothing.
+                assert_eq!(fast.import(&bytes).unwrap().applied, 0);
+            }
+        }
+    }
+
+    #[test]
+    fn a_fresh_import_that_fails_leaves_the_document_unchanged() {
+        let history = concurrent_history();
+        let bytes = history.export_since(&VersionVector::new());
+        let mut cut = bytes.clone();
+        cut.truncate(bytes.len() - 3);
+        let mut doc = Doc::with_peer(PeerId(9));
+        let t = doc.text("t");
+        assert!(doc.import(&cut).is_err());
+        assert_eq!(doc.op_count(), 0);
+        assert_eq!(doc.text_to_string(t), "");
+        doc.import(&bytes).unwrap();
+        assert_eq!(doc.text_to_string(t), history.text_to_string(t));
     }
 
     #[test]
