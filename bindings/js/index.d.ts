@@ -74,12 +74,12 @@ export interface ListPatch {
   ops: Array<{ pos: number; insert: Value[] } | { pos: number; delete: number }>;
 }
 
-/** The sum of the increments applied to a counter. */
+/** The sum of the increments applied to a counter (a `bigint` beyond 2^53, as for `value`). */
 export interface CounterPatch {
   type: "counter";
   target: CounterRef;
   path: Path;
-  delta: number;
+  delta: number | bigint;
 }
 
 /**
@@ -88,8 +88,13 @@ export interface CounterPatch {
  */
 export type Patch = TextPatch | MapPatch | ListPatch | CounterPatch;
 
-/** A value stored in a map or list. Integers are exact up to 2^53. */
-export type Scalar = null | boolean | number | string | Uint8Array;
+/**
+ * A value stored in a map or list. Integers are 64-bit and exact at any size: a `bigint` written
+ * is stored as an integer (it must fit in 64 bits, signed), and an integer beyond 2^53 reads back
+ * as a `bigint` (up to 2^53, integers read back as numbers, whichever way they were written).
+ * A `number` that is not a safe integer is stored as a float.
+ */
+export type Scalar = null | boolean | number | bigint | string | Uint8Array;
 
 /** What a map or list read returns: a scalar, or a handle to a nested container. */
 export type Value = Scalar | Text | MapRef | ListRef | CounterRef;
@@ -98,11 +103,12 @@ export type Value = Scalar | Text | MapRef | ListRef | CounterRef;
 export type ContainerKind = "text" | "map" | "list" | "counter";
 
 /**
- * Plain JSON of a container (texts as strings, bytes as arrays of numbers). Known limit: a map
- * whose only key is `"$f"` or `"$b"` reads back wrongly in `toJSON()` (those names mark floats
- * and bytes on their way out of the WebAssembly module).
+ * Plain JSON of a container (texts as strings, bytes as arrays of numbers, integers beyond 2^53
+ * as `bigint`s, which `JSON.stringify` refuses without a replacer). Known limit: a map whose only
+ * key is `"$f"`, `"$b"` or `"$i"` reads back wrongly in `toJSON()` (those names mark floats, bytes
+ * and big integers on their way out of the WebAssembly module).
  */
-export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+export type Json = null | boolean | number | bigint | string | Json[] | { [key: string]: Json };
 
 /** What `Doc.subscribe` callbacks receive after each change. */
 export interface ChangeEvent {
@@ -309,8 +315,9 @@ export class Doc {
    */
   mergeFrom(other: Doc): ImportResult;
   /**
-   * The current position of a list cursor (`ListRef.cursor`, made on any replica), or null when
-   * this document does not have its list or element yet.
+   * The current position of a cursor (`Text.cursor` or `ListRef.cursor`, made on any replica):
+   * UTF-16 code units in a text, elements in a list; null when this document does not have its
+   * text, list or element yet.
    * @throws {WeftError} `CORRUPT_INPUT` for bytes that are not a cursor.
    */
   cursorPosition(cursor: Uint8Array): number | null;
@@ -360,12 +367,23 @@ export class Text {
    * crossing.
    */
   applyDelta(delta: DeltaOp[], meta?: ChangeMeta): void;
+  /**
+   * A stable cursor at `pos` (0..length, UTF-16 code units): it keeps pointing at the same place
+   * whatever is inserted or deleted around it, here or by other peers (for a collaborator's
+   * caret or a comment's anchor). `"before"` (default) sticks to the character after the
+   * position, `"after"` to the one before it; if that character is deleted, the cursor stays
+   * where it was. A few bytes, to store or send; resolve with `Doc.cursorPosition`. The first
+   * cursor made or resolved on a text indexes it (a replay of its history, once).
+   * @throws {WeftError} `OUT_OF_BOUNDS`, `NOT_ON_BOUNDARY` (inside a surrogate pair).
+   */
+  cursor(pos: number, side?: "before" | "after"): Uint8Array;
 }
 
 /**
- * The edits of one `Doc.transact` call. Texts are given by root name or `Text`. (Creating nested
- * containers is not available inside a transaction: use `MapRef.setContainer` /
- * `ListRef.insertContainer`, each a change of its own.)
+ * The edits of one `Doc.transact` call. Texts are given by root name or `Text`. Containers it
+ * creates (`mapSetContainer`, `listInsertContainer`) can be edited in the same transaction at
+ * once; their handles work after it like any other (a handle from a transaction whose function
+ * threw, or that failed before creating it, refuses every edit with `INVALID_ARGUMENT`).
  */
 export class Transaction {
   private constructor();
@@ -377,8 +395,18 @@ export class Transaction {
   mapDelete(map: MapRef, key: string): void;
   listInsert(list: ListRef, pos: number, value: Scalar): void;
   listDelete(list: ListRef, pos: number, len: number): void;
-  /** `delta` must be a safe integer (may be negative). */
-  counterAdd(counter: CounterRef, delta: number): void;
+  /** Sets `key` to a new, empty container; returns its handle, usable in this transaction. */
+  mapSetContainer(map: MapRef, key: string, kind: "text"): Text;
+  mapSetContainer(map: MapRef, key: string, kind: "map"): MapRef;
+  mapSetContainer(map: MapRef, key: string, kind: "list"): ListRef;
+  mapSetContainer(map: MapRef, key: string, kind: "counter"): CounterRef;
+  /** Inserts a new, empty container at `pos`; returns its handle, usable in this transaction. */
+  listInsertContainer(list: ListRef, pos: number, kind: "text"): Text;
+  listInsertContainer(list: ListRef, pos: number, kind: "map"): MapRef;
+  listInsertContainer(list: ListRef, pos: number, kind: "list"): ListRef;
+  listInsertContainer(list: ListRef, pos: number, kind: "counter"): CounterRef;
+  /** `delta`: a safe integer or a `bigint` that fits in 64 bits (either may be negative). */
+  counterAdd(counter: CounterRef, delta: number | bigint): void;
 }
 
 /**
@@ -429,22 +457,26 @@ export class ListRef {
    * A stable cursor at `pos` (0..length): it keeps pointing at the same place whatever is
    * inserted or deleted around it, here or by other peers. `"before"` (default) sticks to the
    * element after the position, `"after"` to the one before it. A few bytes, to store or send;
-   * resolve with `Doc.cursorPosition`. (Text cursors are not available yet.)
+   * resolve with `Doc.cursorPosition`.
    */
   cursor(pos: number, side?: "before" | "after"): Uint8Array;
   toJSON(): Json[];
 }
 
-/** A counter: concurrent increments add up. Values are exact up to 2^53. */
+/**
+ * A counter: concurrent increments add up, as 64-bit integers (wrapping on overflow, as on every
+ * replica).
+ */
 export class CounterRef {
   private constructor();
   readonly name: string | null;
   readonly doc: Doc;
-  readonly value: number;
-  /** Adds `delta` (default 1; a safe integer, may be negative). */
-  increment(delta?: number, meta?: ChangeMeta): void;
-  decrement(delta?: number, meta?: ChangeMeta): void;
-  toJSON(): number;
+  /** The value: a number while it is within ±(2^53 - 1), exactly; a `bigint` beyond. */
+  readonly value: number | bigint;
+  /** Adds `delta` (default 1; a safe integer or a 64-bit `bigint`, may be negative). */
+  increment(delta?: number | bigint, meta?: ChangeMeta): void;
+  decrement(delta?: number | bigint, meta?: ChangeMeta): void;
+  toJSON(): number | bigint;
 }
 
 /** A random peer id (16 hex digits from `crypto.getRandomValues`). */

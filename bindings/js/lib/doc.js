@@ -17,8 +17,24 @@ const TAG_INT = 3;
 const TAG_FLOAT = 4;
 const TAG_STRING = 5;
 const TAG_BYTES = 6;
+const TAG_BIGINT = 7;
 const TAG_NEW = 8;
+// Container indexes from PENDING up name the containers a batch itself creates (src/doc/batch.rs).
+const PENDING = 0x80000000;
 const KINDS = ["text", "map", "list", "counter"];
+
+/** Pushes a 64-bit integer as two numbers: the high half (signed), then the low (unsigned). */
+function pushBigInt(value, nums) {
+  if (BigInt.asIntN(64, value) !== value) {
+    throw new WeftError("INVALID_ARGUMENT", "a BigInt must fit in 64 bits (signed): Weft integers are 64-bit");
+  }
+  nums.push(Number(value >> 32n), Number(BigInt.asUintN(32, value)));
+}
+
+/** An integer from the wasm side: a number while exact, else a BigInt. */
+function intFromRaw(n) {
+  return n >= -9007199254740991n && n <= 9007199254740991n ? Number(n) : n;
+}
 
 /** Appends a scalar's encoding to a batch; returns its tag. */
 function encodeValue(value, strings, nums) {
@@ -33,6 +49,9 @@ function encodeValue(value, strings, nums) {
       nums.push(value.length);
       strings.push(value);
       return TAG_STRING;
+    case "bigint":
+      pushBigInt(value, nums);
+      return TAG_BIGINT;
     default:
       if (value instanceof Uint8Array) {
         nums.push(value.length);
@@ -41,7 +60,7 @@ function encodeValue(value, strings, nums) {
       }
       throw new WeftError(
         "INVALID_ARGUMENT",
-        "values are null, booleans, numbers, strings or Uint8Arrays; use setContainer/insertContainer for nested containers",
+        "values are null, booleans, numbers, BigInts, strings or Uint8Arrays; use setContainer/insertContainer for nested containers",
       );
   }
 }
@@ -60,6 +79,10 @@ const HANDLE = Symbol("weft.handle");
 const BATCH = Symbol("weft.batch");
 const VALUE = Symbol("weft.value");
 const PATCHES = Symbol("weft.patches");
+// On a handle made by Transaction.mapSetContainer/listInsertContainer: the transaction state
+// whose batch creates it, until the batch applies and BIND gives it its index.
+const PENDING_IN = Symbol("weft.pendingIn");
+const BIND = Symbol("weft.bind");
 
 const bitsView = new DataView(new ArrayBuffer(8));
 /** A float sent as its bits `[high, low]` (the .wasm carries no float formatting code). */
@@ -69,13 +92,22 @@ function floatFromBits([hi, lo]) {
   return bitsView.getFloat64(0);
 }
 
-/** JSON.parse reviver for plain container JSON: `$f` floats and `$b` bytes become numbers. */
+/**
+ * JSON.parse reviver for plain container JSON: `$f` floats become numbers, `$b` bytes arrays of
+ * numbers, `$i` integers beyond 2^53 BigInts.
+ */
 export function reviveJson(_key, v) {
-  if (v !== null && typeof v === "object" && !Array.isArray(v)) {
-    if (v.$f !== undefined && Object.keys(v).length === 1) return floatFromBits(v.$f);
-    if (v.$b !== undefined && Object.keys(v).length === 1) return v.$b;
+  if (v !== null && typeof v === "object" && !Array.isArray(v) && Object.keys(v).length === 1) {
+    if (v.$f !== undefined) return floatFromBits(v.$f);
+    if (v.$b !== undefined) return v.$b;
+    if (v.$i !== undefined) return BigInt(v.$i);
   }
   return v;
+}
+
+/** A new handle of kind `kind` (0 text, 1 map, 2 list, 3 counter). */
+function makeHandle(doc, index, kind, name) {
+  return new (kind === 0 ? Text : kind === 1 ? MapRef : kind === 2 ? ListRef : CounterRef)(doc, index, name);
 }
 export const CALL = Symbol("weft.call");
 export const RAW = Symbol("weft.raw");
@@ -267,18 +299,19 @@ export class Doc {
   [HANDLE](index, kind, name = null) {
     let h = this.#handles.get(index);
     if (h === undefined) {
-      h = kind === 0 ? new Text(this, index, name) : new (kind === 1 ? MapRef : kind === 2 ? ListRef : CounterRef)(this, index, name);
+      h = makeHandle(this, index, kind, name);
       this.#handles.set(index, h);
     }
     return h;
   }
 
-  /** A value from the wasm side's JSON: containers become handles, `{$b}` bytes. */
+  /** A value from the wasm side's JSON: containers become handles, `{$b}` bytes, `{$i}` BigInts. */
   [VALUE](v) {
     if (v !== null && typeof v === "object") {
       if (v.$c !== undefined) return this[HANDLE](v.$c, v.$k);
       if (v.$f !== undefined) return floatFromBits(v.$f);
       if (v.$b !== undefined) return Uint8Array.from(v.$b);
+      if (v.$i !== undefined) return BigInt(v.$i);
     }
     return v;
   }
@@ -294,6 +327,8 @@ export class Doc {
         p.keys = keys;
       } else if (p.type === "list") {
         for (const op of p.ops) if (op.insert) op.insert = op.insert.map((v) => this[VALUE](v));
+      } else if (p.type === "counter") {
+        p.delta = this[VALUE](p.delta);
       }
     }
     return patches;
@@ -314,13 +349,16 @@ export class Doc {
     if (result !== null && typeof result === "object" && typeof result.then === "function") {
       throw new WeftError("INVALID_ARGUMENT", "transact() takes a synchronous function; its edits were not applied");
     }
-    const { ops, strings, nums } = tx[INTERNAL];
-    if (ops.length > 0) this[BATCH](ops, strings, nums, meta);
+    const { ops, strings, nums, pending } = tx[INTERNAL];
+    if (ops.length > 0) this[BATCH](ops, strings, nums, meta, pending);
     return result;
   }
 
-  /** Applies a batch as one change; returns the indexes of the containers it created. */
-  [BATCH](ops, strings, nums, meta) {
+  /**
+   * Applies a batch as one change; returns the indexes of the containers it created. `pending`:
+   * the handles a transaction made for them, in order, given their indexes here.
+   */
+  [BATCH](ops, strings, nums, meta, pending = []) {
     const [message, time] = metaArgs(meta);
     const joined = strings.join("");
     const out = this.#call(() => this.#raw.apply_batch(ops, joined, nums, message, time));
@@ -329,6 +367,13 @@ export class Doc {
       return [];
     }
     const { patches, created, error } = JSON.parse(out);
+    // Before the patches, which name the new containers by index.
+    created.forEach((index, i) => {
+      if (i < pending.length) {
+        pending[i][BIND](index);
+        this.#handles.set(index, pending[i]);
+      }
+    });
     this.#changed({ origin: "local", patches: patches ? this[PATCHES](patches) : [], message, time });
     if (error) {
       const m = /^([A-Z_]+): ([\s\S]*)$/.exec(error);
@@ -521,6 +566,11 @@ export class Text {
     return this.#index;
   }
 
+  [BIND](index) {
+    this.#index = index;
+    this[PENDING_IN] = undefined;
+  }
+
   get doc() {
     return this.#doc;
   }
@@ -554,12 +604,23 @@ export class Text {
   applyDelta(delta, meta) {
     this.#doc[APPLY_DELTA](this.#index, delta, meta);
   }
+
+  cursor(pos, side = "before") {
+    return cursorOf(this.#doc, this.#index, pos, side);
+  }
+}
+
+/** A stable cursor at `pos` of text or list `index` (see index.d.ts). */
+function cursorOf(doc, index, pos, side) {
+  checkIndex(pos, "position");
+  if (side !== "before" && side !== "after") throw new WeftError("INVALID_ARGUMENT", 'side must be "before" or "after"');
+  return doc[CALL](() => doc[RAW].cursor(index, pos, side === "after"));
 }
 
 /** Edits collected by Doc.transact and applied as one change. See index.d.ts. */
 export class Transaction {
   #doc;
-  #state = { ops: [], strings: [], nums: [], closed: false };
+  #state = { ops: [], strings: [], nums: [], pending: [], closed: false };
 
   constructor(doc) {
     this.#doc = doc;
@@ -579,7 +640,7 @@ export class Transaction {
     this.#open();
     if (text instanceof Text) {
       if (text.doc !== this.#doc) throw new WeftError("INVALID_ARGUMENT", "the text belongs to another document");
-      return text[INDEX];
+      return this.#indexOf(text);
     }
     return this.#doc[INDEX](checkString(text, "text name"));
   }
@@ -589,7 +650,25 @@ export class Transaction {
     if (!(ref instanceof Kind) || ref.doc !== this.#doc) {
       throw new WeftError("INVALID_ARGUMENT", `expected a ${Kind.name} of this document`);
     }
+    return this.#indexOf(ref);
+  }
+
+  /** A handle's index; a container created by another, unfinished transaction has none yet. */
+  #indexOf(ref) {
+    const owner = ref[PENDING_IN];
+    if (owner !== undefined && owner !== this.#state) {
+      throw new WeftError("INVALID_ARGUMENT", "the container is created by another transaction that has not applied yet");
+    }
     return ref[INDEX];
+  }
+
+  /** Handle of the container the edit just queued creates; usable in this transaction at once. */
+  #created(kind) {
+    const st = this.#state;
+    const h = makeHandle(this.#doc, PENDING + st.pending.length, kind, null);
+    h[PENDING_IN] = st;
+    st.pending.push(h);
+    return h;
   }
 
   insert(text, pos, s) {
@@ -649,9 +728,31 @@ export class Transaction {
     if (len > 0) this.#state.ops.push(OP_LIST_DELETE, index, pos, len);
   }
 
+  mapSetContainer(map, key, kind) {
+    const index = this.#container(map, MapRef);
+    checkString(key, "key");
+    const k = kindCode(kind);
+    this.#state.strings.push(key);
+    this.#state.ops.push(OP_MAP_SET, index, key.length, TAG_NEW + k);
+    return this.#created(k);
+  }
+
+  listInsertContainer(list, pos, kind) {
+    const index = this.#container(list, ListRef);
+    checkIndex(pos, "position");
+    const k = kindCode(kind);
+    this.#state.ops.push(OP_LIST_INSERT, index, pos, TAG_NEW + k);
+    return this.#created(k);
+  }
+
   counterAdd(counter, delta) {
     const index = this.#container(counter, CounterRef);
-    if (!Number.isSafeInteger(delta)) throw new WeftError("INVALID_ARGUMENT", "a counter delta must be a safe integer");
+    if (typeof delta === "bigint") {
+      pushBigInt(delta, this.#state.nums);
+      this.#state.ops.push(OP_COUNTER_ADD, index, 0, 1);
+      return;
+    }
+    if (!Number.isSafeInteger(delta)) throw new WeftError("INVALID_ARGUMENT", "a counter delta must be a safe integer or a BigInt");
     this.#state.nums.push(delta);
     this.#state.ops.push(OP_COUNTER_ADD, index, 0, 0);
   }
@@ -680,6 +781,11 @@ class ContainerRef {
 
   get [INDEX]() {
     return this.#index;
+  }
+
+  [BIND](index) {
+    this.#index = index;
+    this[PENDING_IN] = undefined;
   }
 
   /** Runs `fn(tx)` as one change (a small transaction with one edit). */
@@ -776,16 +882,14 @@ export class ListRef extends ContainerRef {
   }
 
   cursor(pos, side = "before") {
-    checkIndex(pos, "position");
-    if (side !== "before" && side !== "after") throw new WeftError("INVALID_ARGUMENT", 'side must be "before" or "after"');
-    return this._read((raw, i) => raw.list_cursor(i, pos, side === "after"));
+    return cursorOf(this.doc, this[INDEX], pos, side);
   }
 }
 
 /** A counter: a number that concurrent increments add to. See index.d.ts. */
 export class CounterRef extends ContainerRef {
   get value() {
-    return this._read((raw, i) => raw.counter_value(i));
+    return intFromRaw(this._read((raw, i) => raw.counter_value(i)));
   }
 
   increment(delta = 1, meta) {

@@ -27,7 +27,7 @@ pub mod read;
 
 pub use batch::{
     tag, OP_COUNTER_ADD, OP_DELETE, OP_INSERT, OP_LIST_DELETE, OP_LIST_INSERT, OP_MAP_DELETE,
-    OP_MAP_SET,
+    OP_MAP_SET, PENDING,
 };
 pub use parse::{kind_from_code, parse_frontier, parse_peer, parse_version};
 
@@ -136,6 +136,12 @@ impl DocCore {
     }
 
     fn container(&self, index: u32) -> Result<Container, BindingError> {
+        if index >= PENDING {
+            return Err(BindingError::Argument(
+                "the container is not created yet: edit it through the transaction that creates it"
+                    .into(),
+            ));
+        }
         self.table
             .borrow()
             .get(index)

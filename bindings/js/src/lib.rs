@@ -132,11 +132,9 @@ impl RawDoc {
         self.0.list_values(index).map_err(js_err)
     }
 
-    /// A stable list cursor as bytes.
-    pub fn list_cursor(&self, index: u32, pos: u32, after: bool) -> Result<Vec<u8>, JsValue> {
-        self.0
-            .list_cursor(index, pos as usize, after)
-            .map_err(js_err)
+    /// A stable text or list cursor as bytes.
+    pub fn cursor(&self, index: u32, pos: u32, after: bool) -> Result<Vec<u8>, JsValue> {
+        self.0.cursor(index, pos as usize, after).map_err(js_err)
     }
 
     /// A cursor's current position, or undefined.
@@ -152,12 +150,9 @@ impl RawDoc {
         self.0.len(index).map(|n| n as u32).map_err(js_err)
     }
 
-    /// A counter's value (exact up to 2^53).
-    pub fn counter_value(&self, index: u32) -> Result<f64, JsValue> {
-        self.0
-            .counter_value(index)
-            .map(|n| n as f64)
-            .map_err(js_err)
+    /// A counter's value (a `BigInt` in JavaScript: exact at any size).
+    pub fn counter_value(&self, index: u32) -> Result<i64, JsValue> {
+        self.0.counter_value(index).map_err(js_err)
     }
 
     /// A container and its contents as plain JSON.

@@ -56,7 +56,8 @@ impl Table {
     }
 
     /// Appends a value: scalars as JSON (bytes as `{"$b":[...]}`, floats as `{"$f":[hi,lo]}`,
-    /// their bits, so the `.wasm` needs no float formatting), containers as
+    /// their bits, so the `.wasm` needs no float formatting, integers beyond 2^53 as
+    /// `{"$i":"digits"}`, see [`int`]), containers as
     /// `{"$c":index,"$k":kind}` (registering the container).
     pub fn value(&mut self, out: &mut String, v: &Value) {
         match v {
@@ -119,7 +120,7 @@ impl Table {
             }
             Diff::Counter(n) => {
                 out.push_str(",\"delta\":");
-                out.push_str(&n.to_string());
+                int(out, *n);
             }
             Diff::Map(keys) => {
                 out.push_str(",\"keys\":[");
@@ -183,12 +184,28 @@ fn bytes(out: &mut String, b: &[u8]) {
     out.push(']');
 }
 
+/// Largest integer magnitude a JavaScript number holds exactly (2^53 - 1).
+const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
+
+/// Appends an integer: a JSON number when a JavaScript number holds it exactly, else
+/// `{"$i":"digits"}`, which the wrapper turns into a `BigInt` (JSON.parse would round it).
+pub fn int(out: &mut String, i: i64) {
+    let exact = i.unsigned_abs() <= MAX_SAFE_INTEGER;
+    if !exact {
+        out.push_str("{\"$i\":\"");
+    }
+    out.push_str(&i.to_string());
+    if !exact {
+        out.push_str("\"}");
+    }
+}
+
 /// Appends a scalar (see [`Table::value`]).
 pub fn scalar(out: &mut String, s: &Scalar) {
     match s {
         Scalar::Null => out.push_str("null"),
         Scalar::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Scalar::Int(i) => out.push_str(&i.to_string()),
+        Scalar::Int(i) => int(out, *i),
         Scalar::Float(f) => {
             let bits = f.to_bits();
             out.push_str("{\"$f\":[");
@@ -224,7 +241,7 @@ pub fn plain(out: &mut String, doc: &Doc, c: Container, depth: u32) {
     };
     match c {
         Container::Text(t) => json::string(out, &doc.text_to_string(t)),
-        Container::Counter(n) => out.push_str(&doc.counter_value(n).to_string()),
+        Container::Counter(n) => int(out, doc.counter_value(n)),
         Container::Map(m) => {
             out.push('{');
             for (i, k) in doc.map_keys(m).enumerate() {
@@ -265,5 +282,20 @@ mod tests {
         out.clear();
         scalar(&mut out, &Scalar::Bytes(vec![0, 255]));
         assert_eq!(out, r#"{"$b":[0,255]}"#);
+    }
+
+    #[test]
+    fn integers_beyond_2_pow_53_travel_as_digits() {
+        let mut out = String::new();
+        for i in [9_007_199_254_740_991, -9_007_199_254_740_991, 0] {
+            out.clear();
+            scalar(&mut out, &Scalar::Int(i));
+            assert_eq!(out, i.to_string());
+        }
+        for i in [9_007_199_254_740_992, i64::MIN, i64::MAX] {
+            out.clear();
+            scalar(&mut out, &Scalar::Int(i));
+            assert_eq!(out, format!(r#"{{"$i":"{i}"}}"#));
+        }
     }
 }

@@ -27,14 +27,23 @@ counter.increment(2);
 doc.transact((tx) => {
   tx.insert(body, 0, "a");
   tx.mapSet(map, "k", null);
+  tx.mapSet(map, "big", 2n ** 60n);
   tx.counterAdd(counter, -1);
+  tx.counterAdd(counter, 1n);
+  const title: Text = tx.mapSetContainer(map, "title", "text");
+  tx.insert(title, 0, "t");
+  const inner: MapRef = tx.listInsertContainer(nested, 0, "map");
+  tx.mapSet(inner, "done", false);
 });
+const total: number | bigint = counter.value;
+const caret: Uint8Array = body.cursor(1, "after");
+const caretAt: number | null = doc.cursorPosition(caret);
 const off = doc.subscribe((e: ChangeEvent) => {
   for (const p of e.patches as Patch[]) {
     if (p.type === "text") p.delta.forEach((op) => ("insert" in op ? op.insert : 0));
     else if (p.type === "map") Object.keys(p.keys);
     else if (p.type === "list") p.ops.length;
-    else p.delta.toFixed();
+    else typeof p.delta === "bigint" ? p.delta.toString() : p.delta.toFixed();
   }
 });
 off();
@@ -53,4 +62,4 @@ conn.on("status", (st) => st === "synced");
 conn.setPresence({ cursor: n }, { ttl: 1000 });
 conn.offline = true;
 void conn.whenSynced().catch((e: unknown) => e instanceof WeftError && e.code === "CONNECTION_CLOSED");
-export { frames };
+export { frames, total, caretAt };

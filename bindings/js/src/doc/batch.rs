@@ -19,8 +19,14 @@ pub const OP_MAP_DELETE: u32 = 3;
 pub const OP_LIST_INSERT: u32 = 4;
 /// Batch op code: `[5, list, pos, len]`: delete elements.
 pub const OP_LIST_DELETE: u32 = 5;
-/// Batch op code: `[6, counter, 0, 0]`: add the next number to a counter.
+/// Batch op code: `[6, counter, 0, 0]`: add the next number to a counter; `[6, counter, 0, 1]`:
+/// add a 64-bit integer given as two numbers (see [`tag::BIGINT`]).
 pub const OP_COUNTER_ADD: u32 = 6;
+
+/// Container indexes from this one up name the containers the batch itself creates, in order
+/// (`PENDING + 0` is the first): a transaction edits a container it created before it knows
+/// the container's index.
+pub const PENDING: u32 = 0x8000_0000;
 
 /// Value tags of [`OP_MAP_SET`] and [`OP_LIST_INSERT`]. Numbers come from the batch's number
 /// list in order, strings from its string.
@@ -39,6 +45,9 @@ pub mod tag {
     pub const STRING: u32 = 5;
     /// Bytes: the next number is the count, then one number per byte.
     pub const BYTES: u32 = 6;
+    /// A 64-bit integer beyond what a JavaScript number holds (a `BigInt`): two numbers, the
+    /// high 32 bits as a signed integer, then the low 32 bits as an unsigned one.
+    pub const BIGINT: u32 = 7;
     /// A new, empty container: `NEW + kind code` (0 text, 1 map, 2 list, 3 counter).
     pub const NEW: u32 = 8;
 }
@@ -159,9 +168,13 @@ impl DocCore {
                 "a batch holds 4 numbers per edit".into(),
             ));
         }
+        // Every target is checked before the first edit, except the batch's own new containers.
         let targets = ops
             .chunks_exact(4)
-            .map(|op| self.container(op[1]))
+            .map(|op| match op[1] {
+                PENDING.. => Ok(None),
+                index => self.container(index).map(Some),
+            })
             .collect::<Result<Vec<_>, _>>()?;
         let mut input = BatchInput {
             strings,
@@ -172,6 +185,14 @@ impl DocCore {
         set_meta(&mut tx, message, time);
         for (op, target) in ops.chunks_exact(4).zip(targets) {
             let (code, index, a, b) = (op[0], op[1], op[2] as usize, op[3]);
+            let target = match target {
+                Some(c) => c,
+                None => *created.get((index - PENDING) as usize).ok_or_else(|| {
+                    BindingError::Argument(
+                        "an edit names a container its batch has not created (yet)".into(),
+                    )
+                })?,
+            };
             let kind_error = || Self::wrong_kind(index, "container of the kind this edit needs");
             match code {
                 OP_INSERT => {
@@ -231,7 +252,11 @@ impl DocCore {
                 }
                 OP_COUNTER_ADD => {
                     let id = target.as_counter().ok_or_else(kind_error)?;
-                    let delta = input.int()?;
+                    let delta = if b == 1 {
+                        input.bigint()?
+                    } else {
+                        input.int()?
+                    };
                     tx.counter_add(id, delta)?;
                 }
                 _ => {
@@ -285,12 +310,24 @@ impl<'a> BatchInput<'a> {
         Ok(n as i64)
     }
 
+    /// A 64-bit integer as two numbers (see [`tag::BIGINT`]).
+    fn bigint(&mut self) -> Result<i64, BindingError> {
+        let (hi, lo) = (self.int()?, self.int()?);
+        if i32::try_from(hi).is_err() || u32::try_from(lo).is_err() {
+            return Err(BindingError::Argument(
+                "a 64-bit integer's halves are out of range".into(),
+            ));
+        }
+        Ok((hi << 32) | lo)
+    }
+
     fn value(&mut self, tag: u32) -> Result<Input, BindingError> {
         Ok(Input::Scalar(match tag {
             tag::NULL => Scalar::Null,
             tag::FALSE => Scalar::Bool(false),
             tag::TRUE => Scalar::Bool(true),
             tag::INT => Scalar::Int(self.int()?),
+            tag::BIGINT => Scalar::Int(self.bigint()?),
             tag::FLOAT => Scalar::Float(self.num()?),
             tag::STRING => {
                 let len = self.int()?;
@@ -490,6 +527,121 @@ mod tests {
         assert!(out.contains("INVALID_ARGUMENT"), "{out}");
         let out = d.apply_batch(&[OP_COUNTER_ADD, visits, 0, 0], "", &[0.5], None, None);
         assert!(out.contains("not a safe integer"), "{out}");
+    }
+
+    #[test]
+    fn big_integers_cross_as_two_halves() {
+        let mut d = doc(1);
+        let m = d.root("m", ContainerKind::Map);
+        let c = d.root("c", ContainerKind::Counter);
+        // m.big = i64::MAX; m.neg = i64::MIN; c += 2^53 + 1, then c += -1.
+        let out = d.apply_batch(
+            &[
+                OP_MAP_SET,
+                m,
+                3,
+                tag::BIGINT,
+                OP_MAP_SET,
+                m,
+                3,
+                tag::BIGINT,
+                OP_COUNTER_ADD,
+                c,
+                0,
+                1,
+                OP_COUNTER_ADD,
+                c,
+                0,
+                1,
+            ],
+            "bigneg",
+            &[
+                f64::from(i32::MAX),
+                f64::from(u32::MAX),
+                f64::from(i32::MIN),
+                0.0,
+                f64::from(1 << 21),
+                1.0,
+                -1.0,
+                f64::from(u32::MAX),
+            ],
+            None,
+            None,
+        );
+        assert_eq!(out, "");
+        assert_eq!(
+            d.to_json(m).unwrap(),
+            format!(
+                r#"{{"big":{{"$i":"{}"}},"neg":{{"$i":"{}"}}}}"#,
+                i64::MAX,
+                i64::MIN
+            )
+        );
+        assert_eq!(d.counter_value(c).unwrap(), 1 << 53);
+        let out = d.apply_batch(
+            &[OP_MAP_SET, m, 1, tag::BIGINT],
+            "x",
+            &[2.0e10, 0.0],
+            None,
+            None,
+        );
+        assert!(out.contains("out of range"), "{out}");
+        let out = d.apply_batch(&[OP_COUNTER_ADD, c, 0, 1], "", &[0.0, -1.0], None, None);
+        assert!(out.contains("out of range"), "{out}");
+    }
+
+    #[test]
+    fn a_batch_edits_the_containers_it_creates() {
+        let mut d = doc(1);
+        let root = d.root("root", ContainerKind::Map);
+        // root.items = new list; items.insert(0, new text); that text.insert(0, "hi");
+        // items.insert(1, 7)
+        let out = d.apply_batch(
+            &[
+                OP_MAP_SET,
+                root,
+                5,
+                tag::NEW + 2,
+                OP_LIST_INSERT,
+                PENDING,
+                0,
+                tag::NEW,
+                OP_INSERT,
+                PENDING + 1,
+                0,
+                2,
+                OP_LIST_INSERT,
+                PENDING,
+                1,
+                tag::INT,
+            ],
+            "itemshi",
+            &[7.0],
+            None,
+            None,
+        );
+        assert_eq!(out, r#"{"patches":null,"created":[1,2],"error":null}"#);
+        assert_eq!(d.to_json(root).unwrap(), r#"{"items":["hi",7]}"#);
+        assert_eq!(d.text(2).unwrap(), "hi");
+        // A pending index the batch has not created is an error, after the earlier edits.
+        let out = d.apply_batch(
+            &[
+                OP_MAP_SET,
+                root,
+                1,
+                tag::NEW + 1,
+                OP_MAP_SET,
+                PENDING + 1,
+                1,
+                tag::NULL,
+            ],
+            "ab",
+            &[],
+            None,
+            None,
+        );
+        assert!(out.contains(r#""created":[3]"#), "{out}");
+        assert!(out.contains("has not created"), "{out}");
     }
 
     #[test]

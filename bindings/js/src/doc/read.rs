@@ -78,21 +78,22 @@ impl DocCore {
         Ok(out)
     }
 
-    /// A stable cursor at `pos` of list `index` (sticking to the element after it when
-    /// `after` is false, before it otherwise), as bytes to store or send.
-    pub fn list_cursor(
-        &self,
-        index: u32,
-        pos: usize,
-        after: bool,
-    ) -> Result<Vec<u8>, BindingError> {
-        let id = self.list_id(index)?;
+    /// A stable cursor at `pos` of text or list `index` (UTF-16 units in a text, elements in a
+    /// list), sticking to the character or element after it when `after` is false, to the one
+    /// before it otherwise, as bytes to store or send.
+    pub fn cursor(&self, index: u32, pos: usize, after: bool) -> Result<Vec<u8>, BindingError> {
         let side = if after { Side::After } else { Side::Before };
-        Ok(self.doc.borrow().list_cursor(id, pos, side)?.to_bytes())
+        let doc = self.doc.borrow();
+        let cursor = match self.container(index)? {
+            Container::Text(t) => doc.text_cursor(t, pos, side)?,
+            Container::List(l) => doc.list_cursor(l, pos, side)?,
+            _ => return Err(Self::wrong_kind(index, "text or list")),
+        };
+        Ok(cursor.to_bytes())
     }
 
-    /// The current position of a cursor from [`DocCore::list_cursor`] (made on any replica), or
-    /// `None` when this document does not have its list or element (yet).
+    /// The current position of a cursor from [`DocCore::cursor`] (made on any replica), or
+    /// `None` when this document does not have its text, list or element (yet).
     pub fn cursor_pos(&self, bytes: &[u8]) -> Result<Option<usize>, BindingError> {
         let cursor = Cursor::from_bytes(bytes).map_err(weft_core::ImportError::from)?;
         Ok(self.doc.borrow().cursor_pos(&cursor))
@@ -163,11 +164,34 @@ mod tests {
             None,
             None,
         );
-        let c = d.list_cursor(l, 1, false).unwrap();
+        let c = d.cursor(l, 1, false).unwrap();
         d.apply_batch(&[OP_LIST_INSERT, l, 0, tag::NULL], "", &[], None, None);
         assert_eq!(d.cursor_pos(&c).unwrap(), Some(2));
         assert!(d.cursor_pos(b"junk").is_err());
-        assert!(d.list_cursor(l, 9, false).is_err());
+        assert!(d.cursor(l, 9, false).is_err());
+        let counter = d.root("n", ContainerKind::Counter);
+        assert!(d.cursor(counter, 0, false).is_err());
+    }
+
+    #[test]
+    fn text_cursors_count_utf16_units_and_follow_their_character() {
+        let mut d = doc(1);
+        let t = d.text_index("t");
+        d.splice(t, 0, 0, "a😀b", None, None, false).unwrap();
+        // Before "b" (after the surrogate pair), and just after "a".
+        let before_b = d.cursor(t, 3, false).unwrap();
+        let after_a = d.cursor(t, 1, true).unwrap();
+        assert_eq!(d.cursor(t, 2, false).unwrap_err().code(), "NOT_ON_BOUNDARY");
+        d.splice(t, 0, 0, "😀", None, None, false).unwrap();
+        assert_eq!(d.cursor_pos(&before_b).unwrap(), Some(5));
+        assert_eq!(d.cursor_pos(&after_a).unwrap(), Some(3));
+        // A replica that lacks the text resolves nothing; after an import it agrees.
+        let mut other = doc(2);
+        assert_eq!(other.cursor_pos(&before_b).unwrap(), None);
+        other.import(&d.save()).unwrap();
+        let t2 = other.text_index("t");
+        other.splice(t2, 5, 1, "", None, None, false).unwrap();
+        assert_eq!(other.cursor_pos(&before_b).unwrap(), Some(5));
     }
 
     #[test]
