@@ -90,6 +90,10 @@ fn cursors_of_nested_and_root_lists_round_trip_as_bytes() {
         assert_eq!(Cursor::from_bytes(&c.to_bytes()).unwrap(), c);
     }
     assert!(doc.list_cursor(l, 6, Side::Before).is_err());
+    // A nested list's cursor follows its element too.
+    let c = doc.list_cursor(inner, 0, Side::Before).unwrap();
+    doc.list_insert(inner, 0, "first").unwrap();
+    assert_eq!(doc.cursor_pos(&c), Some(1));
 }
 
 proptest! {
