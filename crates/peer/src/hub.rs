@@ -136,15 +136,22 @@ const MAX_PRESENCE: usize = 4096;
 /// `Ack` covers several changes (the session that sent them is acknowledged at once).
 const ACK_DELAY: Duration = Duration::from_millis(250);
 
+/// A change made after acknowledgements waited this long takes them along (the `Ack` and the
+/// change go out in one write).
+const ACK_PIGGYBACK: Duration = Duration::from_millis(100);
+
 /// Frames are put together into one write up to this many bytes (a single larger frame goes
-/// alone). The protocol's minimum frame limit, so every receiver takes such a message.
-const COALESCE_BYTES: usize = Limits::MIN_FRAME_LEN as usize;
+/// alone). Within the protocol's minimum frame limit, so every receiver takes such a message;
+/// small, because the WebSocket writer keeps a buffer as large as the largest message it wrote,
+/// and a queue holds up to `send_queue` writes.
+const COALESCE_BYTES: usize = 4 * 1024;
+const _: () = assert!(COALESCE_BYTES as u64 <= Limits::MIN_FRAME_LEN);
 
 struct DocMeta {
     /// Sent to the storage writer.
     issued: VersionVector,
-    /// Durable.
-    durable: VersionVector,
+    /// Durable; shared with the sessions (`acknowledge_shared`), copied when it rises.
+    durable: Arc<VersionVector>,
     /// Appends since the last snapshot.
     since_compact: usize,
     /// Each change exported once for every session.
@@ -152,19 +159,20 @@ struct DocMeta {
     /// Connections whose changes were imported since the last durable batch: acknowledged at
     /// once.
     senders: BTreeSet<u64>,
-    /// Durable entries not yet acknowledged to the other sessions (sent after `ACK_DELAY`).
-    ack_later: VersionVector,
+    /// Since when the other sessions have not been told the durable version (they are told
+    /// after `ACK_DELAY`, or with the next change after `ACK_PIGGYBACK`).
+    ack_later: Option<Instant>,
 }
 
 impl DocMeta {
     fn new(doc: &Doc) -> DocMeta {
         DocMeta {
             issued: VersionVector::new(),
-            durable: VersionVector::new(),
+            durable: Arc::default(),
             since_compact: 0,
             feed: UpdateFeed::new(doc),
             senders: BTreeSet::new(),
-            ack_later: VersionVector::new(),
+            ack_later: None,
         }
     }
 }
@@ -211,7 +219,7 @@ impl Hub {
                 let v = doc.version();
                 let mut meta = DocMeta::new(doc);
                 meta.issued = v.clone();
-                meta.durable = v;
+                meta.durable = Arc::new(v);
                 (id.clone(), meta)
             })
             .collect();
@@ -528,25 +536,41 @@ impl Hub {
         let Some(update) = meta.feed.advance(d) else {
             return;
         };
+        // Acknowledgements that waited long enough go out with the change.
+        let ack = meta
+            .ack_later
+            .filter(|t| t.elapsed() >= ACK_PIGGYBACK)
+            .map(|_| meta.durable.clone());
+        if ack.is_some() {
+            meta.ack_later = None;
+        }
         for (id, c) in self.conns.iter_mut() {
             if c.session.is_open(doc) {
+                if let Some(durable) = &ack {
+                    c.session.acknowledge_shared(doc, durable);
+                }
                 c.session.notify_update(&self.docs, doc, &update);
                 self.to_pump.insert(*id);
             }
         }
     }
 
-    /// Send the delayed acknowledgements.
+    /// Send the delayed acknowledgements that are due; re-arm the timer for the others.
     fn ack_delayed(&mut self) {
         self.ack_due = None;
         for (doc, meta) in &mut self.meta {
-            if meta.ack_later.is_empty() {
+            let Some(since) = meta.ack_later else {
+                continue;
+            };
+            if since.elapsed() < ACK_DELAY {
+                let due = since + ACK_DELAY;
+                self.ack_due = Some(self.ack_due.map_or(due, |t| t.min(due)));
                 continue;
             }
-            let delta = std::mem::take(&mut meta.ack_later);
+            meta.ack_later = None;
             for (id, c) in self.conns.iter_mut() {
                 if c.session.is_open(doc) {
-                    c.session.acknowledge(doc, &delta);
+                    c.session.acknowledge_shared(doc, &meta.durable);
                     self.to_pump.insert(*id);
                 }
             }
@@ -603,25 +627,25 @@ impl Hub {
             if delta.is_empty() {
                 continue;
             }
-            meta.durable.merge(&delta);
+            Arc::make_mut(&mut meta.durable).merge(&delta);
             // The sessions the changes came from are waiting: tell them now. The others learn
             // it a little later, several changes in one `Ack`.
             for c in std::mem::take(&mut meta.senders) {
                 if let Some(conn) = self.conns.get_mut(&c) {
-                    conn.session.acknowledge(&doc, &delta);
+                    conn.session.acknowledge_shared(&doc, &meta.durable);
                     self.to_pump.insert(c);
                 }
             }
-            meta.ack_later.merge(&delta);
-            self.ack_due
-                .get_or_insert_with(|| Instant::now() + ACK_DELAY);
-            let v = meta.durable.clone();
+            let since = *meta.ack_later.get_or_insert_with(Instant::now);
+            let due = since + ACK_DELAY;
+            self.ack_due = Some(self.ack_due.map_or(due, |t| t.min(due)));
+            let v = (*meta.durable).clone();
             let _ = self.events.send(NodeEvent::Durable { doc, version: v });
         }
         for doc in failed {
             if let Some(meta) = self.meta.get_mut(&doc) {
                 // Re-export what is not durable with the next change.
-                meta.issued = meta.durable.clone();
+                meta.issued = (*meta.durable).clone();
             }
         }
     }
@@ -858,7 +882,7 @@ fn open_doc(
 ) {
     if session.open(docs, doc, access).is_ok() {
         if let Some(m) = meta.get(doc).filter(|m| !m.durable.is_empty()) {
-            session.acknowledge(doc, &m.durable);
+            session.acknowledge_shared(doc, &m.durable);
         }
     }
 }

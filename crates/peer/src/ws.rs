@@ -37,13 +37,15 @@ const MAX_HEAD: usize = 8 * 1024;
 const HEAD_TIMEOUT: Duration = Duration::from_secs(5);
 const MAX_FILE: u64 = 32 << 20;
 
-/// WebSocket limits: small buffers, messages no longer than the largest sync frame.
+/// WebSocket limits: small buffers, messages no longer than the largest sync frame. The read
+/// buffer is zero-filled up to its size on every read, so it is resident memory per connection:
+/// 4 KiB holds the small live messages whole, and longer ones take more reads.
 pub(crate) fn ws_config(max_frame: u64) -> WebSocketConfig {
     let max = usize::try_from(max_frame)
         .unwrap_or(usize::MAX)
         .saturating_add(64);
     WebSocketConfig::default()
-        .read_buffer_size(8 * 1024)
+        .read_buffer_size(4 * 1024)
         .write_buffer_size(16 * 1024)
         .max_write_buffer_size(1 << 20)
         .max_message_size(Some(max))

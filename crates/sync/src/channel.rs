@@ -48,10 +48,13 @@ pub(crate) struct Channel {
     pub(crate) imported: bool,
     /// The peer's durable version, from its `Ack`s.
     pub(crate) peer_durable: VersionVector,
-    /// This side's durable version, as the application reported it.
-    pub(crate) durable: VersionVector,
-    /// Entries of `durable` not yet announced to the peer.
-    pub(crate) ack_pending: VersionVector,
+    /// This side's durable version, as the application reported it (shared with the
+    /// application and other sessions when it passes one with `acknowledge_shared`).
+    pub(crate) durable: Arc<VersionVector>,
+    /// The part of `durable` already announced to the peer (usually the same allocation).
+    pub(crate) announced: Arc<VersionVector>,
+    /// `durable` has entries not yet announced.
+    pub(crate) ack_due: bool,
     /// The document may have changes the peer lacks.
     pub(crate) dirty: bool,
     /// Frames of an update being sent in parts, interleaved with other documents.
@@ -80,8 +83,9 @@ impl Channel {
             updates: VecDeque::new(),
             imported: false,
             peer_durable: VersionVector::new(),
-            durable: VersionVector::new(),
-            ack_pending: VersionVector::new(),
+            durable: Arc::default(),
+            announced: Arc::default(),
+            ack_due: false,
             dirty: false,
             parts: VecDeque::new(),
             next_transfer: 0,
@@ -107,24 +111,36 @@ impl Channel {
         self.local.is_some() && self.peer.is_some_and(|p| p.may_write)
     }
 
-    /// Raise this side's durable version to include `durable`; entries that rose are queued
-    /// for the next `Ack`. Work linear in `durable`'s entries, so the application may pass just
-    /// what rose.
+    /// Raise this side's durable version to include `durable`; the rise goes out in the next
+    /// `Ack`.
     pub(crate) fn acknowledge(&mut self, durable: &VersionVector) {
-        for (peer, n) in durable.iter() {
-            if n > self.durable.get(peer) {
-                self.durable.set(peer, n);
-                self.ack_pending.set(peer, n);
-            }
+        if !self.durable.includes(durable) {
+            Arc::make_mut(&mut self.durable).merge(durable);
+            self.ack_due = true;
         }
     }
 
-    /// The peer has everything in the channel's lower bound: `belief` raised by the feed
-    /// position it reached.
-    pub(crate) fn settle_floor(&mut self) {
-        if let Some(floor) = &self.floor {
-            self.belief.merge(&floor.version);
+    /// Like `acknowledge`, keeping a reference to `durable` instead of a copy when it includes
+    /// everything acknowledged before (many sessions then share one version).
+    pub(crate) fn acknowledge_shared(&mut self, durable: &Arc<VersionVector>) {
+        if Arc::ptr_eq(&self.durable, durable) || self.durable.includes(durable) {
+            return;
         }
+        if durable.includes(&self.durable) {
+            self.durable = durable.clone();
+        } else {
+            Arc::make_mut(&mut self.durable).merge(durable);
+        }
+        self.ack_due = true;
+    }
+
+    /// The lower bound of the peer's version: `belief` raised by the feed position it reached.
+    pub(crate) fn lower_bound(&self) -> VersionVector {
+        let mut v = self.belief.clone();
+        if let Some(floor) = &self.floor {
+            v.merge(&floor.version);
+        }
+        v
     }
 
     /// Whether a visit by the transmit loop would produce a frame (or find out there is
@@ -134,6 +150,6 @@ impl Channel {
             && (!self.parts.is_empty()
                 || !self.updates.is_empty()
                 || (self.dirty && self.may_write())
-                || !self.ack_pending.is_empty())
+                || self.ack_due)
     }
 }

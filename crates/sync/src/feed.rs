@@ -17,7 +17,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use weft_core::{Doc, Frontier, PeerTable, VersionVector};
+use weft_core::{Doc, Frontier, PeerId, PeerTable, VersionVector};
 
 /// Distinct compact encodings kept per update (one per peer table in use); sessions with other
 /// tables get the update as a chunk.
@@ -56,6 +56,8 @@ pub struct LiveUpdate {
     base: Arc<VersionVector>,
     pub(crate) version: Arc<VersionVector>,
     frontier: Frontier,
+    /// The entries of `version` above `base`: whose operations the update holds, up to where.
+    delta: Vec<(PeerId, u64)>,
     /// `Doc::export_since(base)`.
     pub(crate) chunk: Vec<u8>,
     /// `Doc::export_compact(base, table)` per table asked for (`None`: no compact form).
@@ -90,6 +92,10 @@ impl UpdateFeed {
             return None;
         }
         let chunk = doc.export_since(&self.version);
+        let delta = version
+            .iter()
+            .filter(|&(p, n)| n > self.version.get(p))
+            .collect();
         let version = Arc::new(version);
         let base = std::mem::replace(&mut self.version, version.clone());
         self.seq += 1;
@@ -99,6 +105,7 @@ impl UpdateFeed {
             base,
             version,
             frontier: doc.frontier(),
+            delta,
             chunk,
             compact: Mutex::new(Vec::new()),
         }))
@@ -119,6 +126,11 @@ impl LiveUpdate {
     /// The update as a Weft chunk (`Doc::export_since` of the feed's previous version).
     pub fn chunk(&self) -> &[u8] {
         &self.chunk
+    }
+
+    /// Whether a peer known to have `sent` (and the update's base) has all of the update.
+    pub(crate) fn sent_by(&self, sent: &VersionVector) -> bool {
+        self.delta.iter().all(|&(p, n)| sent.get(p) >= n)
     }
 
     pub(crate) fn position(&self) -> FeedPos {
@@ -157,7 +169,6 @@ impl FeedPos {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use weft_core::PeerId;
 
     #[test]
     fn each_change_is_exported_once_in_order() {

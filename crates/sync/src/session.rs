@@ -281,11 +281,11 @@ impl SyncSession {
             None => ch.floor.as_ref().is_some_and(|f| f.continues_to(update)),
         };
         if continues && ch.imported {
-            // The update may hold what the peer just sent: send it only if the peer lacks some.
+            // The update may hold what the peer just sent: skip it if the peer sent all of it
+            // (it has the update's base, the feed position it reached, and sent the rest),
+            // else export what it lacks.
             ch.imported = false;
-            ch.settle_floor();
-            if ch.belief.includes(&update.version) {
-                ch.updates.clear();
+            if ch.updates.is_empty() && update.sent_by(&ch.belief) {
                 ch.floor = ch.latest.clone();
                 return;
             }
@@ -306,12 +306,24 @@ impl SyncSession {
 
     /// Everything in `durable` is now stored durably on this side (the application persisted
     /// it). The peer is told, so it can show "synced" honestly. Versions only rise: a lower one
-    /// changes nothing. The work is linear in the entries of `durable`, so an application with
-    /// many sessions may pass just the entries that rose since its last call.
+    /// changes nothing.
     pub fn acknowledge(&mut self, id: &DocId, durable: &VersionVector) {
         if let Some(&slot) = self.by_doc.get(id) {
             if let Some(ch) = self.channels.get_mut(slot).and_then(Option::as_mut) {
                 ch.acknowledge(durable);
+                self.schedule(slot);
+            }
+        }
+    }
+
+    /// Like [`acknowledge`](Self::acknowledge), for an application with many sessions: when
+    /// `durable` includes everything acknowledged on this document before (the application's
+    /// whole durable version, which only rises), the session keeps a reference to it instead of
+    /// a copy, so sessions share one version.
+    pub fn acknowledge_shared(&mut self, id: &DocId, durable: &Arc<VersionVector>) {
+        if let Some(&slot) = self.by_doc.get(id) {
+            if let Some(ch) = self.channels.get_mut(slot).and_then(Option::as_mut) {
+                ch.acknowledge_shared(durable);
                 self.schedule(slot);
             }
         }

@@ -2,5 +2,6 @@
 
 mod compact;
 mod decode;
+mod feed;
 mod session;
 mod simnet;

@@ -306,8 +306,8 @@ impl SyncSession {
             self.remove_channel(slot);
             return Ok(());
         };
-        let before = doc.version();
-        let pending_before = doc.pending_ops();
+        // Nothing waiting: every operation applied now comes from this update.
+        let before = (doc.pending_ops() == 0).then(|| doc.version());
         let imported = match update {
             Update::Chunk(bytes) => doc.import(bytes),
             Update::Compact(bytes) => doc.import_compact(bytes, &ch.table),
@@ -316,12 +316,25 @@ impl SyncSession {
             doc: id.clone(),
             error,
         })?;
-        if pending_before == 0 {
-            // Nothing was waiting, so every operation applied now came in this update: the peer
-            // has it, and (operations of one peer being causally ordered) all of that peer's
-            // earlier operations too. Without this the peer's changes would be echoed back.
+        if let Some(before) = before.filter(|_| report.applied > 0) {
+            // Every operation applied came in this update: the peer has it, and (operations of
+            // one peer being causally ordered) all of that peer's earlier operations too.
+            // Without this the peer's changes would be echoed back. Both versions list peers
+            // in order: one pass over them.
+            let mut old = before.iter().peekable();
             for (peer, n) in doc.version().iter() {
-                if n > before.get(peer) && ch.belief.get(peer) < n {
+                let mut had = 0;
+                while let Some(&(p, m)) = old.peek() {
+                    if p > peer {
+                        break;
+                    }
+                    old.next();
+                    if p == peer {
+                        had = m;
+                        break;
+                    }
+                }
+                if n > had && ch.belief.get(peer) < n {
                     ch.belief.set(peer, n);
                 }
             }

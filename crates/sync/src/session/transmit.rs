@@ -1,5 +1,7 @@
 //! The output side of [`SyncSession`]: choosing the next frame to send.
 
+use std::sync::Arc;
+
 use weft_core::VersionVector;
 
 use super::SyncSession;
@@ -16,6 +18,9 @@ const MAX_ACK_ENTRIES: usize = 1000;
 /// Room for a `Part` message's header fields (type, four varints), so that header and data stay
 /// within the peer's frame limit.
 const PART_HEADER: u64 = 1 + 4 * 10;
+
+/// Room for control frames an idle session keeps.
+const SPARE_CONTROL: usize = 16;
 
 /// Most operations the peer may lack for this side to try a compact update (live changes);
 /// larger catch-ups go out as chunks, whose columns and compression suit them better.
@@ -58,6 +63,11 @@ impl SyncSession {
         }
         self.peer.as_ref()?;
         if let Some(frame) = self.control.pop_front() {
+            if self.control.is_empty() && self.control.capacity() > SPARE_CONTROL {
+                // A burst (presence of a thousand peers) is over: give its room back, so that
+                // an idle session stays small.
+                self.control.shrink_to(SPARE_CONTROL);
+            }
             return Some(frame);
         }
         while let Some(slot) = self.work.pop_front() {
@@ -81,7 +91,7 @@ impl SyncSession {
         if !ch.is_ready() {
             return None;
         }
-        if !ch.ack_pending.is_empty() {
+        if ch.ack_due {
             return Some(ack_frame(slot, ch));
         }
         if let Some(part) = ch.parts.pop_front() {
@@ -116,27 +126,31 @@ impl SyncSession {
         let live = std::mem::replace(&mut ch.live, true);
         let doc = docs.doc(&ch.doc)?;
         let version = doc.version();
-        ch.settle_floor();
-        if ch.latest.as_ref().is_some_and(|l| *l.version == version) {
-            // Once this export is sent, the peer is at the feed's position: follow it again.
-            ch.floor = ch.latest.clone();
+        let since = ch.lower_bound();
+        // Once this export is sent, the peer has everything in `version`. When that is the feed's
+        // latest position, following the feed again says so (and `belief` stays small);
+        // otherwise `belief` takes it.
+        match ch.latest.as_ref().filter(|l| *l.version == version) {
+            Some(latest) => ch.floor = Some(latest.clone()),
+            None => {
+                ch.belief = since.clone();
+                ch.belief.merge(&version);
+            }
         }
-        if ch.belief.includes(&version) {
+        if since.includes(&version) {
             return None;
         }
         let missing: u64 = version
             .iter()
-            .map(|(p, n)| n.saturating_sub(ch.belief.get(p)))
+            .map(|(p, n)| n.saturating_sub(since.get(p)))
             .sum();
         let compact = if live && compact_ok && missing <= COMPACT_MAX_OPS {
-            doc.export_compact(&ch.belief, &ch.table)
+            doc.export_compact(&since, &ch.table)
                 .filter(|u| u.len() as u64 <= chunk)
         } else {
             None
         };
-        // Once the peer has imported this update it has everything in `version`.
         if let Some(update) = compact {
-            ch.belief.merge(&version);
             return Some(
                 Message::CompactChanges {
                     channel: slot as u64,
@@ -145,8 +159,7 @@ impl SyncSession {
                 .encode_frame(),
             );
         }
-        let update = doc.export_since(&ch.belief);
-        ch.belief.merge(&version);
+        let update = doc.export_since(&since);
         changes_frame(slot, ch, &update, chunk)
     }
 
@@ -192,15 +205,15 @@ fn changes_frame(slot: usize, ch: &mut Channel, update: &[u8], chunk: u64) -> Op
 /// An `Ack` with the entries of the durable version the peer has not been told yet (at most
 /// `MAX_ACK_ENTRIES`; the channel stays scheduled for the rest).
 fn ack_frame(slot: usize, ch: &mut Channel) -> Vec<u8> {
-    let delta: VersionVector = if ch.ack_pending.iter().nth(MAX_ACK_ENTRIES).is_none() {
-        std::mem::take(&mut ch.ack_pending)
+    let announced = &ch.announced;
+    let mut rose = ch.durable.iter().filter(|&(p, n)| n > announced.get(p));
+    let delta: VersionVector = rose.by_ref().take(MAX_ACK_ENTRIES).collect();
+    if rose.next().is_none() {
+        ch.announced = ch.durable.clone();
+        ch.ack_due = false;
     } else {
-        let delta: VersionVector = ch.ack_pending.iter().take(MAX_ACK_ENTRIES).collect();
-        for (peer, _) in delta.iter() {
-            ch.ack_pending.set(peer, 0);
-        }
-        delta
-    };
+        Arc::make_mut(&mut ch.announced).merge(&delta);
+    }
     Message::Ack {
         channel: slot as u64,
         version: delta,
