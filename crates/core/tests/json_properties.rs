@@ -8,7 +8,7 @@
 
 use proptest::prelude::*;
 use serde_json::json;
-use weft_core::{Doc, DocOptions, PeerId, VersionVector};
+use weft_core::{Doc, DocOptions, PeerId, SaveOptions, VersionVector};
 use weft_testkit::json_ops::{apply_edit, apply_model, Edit};
 
 fn edit() -> impl Strategy<Value = Edit> {
@@ -45,7 +45,7 @@ fn step() -> impl Strategy<Value = Step> {
         2 => (0usize..5, 0usize..5).prop_map(|(a, b)| Step::Sync(a, b)),
         1 => (0usize..5, 0usize..5).prop_map(|(a, b)| Step::Hold(a, b)),
         1 => Just(Step::DeliverHeld),
-        1 => (0usize..5).prop_map(Step::SaveLoad),
+        1 => (0usize..10).prop_map(Step::SaveLoad),
     ]
 }
 
@@ -97,11 +97,16 @@ proptest! {
                     }
                 }
                 Step::SaveLoad(r) => {
+                    // Every other save is compacted (overwritten map values left out): the
+                    // replica and every one it syncs with must still converge.
+                    let compact = r >= 5;
                     let r = r % n;
                     if docs[r].pending_ops() == 0 {
                         let before = docs[r].to_json();
                         let peer = docs[r].peer();
-                        docs[r] = Doc::load_with_options(&docs[r].save(), peer, DocOptions::default()).unwrap();
+                        let options = SaveOptions::new().omit_overwritten(compact);
+                        let saved = docs[r].save_with(&options);
+                        docs[r] = Doc::load_with_options(&saved, peer, DocOptions::default()).unwrap();
                         prop_assert_eq!(docs[r].to_json(), before);
                     }
                 }
@@ -125,8 +130,12 @@ proptest! {
             prop_assert_eq!(d.version(), docs[0].version());
             prop_assert_eq!(d.to_json(), want.clone());
         }
-        // A fresh replica that loads everything at once agrees too.
+        // A fresh replica that loads everything at once agrees too, from a full or a compacted
+        // save.
         let fresh = Doc::load_with_options(&docs[n - 1].save(), PeerId(99), DocOptions::default()).unwrap();
+        prop_assert_eq!(fresh.to_json(), want.clone());
+        let compacted = docs[n - 1].save_with(&SaveOptions::new().omit_overwritten(true));
+        let fresh = Doc::load_with_options(&compacted, PeerId(99), DocOptions::default()).unwrap();
         prop_assert_eq!(fresh.to_json(), want);
     }
 }
