@@ -33,7 +33,7 @@ try {
 
 const rows = [
   ["wasm (dist/weft_wasm_bg.wasm)", wasm.length, gz(wasm), br(wasm)],
-  ["JS as shipped (glue + lib, unminified)", js.length, gz(js), br(js)],
+  ["JS as shipped (glue minified, lib as written)", js.length, gz(js), br(js)],
 ];
 if (minified) rows.push(["JS minified by a bundler (esbuild)", minified.length, gz(minified), br(minified)]);
 rows.push(["total: wasm + JS as shipped", wasm.length + js.length, gz(wasm) + gz(js), br(wasm) + br(js)]);

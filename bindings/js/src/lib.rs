@@ -16,8 +16,10 @@
 //! - Errors are thrown as `CODE: message` strings; the wrapper turns them into `WeftError`s
 //!   with a `code` ([`BindingError::code`]).
 //! - Panics: the `.wasm` is built with `panic = "abort"`, so a panic traps and leaves the
-//!   instance's memory in an unknown state. A panic hook records the message first
-//!   ([`take_panic_message`]); the wrapper then retires the instance, starts a fresh one for new
+//!   instance's memory in an unknown state. With the `panic-messages` feature a panic hook
+//!   records the message first ([`take_panic_message`]); the shipped build aborts at once
+//!   without formatting one (`-Cpanic=immediate-abort`, which never runs a hook, so the hook is
+//!   left out). Either way the wrapper then retires the instance, starts a fresh one for new
 //!   work, and makes objects of the old instance throw a clear error.
 //!
 //! The logic lives in plain Rust ([`doc::DocCore`], [`session::SessionCore`]) so it is tested
@@ -47,9 +49,11 @@ fn js_err(e: BindingError) -> JsValue {
     JsValue::from_str(&e.to_coded_string())
 }
 
-/// Called once when the instance starts: records panic messages for [`take_panic_message`].
+/// Called once when the instance starts: records panic messages for [`take_panic_message`]
+/// (with the `panic-messages` feature; without it, nothing to do).
 #[wasm_bindgen(start)]
 pub fn start() {
+    #[cfg(feature = "panic-messages")]
     std::panic::set_hook(Box::new(|info| {
         let message = info.to_string();
         LAST_PANIC.with(|p| {
@@ -60,7 +64,8 @@ pub fn start() {
     }));
 }
 
-/// The message of the panic that trapped this instance, if any (read after a trap).
+/// The message of the panic that trapped this instance, if any (read after a trap; always
+/// `None` without the `panic-messages` feature).
 #[wasm_bindgen]
 pub fn take_panic_message() -> Option<String> {
     LAST_PANIC.with(|p| p.try_borrow_mut().ok().and_then(|mut p| p.take()))

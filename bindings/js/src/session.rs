@@ -44,7 +44,7 @@ impl DocStore for Lent<'_> {
 /// A document id from JavaScript (a string, at most 255 bytes of UTF-8).
 pub fn doc_id(id: &str) -> Result<DocId, BindingError> {
     DocId::new(id.as_bytes())
-        .ok_or_else(|| BindingError::Argument(format!("document id {id:?} is over 255 bytes")))
+        .ok_or_else(|| BindingError::Argument(format!("document id \"{id}\" is over 255 bytes")))
 }
 
 fn id_string(out: &mut String, id: &DocId) {

@@ -20,12 +20,12 @@ pub fn kind_from_code(code: u32) -> Option<ContainerKind> {
 pub fn parse_peer(hex: &str) -> Result<PeerId, BindingError> {
     if hex.is_empty() || hex.len() > 16 {
         return Err(BindingError::Argument(format!(
-            "peer id {hex:?} is not 1 to 16 hexadecimal digits"
+            "peer id \"{hex}\" is not 1 to 16 hexadecimal digits"
         )));
     }
     u64::from_str_radix(hex, 16)
         .map(PeerId)
-        .map_err(|_| BindingError::Argument(format!("peer id {hex:?} is not hexadecimal")))
+        .map_err(|_| BindingError::Argument(format!("peer id \"{hex}\" is not hexadecimal")))
 }
 
 /// Parses a version vector written as `peerhex:count,peerhex:count` (empty: the empty vector).
@@ -33,10 +33,10 @@ pub fn parse_version(s: &str) -> Result<VersionVector, BindingError> {
     let mut v = VersionVector::new();
     for entry in s.split(',').filter(|e| !e.is_empty()) {
         let (peer, count) = entry.split_once(':').ok_or_else(|| {
-            BindingError::Argument(format!("version entry {entry:?} is not peer:count"))
+            BindingError::Argument(format!("version entry \"{entry}\" is not peer:count"))
         })?;
         let count = count.parse::<u64>().map_err(|_| {
-            BindingError::Argument(format!("version entry {entry:?} has a bad count"))
+            BindingError::Argument(format!("version entry \"{entry}\" has a bad count"))
         })?;
         v.set(parse_peer(peer)?, count);
     }
@@ -48,10 +48,10 @@ pub fn parse_frontier(s: &str) -> Result<Frontier, BindingError> {
     let mut ids = Vec::new();
     for entry in s.split(',').filter(|e| !e.is_empty()) {
         let (peer, seq) = entry.split_once(':').ok_or_else(|| {
-            BindingError::Argument(format!("frontier entry {entry:?} is not peer:seq"))
+            BindingError::Argument(format!("frontier entry \"{entry}\" is not peer:seq"))
         })?;
         let seq = seq.parse::<u64>().map_err(|_| {
-            BindingError::Argument(format!("frontier entry {entry:?} has a bad seq"))
+            BindingError::Argument(format!("frontier entry \"{entry}\" has a bad seq"))
         })?;
         ids.push(OpId {
             peer: parse_peer(peer)?,
