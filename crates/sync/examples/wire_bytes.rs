@@ -16,7 +16,7 @@
 use std::time::Instant;
 
 use weft_core::{Doc, PeerId, PeerTable, VersionVector};
-use weft_sync::{Access, Capabilities, DocId, SessionOptions, SyncSession};
+use weft_sync::{Access, Capabilities, DocId, Message, SessionOptions, SyncSession};
 use weft_testkit::simnet::Pair;
 use weft_testkit::{replay, traces};
 
@@ -233,4 +233,35 @@ fn reconnect(id: &DocId) {
         sent.len() + back.len(),
         total as f64 / update as f64
     );
+    println!(
+        "   frames from the editing peer: {}; back: {}",
+        breakdown(&sent),
+        breakdown(&back)
+    );
+}
+
+/// Each frame's message type and size, e.g. `Hello 14, Open 16`.
+fn breakdown(frames: &[Vec<u8>]) -> String {
+    frames
+        .iter()
+        .map(|f| {
+            let body = f
+                .iter()
+                .position(|b| b & 0x80 == 0)
+                .and_then(|i| f.get(i + 1..))
+                .unwrap_or_default();
+            let kind = match Message::decode(body) {
+                Ok(Message::Hello(_)) => "Hello",
+                Ok(Message::Open { .. }) => "Open",
+                Ok(Message::Changes { .. }) => "Changes",
+                Ok(Message::CompactChanges { .. }) => "CompactChanges",
+                Ok(Message::Part { .. }) => "Part",
+                Ok(Message::Ack { .. }) => "Ack",
+                Ok(_) => "other",
+                Err(_) => "undecodable",
+            };
+            format!("{kind} {}", f.len())
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
