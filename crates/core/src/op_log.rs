@@ -13,6 +13,8 @@
 //! - backward delete run: `pos - i` (backspace).
 
 use std::ops::Range;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::OnceLock;
 
 use crate::causal_graph::Lv;
 use crate::encoding::varint::{decode_uvarint, push_uvarint, unzigzag, zigzag};
@@ -89,12 +91,19 @@ impl OpLog {
         }
     }
 
-    /// Append an insert of `text` (non-empty) at `pos`, as operations starting at `lv`.
+    /// Append an insert of `text` (non-empty) at `pos`, as operations starting at `lv`: a local
+    /// edit (see [`OpLog::push_run`] for decoded ones).
     pub(crate) fn push_insert(&mut self, container: u32, lv: Lv, pos: usize, text: &str) {
+        self.insert(container, lv, pos, text, true);
+    }
+
+    /// [`OpLog::push_insert`]; `pack` to compress text segments as they fill up (see
+    /// [`Content`]).
+    fn insert(&mut self, container: u32, lv: Lv, pos: usize, text: &str, pack: bool) {
         let n = text.chars().count();
         debug_assert!(n > 0);
         debug_assert!(lv >= self.len());
-        let (content_at, same_segment) = self.content.push(text);
+        let (content_at, same_segment) = self.content.push(text, pack);
         if let Some(last) = self.tail.last_mut() {
             // Texts are appended in version order, so a last run that is an insert owns the
             // previous text: in the same segment, the two texts are contiguous.
@@ -152,17 +161,25 @@ impl OpLog {
     fn push(&mut self, run: OpRun) {
         self.tail.push(run);
         if self.tail.len() >= 2 * FREEZE_RUNS {
-            let frozen = Frozen::pack(&self.tail[..FREEZE_RUNS], &self.content);
+            // Texts follow each other in version order, so an insert's text ends where the next
+            // one's starts: the blocks are packed without reading (maybe unpacking) any text.
+            let next_text = self.tail[FREEZE_RUNS..]
+                .iter()
+                .find(|r| r.kind == OpKind::Insert)
+                .map_or_else(|| self.content.len(), |r| r.content_at);
+            let frozen = Frozen::pack(&self.tail[..FREEZE_RUNS], next_text, &self.content);
             self.frozen.push(frozen);
             self.tail.drain(..FREEZE_RUNS);
         }
     }
 
-    /// Append a run decoded from a file or update (already validated for shape).
+    /// Append a run decoded from a file or update (already validated for shape). Its text is not
+    /// compressed: loading and merging a whole history at once reads it all back, and compressing
+    /// it would cost more than the rest of the load.
     pub(crate) fn push_run(&mut self, run: &OpRun, text: &str) {
         let c = run.container;
         match run.kind {
-            OpKind::Insert => self.push_insert(c, run.lv, run.pos, text),
+            OpKind::Insert => self.insert(c, run.lv, run.pos, text, false),
             OpKind::Delete if run.fwd => self.push_delete(c, run.lv, run.pos, run.len),
             OpKind::Delete => {
                 for i in 0..run.len {
@@ -293,13 +310,24 @@ fn cursor_after(run: &OpRun) -> usize {
 }
 
 impl Frozen {
-    fn pack(runs: &[OpRun], content: &Content) -> Frozen {
+    /// Pack `runs`; `next_text` is the content offset of the first insert after them (or the end of
+    /// the content), where the last insert's text ends.
+    fn pack(runs: &[OpRun], next_text: usize, content: &Content) -> Frozen {
+        // Byte length of each insert's text: up to the next insert's.
+        let mut text_end = vec![0; runs.len()];
+        let mut end = next_text;
+        for (i, r) in runs.iter().enumerate().rev() {
+            if r.kind == OpKind::Insert {
+                text_end[i] = end;
+                end = r.content_at;
+            }
+        }
         let mut bytes = Vec::with_capacity(runs.len() * 4);
         let mut container = None;
         let mut cursor = 0usize;
         let mut content_at = None;
         let mut lv = runs.first().map_or(0, |r| r.lv);
-        for r in runs {
+        for (r, text_end) in runs.iter().zip(text_end) {
             if r.lv > lv {
                 // Local versions of other operations (maps, counters): a gap marker, kind 3.
                 push_uvarint(&mut bytes, ((r.lv - lv) as u64) << 3 | 3 << 1);
@@ -323,8 +351,12 @@ impl Frozen {
             cursor = cursor_after(r);
             if r.kind == OpKind::Insert {
                 content_at.get_or_insert(r.content_at);
-                let text = content.from(r.content_at);
-                let n = byte_len_of_chars(text, r.len).unwrap_or(text.len());
+                let n = text_end - r.content_at;
+                debug_assert_eq!(
+                    Some(n),
+                    byte_len_of_chars(content.from(r.content_at), r.len),
+                    "texts follow each other"
+                );
                 push_uvarint(&mut bytes, (n - r.len) as u64);
             }
         }
@@ -411,30 +443,153 @@ impl Iterator for FrozenRuns<'_> {
 
 /// Inserted text, in segments of at most [`SEGMENT_BYTES`] (or one insert, if longer). A run's
 /// text never spans two segments. Offsets count from the start of the first segment.
+///
+/// With the `compress` feature sealed segments (all but the last two) are compressed (LZ4, about
+/// half the text's size on prose and code) as local inserts earn the time for it (see
+/// [`PACK_CREDIT`]); text decoded from files and updates is not. The text of old inserts is read only to
+/// export or save the history and to merge concurrent edits into it; a read unpacks the segment
+/// into a cache that the next write to the log drops. Together with the packed runs this keeps a
+/// document's memory close to the size of its current text, history included.
 #[derive(Clone, Debug, Default)]
 struct Content {
-    segments: Vec<String>,
+    segments: Vec<Segment>,
     /// Offset of each segment's first byte.
     starts: Vec<usize>,
+    /// Whether some packed segment's cache is filled.
+    cached: CacheFlag,
+    /// Bytes that may still be compressed: local inserts earn [`PACK_CREDIT`] each.
+    credit: usize,
+    /// Index of the first sealed segment not packed yet (nor found not to compress).
+    next_to_pack: usize,
 }
 
-const SEGMENT_BYTES: usize = 1 << 16;
+/// Bytes of old text a local insert earns the right to compress. Compressing costs time per byte
+/// while an insert costs time per operation, so this bounds the compression work per insert: a
+/// few percent while typing (about one byte per insert, so all text gets packed), at most a small
+/// share of an insert for pasted text, which is packed only as later typing earns the credit.
+const PACK_CREDIT: usize = 2;
+
+/// Most bytes in one segment (unless one insert is longer). Small enough that the raw last segment
+/// costs little memory, large enough to compress well.
+const SEGMENT_BYTES: usize = 1 << 14;
+
+/// A flag readers set through `&self` (a [`std::sync::OnceLock`] filled) and writers clear.
+#[derive(Debug, Default)]
+struct CacheFlag(AtomicBool);
+
+impl Clone for CacheFlag {
+    fn clone(&self) -> Self {
+        CacheFlag(AtomicBool::new(self.0.load(Ordering::Relaxed)))
+    }
+}
+
+/// One segment of [`Content`].
+#[derive(Clone, Debug)]
+enum Segment {
+    /// The text as it is (the last segment, or one that does not compress).
+    Raw(String),
+    /// The text compressed, and a copy unpacked by the first read since the last write.
+    #[cfg_attr(not(feature = "compress"), allow(dead_code))]
+    Packed {
+        packed: Box<[u8]>,
+        /// Length of the text in bytes.
+        len: usize,
+        unpacked: OnceLock<String>,
+    },
+}
+
+impl Segment {
+    /// A sealed segment (no more text goes into it), compressed if that makes it smaller.
+    fn sealed(text: String) -> Segment {
+        #[cfg(feature = "compress")]
+        {
+            let packed = lz4_flex::block::compress(text.as_bytes());
+            if packed.len() < text.len() {
+                return Segment::Packed {
+                    packed: packed.into_boxed_slice(),
+                    len: text.len(),
+                    unpacked: OnceLock::new(),
+                };
+            }
+        }
+        let mut text = text;
+        text.shrink_to_fit();
+        Segment::Raw(text)
+    }
+
+    /// The text, unpacking it (and setting `cached`) if needed.
+    fn text(&self, cached: &CacheFlag) -> &str {
+        match self {
+            Segment::Raw(s) => s,
+            Segment::Packed {
+                packed,
+                len,
+                unpacked,
+            } => unpacked.get_or_init(|| {
+                cached.0.store(true, Ordering::Relaxed);
+                unpack(packed, *len)
+            }),
+        }
+    }
+
+    /// The text as an owned string.
+    fn into_text(self) -> String {
+        match self {
+            Segment::Raw(s) => s,
+            Segment::Packed {
+                packed,
+                len,
+                mut unpacked,
+            } => unpacked.take().unwrap_or_else(|| unpack(&packed, len)),
+        }
+    }
+
+    fn heap_size(&self) -> usize {
+        match self {
+            Segment::Raw(s) => s.capacity(),
+            Segment::Packed {
+                packed, unpacked, ..
+            } => packed.len() + unpacked.get().map_or(0, String::capacity),
+        }
+    }
+}
+
+/// The text of a packed segment of `len` bytes.
+#[cfg(feature = "compress")]
+fn unpack(packed: &[u8], len: usize) -> String {
+    lz4_flex::block::decompress(packed, len)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .unwrap_or_else(|| unreachable!("a packed segment unpacks to the text it was made from"))
+}
+
+/// Without the `compress` feature no segment is packed.
+#[cfg(not(feature = "compress"))]
+fn unpack(_packed: &[u8], _len: usize) -> String {
+    unreachable!("segments are packed only with the compress feature")
+}
 
 impl Content {
     /// Offset one past the last byte.
     fn len(&self) -> usize {
         match (self.starts.last(), self.segments.last()) {
-            (Some(start), Some(s)) => start + s.len(),
+            (Some(start), Some(Segment::Raw(s))) => start + s.len(),
+            (Some(start), Some(s)) => start + s.text(&self.cached).len(),
             _ => 0,
         }
     }
 
     /// Append `text`; returns its offset and whether it went into the segment that held the
-    /// previous text (so a run may extend across the two).
-    fn push(&mut self, text: &str) -> (usize, bool) {
+    /// previous text (so a run may extend across the two). When that starts a new segment, the
+    /// one before the previous one is compressed if `pack`.
+    fn push(&mut self, text: &str, pack: bool) -> (usize, bool) {
+        self.drop_caches();
+        if pack {
+            self.credit += PACK_CREDIT;
+        }
         let at = self.len();
         match self.segments.last_mut() {
-            Some(last) if last.len() + text.len() <= SEGMENT_BYTES => {
+            Some(Segment::Raw(last)) if last.len() + text.len() <= SEGMENT_BYTES => {
                 if last.capacity() - last.len() < text.len() {
                     // Grow by doubling, but never past the segment size.
                     let want = (last.capacity() * 2).clamp(last.len() + text.len(), SEGMENT_BYTES);
@@ -444,8 +599,15 @@ impl Content {
                 (at, true)
             }
             _ => {
+                // The segment before the last one is done with: compress it. The last one stays
+                // raw a while longer, since the newest runs are packed (see [`Frozen::pack`])
+                // from their texts.
+                self.pack_sealed(self.segments.len().saturating_sub(1));
+                if let Some(Segment::Raw(last)) = self.segments.last_mut() {
+                    last.shrink_to_fit();
+                }
                 self.starts.push(at);
-                self.segments.push(text.to_owned());
+                self.segments.push(Segment::Raw(text.to_owned()));
                 (at, false)
             }
         }
@@ -455,7 +617,7 @@ impl Content {
     fn from(&self, at: usize) -> &str {
         let i = self.starts.partition_point(|s| *s <= at).saturating_sub(1);
         match (self.segments.get(i), self.starts.get(i)) {
-            (Some(s), Some(start)) => s.get(at - start..).unwrap_or_default(),
+            (Some(s), Some(start)) => s.text(&self.cached).get(at - start..).unwrap_or_default(),
             _ => "",
         }
     }
@@ -463,18 +625,51 @@ impl Content {
     /// Remove everything from offset `at` on (`at` is the start of an insert's text or a char
     /// boundary inside one).
     fn truncate(&mut self, at: usize) {
+        self.drop_caches();
         while self.starts.last().is_some_and(|s| *s >= at) && self.starts.len() > 1 {
             self.starts.pop();
             self.segments.pop();
         }
-        if let (Some(start), Some(s)) = (self.starts.last(), self.segments.last_mut()) {
-            s.truncate(at.saturating_sub(*start));
+        if let (Some(start), Some(last)) = (self.starts.last().copied(), self.segments.pop()) {
+            // The last segment is raw, so text can be appended to it.
+            let mut text = last.into_text();
+            text.truncate(at.saturating_sub(start));
+            self.segments.push(Segment::Raw(text));
+        }
+        self.next_to_pack = self.next_to_pack.min(self.segments.len().saturating_sub(1));
+    }
+
+    /// Compress segments from `next_to_pack` up to `end` (exclusive) while the credit lasts.
+    fn pack_sealed(&mut self, end: usize) {
+        while self.next_to_pack < end {
+            let i = self.next_to_pack;
+            let Segment::Raw(text) = &mut self.segments[i] else {
+                self.next_to_pack += 1;
+                continue;
+            };
+            if text.len() > self.credit {
+                return;
+            }
+            self.credit -= text.len();
+            self.segments[i] = Segment::sealed(std::mem::take(text));
+            self.next_to_pack += 1;
+        }
+    }
+
+    /// Drop the unpacked copies of packed segments.
+    fn drop_caches(&mut self) {
+        if std::mem::take(self.cached.0.get_mut()) {
+            for s in &mut self.segments {
+                if let Segment::Packed { unpacked, .. } = s {
+                    unpacked.take();
+                }
+            }
         }
     }
 
     fn heap_size(&self) -> usize {
-        self.segments.iter().map(String::capacity).sum::<usize>()
-            + self.segments.capacity() * std::mem::size_of::<String>()
+        self.segments.iter().map(Segment::heap_size).sum::<usize>()
+            + self.segments.capacity() * std::mem::size_of::<Segment>()
             + self.starts.capacity() * std::mem::size_of::<usize>()
     }
 }
@@ -483,6 +678,105 @@ impl Content {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    /// A log of `n` words, each put at the start of the text, and the text they make. `local`:
+    /// typed char by char as local inserts; otherwise one decoded run per word.
+    fn typed(n: usize, local: bool) -> (OpLog, String) {
+        let mut log = OpLog::default();
+        let mut all = String::new();
+        let mut lv = 0;
+        for i in 0..n {
+            let word = format!("word{} née ", i % 97);
+            let chars = word.chars().count();
+            let run = OpRun {
+                container: 0,
+                lv,
+                len: chars,
+                kind: OpKind::Insert,
+                pos: 0,
+                fwd: true,
+                content_at: 0,
+            };
+            if local {
+                for (k, ch) in word.chars().enumerate() {
+                    log.push_insert(0, lv + k, k, ch.encode_utf8(&mut [0; 4]));
+                }
+            } else {
+                log.push_run(&run, &word);
+            }
+            all.insert_str(0, &word);
+            lv += chars;
+        }
+        (log, all)
+    }
+
+    fn packed_segments(log: &OpLog) -> usize {
+        log.content
+            .segments
+            .iter()
+            .filter(|s| matches!(s, Segment::Packed { .. }))
+            .count()
+    }
+
+    /// The text the (insert only) log makes.
+    fn texts(log: &OpLog) -> String {
+        let mut out = String::new();
+        for r in log.runs_in(0..log.len()) {
+            let at = out.char_indices().nth(r.pos).map_or(out.len(), |(i, _)| i);
+            out.insert_str(at, log.text_of(&r));
+        }
+        out
+    }
+
+    #[test]
+    #[cfg(feature = "compress")]
+    fn typed_text_is_packed_and_reads_back_the_same() {
+        let (mut log, all) = typed(10_000, true);
+        assert!(packed_segments(&log) >= 4, "old segments are compressed");
+        let raw: usize = all.len();
+        assert!(
+            log.heap_size() < raw,
+            "{} bytes for {raw} bytes of text",
+            log.heap_size()
+        );
+        assert_eq!(texts(&log), all);
+        // Reading filled caches; the next write drops them.
+        let cached = log.heap_size();
+        log.push_insert(0, log.len(), 0, "x");
+        assert!(log.heap_size() < cached);
+        assert_eq!(texts(&log), format!("x{all}"));
+    }
+
+    #[test]
+    fn decoded_text_is_not_packed() {
+        let (log, all) = typed(5_000, false);
+        assert_eq!(packed_segments(&log), 0);
+        assert_eq!(texts(&log), all);
+    }
+
+    #[test]
+    fn truncating_into_a_packed_segment_keeps_the_text_before_the_cut() {
+        let (mut log, _) = typed(5_000, true);
+        for cut in [log.len() / 3, log.len() / 7, 5] {
+            let mut expected: Vec<OpRun> = log.runs_in(0..cut).collect();
+            let text: Vec<String> = expected.iter().map(|r| log.text_of(r).to_owned()).collect();
+            log.truncate(cut);
+            assert_eq!(log.len(), cut);
+            let runs: Vec<OpRun> = log.runs_in(0..cut).collect();
+            assert_eq!(runs.len(), expected.len());
+            for (r, t) in runs.iter().zip(&text) {
+                assert_eq!(log.text_of(r), t);
+            }
+            // Typing goes on after the cut.
+            log.push_insert(0, cut, 0, "more");
+            expected.clear();
+            assert_eq!(
+                log.text_of(&log.runs_in(cut..cut + 4).next().unwrap()),
+                "more"
+            );
+            log.truncate(cut);
+        }
+    }
 
     #[test]
     fn typing_and_backspace_are_single_runs() {
