@@ -268,11 +268,6 @@ impl RawDoc {
     pub fn pending_ops(&self) -> u32 {
         self.0.pending_ops() as u32
     }
-
-    /// Approximate heap bytes used.
-    pub fn heap_size(&self) -> f64 {
-        self.0.heap_size() as f64
-    }
 }
 
 /// A sync session (see [`SessionCore`]).

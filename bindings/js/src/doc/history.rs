@@ -116,11 +116,6 @@ impl DocCore {
     pub fn pending_ops(&self) -> usize {
         self.doc.borrow().pending_ops()
     }
-
-    /// Approximate heap bytes used by the document.
-    pub fn heap_size(&self) -> usize {
-        self.doc.borrow().heap_size()
-    }
 }
 
 #[cfg(test)]
