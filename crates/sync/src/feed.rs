@@ -19,9 +19,9 @@ use std::sync::{Arc, Mutex};
 
 use weft_core::{Doc, Frontier, PeerId, PeerTable, VersionVector};
 
-/// Distinct compact encodings kept per update (one per peer table in use); sessions with other
-/// tables get the update as a chunk.
-const MAX_COMPACT_TABLES: usize = 8;
+/// Distinct compact encodings kept per update (one per peer table in use: sessions opened at
+/// different versions have different tables); sessions with other tables export their own.
+const MAX_COMPACT_TABLES: usize = 32;
 
 static NEXT_FEED: AtomicU64 = AtomicU64::new(1);
 
@@ -141,6 +141,13 @@ impl LiveUpdate {
         }
     }
 
+    /// Whether the compact form against `table` (or the fact that there is none) is kept.
+    pub(crate) fn has_compact_entry(&self, table: &PeerTable) -> bool {
+        self.compact
+            .lock()
+            .is_ok_and(|cache| cache.iter().any(|(t, _)| t == table))
+    }
+
     /// The update as a compact update against `table`, exported from `doc` the first time a
     /// table is asked for. `None` when it has no compact form, when `doc` has moved on since the
     /// update was made (it can no longer be exported), or when too many tables are in use.
@@ -207,6 +214,8 @@ mod tests {
         assert_eq!(update.compact(&table, Some(&doc)), Some(bytes.clone()));
         // Not cached, and the document moved on: no longer available.
         assert_eq!(update.compact(&PeerTable::default(), Some(&doc)), None);
+        assert!(update.has_compact_entry(&table));
+        assert!(!update.has_compact_entry(&PeerTable::default()));
         let mut other = Doc::with_peer(PeerId(2));
         other.import_compact(&bytes, &table).expect("import");
         let ot = other.get_text("t").expect("text");

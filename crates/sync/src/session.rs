@@ -290,13 +290,18 @@ impl SyncSession {
                 return;
             }
         } else if continues && ch.updates.len() < crate::channel::MAX_QUEUED_UPDATES {
-            if compact_ok {
-                // Export the compact form while the document is still at this update.
+            // Export the compact form while the document is still at this update. When it
+            // cannot be kept (too many peer tables in use), this peer gets its own export below
+            // rather than the larger chunk.
+            let compact_kept = !compact_ok || {
                 update.compact(&ch.table, docs.doc(id));
+                update.has_compact_entry(&ch.table)
+            };
+            if compact_kept {
+                ch.updates.push_back(update.clone());
+                self.schedule(slot);
+                return;
             }
-            ch.updates.push_back(update.clone());
-            self.schedule(slot);
-            return;
         }
         // Behind, ahead or off the feed: one export from what the peer is known to have.
         ch.updates.clear();

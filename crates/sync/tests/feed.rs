@@ -49,6 +49,12 @@ struct Star {
 
 impl Star {
     fn new(clients: u64) -> Star {
+        Star::with_texts(clients, false)
+    }
+
+    /// With `typed`, each client starts with a character of its own, so each connection has its
+    /// own compact peer table.
+    fn with_texts(clients: u64, typed: bool) -> Star {
         let hub_docs: Docs = [(id(), Doc::with_peer(PeerId(100)))].into();
         let feed = UpdateFeed::new(&hub_docs[&id()]);
         let mut star = Star {
@@ -58,7 +64,12 @@ impl Star {
             sent: Vec::new(),
         };
         for c in 0..clients {
-            let docs: Docs = [(id(), Doc::with_peer(PeerId(c + 1)))].into();
+            let mut doc = Doc::with_peer(PeerId(c + 1));
+            if typed {
+                let t = doc.text("t");
+                doc.insert(t, 0, "c").expect("insert");
+            }
+            let docs: Docs = [(id(), doc)].into();
             let mut hub = SyncSession::new(SessionOptions::new("hub"));
             let mut client = SyncSession::new(SessionOptions::new(format!("client{c}")));
             hub.open(&star.hub_docs, &id(), Access::ReadWrite)
@@ -206,4 +217,24 @@ fn a_session_behind_the_feed_catches_up_with_one_export() {
     star.drive();
     assert_eq!(star.take_sent()[1], ["compact"]);
     assert_eq!(text(&star.links[1].2), text(&star.hub_docs));
+}
+
+#[test]
+fn sessions_beyond_the_shared_compact_forms_still_get_compact_updates() {
+    // 40 connections with 40 different peer tables: more than an update keeps compact forms
+    // for. Every receiver still gets the live change as a compact update.
+    let mut star = Star::with_texts(40, true);
+    let want = text(&star.hub_docs);
+    assert_eq!(want.len(), 40);
+    star.take_sent();
+    star.edit(0, 0, "x");
+    star.drive();
+    let sent = star.take_sent();
+    assert!(sent[0].is_empty(), "echo: {:?}", sent[0]);
+    for (i, kinds) in sent.iter().enumerate().skip(1) {
+        assert_eq!(kinds, &["compact"], "to client {i}");
+    }
+    for (_, _, docs) in &star.links {
+        assert_eq!(text(docs), text(&star.hub_docs));
+    }
 }
