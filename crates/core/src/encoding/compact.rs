@@ -409,8 +409,7 @@ pub(crate) fn decode_compact(
         for _ in 0..n {
             let at = r.offset();
             let peer = peers.at(r.uvarint()?, at)?;
-            let seq = r.uvarint()?;
-            let len = r.uvarint()?;
+            let (seq, len) = super::document::read_change_range(&mut r)?;
             let (time, message) = super::document::read_change_fields(&mut r, limits)?;
             metas.push(ChangeMeta {
                 start: OpId { peer, seq },
@@ -460,6 +459,26 @@ mod tests {
             .expect("text edits are compact");
         to.import_compact(&update, table).expect("imports");
         update.len()
+    }
+
+    #[test]
+    fn a_change_running_past_the_last_sequence_number_is_refused() {
+        // flags (changes follow), no containers, no spans, one change: peer 0, seq 2^64 - 1,
+        // len 1, no time or message. Once accepted, it overflowed `seq + len` in exports.
+        let mut bytes = vec![0x02, 0, 0, 1, 0];
+        bytes.extend_from_slice(&[0xff; 9]);
+        bytes.extend_from_slice(&[0x01, 0x01, 0x00]);
+        let table = PeerTable::new([PeerId(1)]);
+        assert!(matches!(
+            decode_compact(&bytes, &table, &Limits::default()),
+            Err(DecodeError::Invalid {
+                what: "change runs past the last sequence number",
+                ..
+            })
+        ));
+        let len = bytes.len();
+        bytes[len - 2] = 0; // len 0: fine
+        assert!(decode_compact(&bytes, &table, &Limits::default()).is_ok());
     }
 
     #[test]

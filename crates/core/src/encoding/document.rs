@@ -1330,6 +1330,21 @@ pub(super) fn write_change_fields(w: &mut Writer, m: &ChangeMeta) {
     }
 }
 
+/// A change's first sequence number and length (operations `seq..seq + len` of its peer), which
+/// must not run past the last sequence number. Shared by documents, updates and compact updates.
+pub(super) fn read_change_range(r: &mut Reader<'_>) -> Result<(u64, u64), DecodeError> {
+    let at = r.offset();
+    let seq = r.uvarint()?;
+    let len = r.uvarint()?;
+    if seq.checked_add(len).is_none() {
+        return Err(DecodeError::Invalid {
+            offset: at,
+            what: "change runs past the last sequence number",
+        });
+    }
+    Ok((seq, len))
+}
+
 /// A change's flags byte and the fields it announces: bit 0 a time, bit 1 a message. Shared by
 /// documents, updates and compact updates.
 pub(super) fn read_change_fields(
@@ -1368,8 +1383,7 @@ fn read_changes(
     for _ in 0..n {
         let at = r.offset();
         let peer = peer_at(peers, r.uvarint()?, at)?;
-        let seq = r.uvarint()?;
-        let len = r.uvarint()?;
+        let (seq, len) = read_change_range(r)?;
         let (time, message) = read_change_fields(r, limits)?;
         metas.push(ChangeMeta {
             start: OpId { peer, seq },
