@@ -616,6 +616,9 @@ async fn client(
             sink.send(WsMessage::Binary(frame.into())).await?;
         }
         tokio::select! {
+            // What has arrived first, then the edit: like a browser, which applies each message
+            // as it comes, a client edits the newest version it has been sent.
+            biased;
             msg = source.next() => match msg {
                 Some(Ok(WsMessage::Binary(b))) => {
                     let phase = live.phase.load(Ordering::Relaxed).min(PHASES - 1);
