@@ -5,13 +5,16 @@
 //! ([`SaveOptions::omit_overwritten`]) leaves out the scalar values of map writes that a later
 //! write or delete of the same key has seen (the way Yjs's garbage collection drops overwritten
 //! map values): those values can never be visible again at the current version or any later
-//! one, whatever arrives, because every replica that receives the overwritten write receives the
-//! overwriting one with it. The operations themselves stay (they are needed to merge), each
-//! marked as "value omitted" (FORMAT.md, values tag 11).
+//! one, whatever arrives, because every such version includes the operation that overwrote them.
+//! The operations themselves stay (they are needed to merge), each marked as "value omitted"
+//! (FORMAT.md, values tag 11).
 //!
 //! What a compacted save gives up: reading an earlier version where such a value was visible
 //! ([`Doc::checkout`], [`Doc::fork_at`], or patches replayed from that history) shows `null` in
 //! its place, in the loaded document and in every replica that receives those operations from it.
+//! That includes a replica that is still at such a version while it syncs: one that has received
+//! the overwritten write but not yet the write that overwrote it (an update delivered in pieces)
+//! shows `null` for that key until the rest arrives.
 //! Concurrent writes that are still conflicts, containers created by map writes, list elements,
 //! texts and counters are kept whole.
 
