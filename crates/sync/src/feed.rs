@@ -23,6 +23,10 @@ use weft_core::{Doc, Frontier, PeerId, PeerTable, VersionVector};
 /// different versions have different tables); sessions with other tables export their own.
 const MAX_COMPACT_TABLES: usize = 32;
 
+/// Most operations the peer may lack for a session to try a compact update (live changes);
+/// larger updates go out as chunks, whose columns and compression suit them better.
+pub(crate) const COMPACT_MAX_OPS: u64 = 256;
+
 static NEXT_FEED: AtomicU64 = AtomicU64::new(1);
 
 /// The compact encodings of one update made so far: per peer table, the bytes (`None`: the
@@ -149,7 +153,8 @@ impl LiveUpdate {
     }
 
     /// The update as a compact update against `table`, exported from `doc` the first time a
-    /// table is asked for. `None` when it has no compact form, when `doc` has moved on since the
+    /// table is asked for. `None` when it has no compact form (or holds more than
+    /// `COMPACT_MAX_OPS` operations: a chunk suits it better), when `doc` has moved on since the
     /// update was made (it can no longer be exported), or when too many tables are in use.
     pub(crate) fn compact(&self, table: &PeerTable, doc: Option<&Doc>) -> Option<Arc<[u8]>> {
         let mut cache = self.compact.lock().ok()?;
@@ -160,7 +165,16 @@ impl LiveUpdate {
         if cache.len() >= MAX_COMPACT_TABLES {
             return None;
         }
-        let bytes: Option<Arc<[u8]>> = doc.export_compact(&self.base, table).map(Arc::from);
+        let ops: u64 = self
+            .delta
+            .iter()
+            .map(|&(p, n)| n.saturating_sub(self.base.get(p)))
+            .sum();
+        let bytes: Option<Arc<[u8]>> = if ops <= COMPACT_MAX_OPS {
+            doc.export_compact(&self.base, table).map(Arc::from)
+        } else {
+            None
+        };
         cache.push((table.clone(), bytes.clone()));
         bytes
     }
@@ -218,7 +232,22 @@ mod tests {
         assert!(!update.has_compact_entry(&PeerTable::default()));
         let mut other = Doc::with_peer(PeerId(2));
         other.import_compact(&bytes, &table).expect("import");
+        assert_eq!(other.version(), *update.version());
         let ot = other.get_text("t").expect("text");
         assert_eq!(other.text_to_string(ot), "ab");
+    }
+
+    #[test]
+    fn large_updates_go_as_chunks() {
+        let mut doc = Doc::with_peer(PeerId(1));
+        let t = doc.text("t");
+        let mut feed = UpdateFeed::new(&doc);
+        doc.insert(t, 0, &"x".repeat(COMPACT_MAX_OPS as usize + 1))
+            .expect("insert");
+        let update = feed.advance(&doc).expect("a change");
+        let table = PeerTable::new([PeerId(1)]);
+        assert_eq!(update.compact(&table, Some(&doc)), None);
+        // Known to have no compact form: sessions share the chunk.
+        assert!(update.has_compact_entry(&table));
     }
 }

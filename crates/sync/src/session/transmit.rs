@@ -7,6 +7,7 @@ use weft_core::VersionVector;
 use super::SyncSession;
 use crate::channel::Channel;
 use crate::codec::uvarint_len;
+use crate::feed::COMPACT_MAX_OPS;
 use crate::message::{Hello, Message, MAX_ID_LEN, PROTOCOL_VERSION};
 use crate::store::DocStore;
 use crate::types::Capabilities;
@@ -21,10 +22,6 @@ const PART_HEADER: u64 = 1 + 4 * 10;
 
 /// Room for control frames an idle session keeps.
 const SPARE_CONTROL: usize = 16;
-
-/// Most operations the peer may lack for this side to try a compact update (live changes);
-/// larger catch-ups go out as chunks, whose columns and compression suit them better.
-const COMPACT_MAX_OPS: u64 = 256;
 
 impl SyncSession {
     /// The next frame to send to the peer, if any. Reads the documents in `docs` to export what
