@@ -342,6 +342,11 @@ impl CausalGraph {
         self.peers.iter().map(|p| (p.id, p.next_seq())).collect()
     }
 
+    /// Every peer with how many of its operations are known, in peer table order.
+    pub(crate) fn peer_counts(&self) -> impl Iterator<Item = (PeerId, u64)> + '_ {
+        self.peers.iter().map(|p| (p.id, p.next_seq()))
+    }
+
     /// Local versions of all operations of `peer` with sequence number >= `from_seq`.
     pub(crate) fn ranges_since(&self, peer: PeerId, from_seq: u64, out: &mut Vec<Range<Lv>>) {
         let Some(i) = self.peer_index.get(&peer) else {

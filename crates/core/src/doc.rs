@@ -65,6 +65,11 @@ pub struct ImportReport {
     pub patches: Vec<(TextId, TextPatch)>,
     /// Per changed container of any kind (texts included): what changed and where.
     pub changes: Vec<Patch>,
+    /// The operations newly applied, per peer: `(peer, range of sequence numbers)`, sorted by
+    /// peer, one entry per peer. A peer's operations apply in order, so each range ends at the
+    /// number of that peer's operations the document now has: a sync session learns what the
+    /// sender of an update has from this, without comparing versions before and after.
+    pub applied_ids: Vec<(PeerId, Range<u64>)>,
 }
 
 /// A replica of a document: named root texts, their full history, and the state needed to
@@ -515,8 +520,17 @@ impl Doc {
         else {
             return Ok(None);
         };
+        // The document had no operations: all it has now came from `bytes`.
+        let mut applied_ids: Vec<(PeerId, Range<u64>)> = doc
+            .graph
+            .peer_counts()
+            .filter(|&(_, n)| n > 0)
+            .map(|(p, n)| (p, 0..n))
+            .collect();
+        applied_ids.sort_unstable_by_key(|(peer, _)| *peer);
         let mut report = ImportReport {
             applied: doc.graph.len(),
+            applied_ids,
             ..ImportReport::default()
         };
         doc.merge_new(0, Some(seq_touched), true, &mut report)?;
@@ -811,6 +825,7 @@ impl Doc {
                 },
             );
             report.applied += span.len;
+            note_applied(&mut report.applied_ids, span.peer, span.seq, span.len);
             self.pending.wake(
                 OpId {
                     peer: span.peer,
@@ -831,6 +846,7 @@ impl Doc {
             });
         }
         report.pending = pending;
+        join_applied(&mut report.applied_ids);
 
         if let Err(e) = self.merge_new(start_lv, Some(seq_touched), want_patches, &mut report) {
             self.rollback(start_lv, containers_before);
@@ -1278,6 +1294,30 @@ fn fits(mut len: usize, ops: &[TransformedOp]) -> bool {
 }
 
 /// Apply a transformed operation to a rope, recording it in `patch`.
+/// Record that operations `seq..seq + len` of `peer` were applied, in `ids` (joined to the last
+/// entry when it continues it; [`join_applied`] makes the list one range per peer).
+fn note_applied(ids: &mut Vec<(PeerId, Range<u64>)>, peer: PeerId, seq: u64, len: usize) {
+    let end = seq + len as u64;
+    match ids.last_mut() {
+        Some((p, r)) if *p == peer && r.end == seq => r.end = end,
+        _ => ids.push((peer, seq..end)),
+    }
+}
+
+/// Sort the ranges noted by [`note_applied`] by peer and join each peer's into one (a peer's
+/// operations apply in order, each span starting where its previous one ended).
+fn join_applied(ids: &mut Vec<(PeerId, Range<u64>)>) {
+    ids.sort_unstable_by_key(|(peer, r)| (*peer, r.start));
+    ids.dedup_by(|next, kept| {
+        if next.0 != kept.0 {
+            return false;
+        }
+        kept.1.start = kept.1.start.min(next.1.start);
+        kept.1.end = kept.1.end.max(next.1.end);
+        true
+    });
+}
+
 fn apply_op(
     rope: &mut Rope,
     log: &OpLog,
