@@ -307,7 +307,7 @@ impl SyncSession {
             return Ok(());
         };
         // Nothing waiting: every operation applied now comes from this update.
-        let before = (doc.pending_ops() == 0).then(|| doc.version());
+        let nothing_waiting = doc.pending_ops() == 0;
         let imported = match update {
             Update::Chunk(bytes) => doc.import(bytes),
             Update::Compact(bytes) => doc.import_compact(bytes, &ch.table),
@@ -316,26 +316,14 @@ impl SyncSession {
             doc: id.clone(),
             error,
         })?;
-        if let Some(before) = before.filter(|_| report.applied > 0) {
+        if nothing_waiting {
             // Every operation applied came in this update: the peer has it, and (operations of
             // one peer being causally ordered) all of that peer's earlier operations too.
-            // Without this the peer's changes would be echoed back. Both versions list peers
-            // in order: one pass over them.
-            let mut old = before.iter().peekable();
-            for (peer, n) in doc.version().iter() {
-                let mut had = 0;
-                while let Some(&(p, m)) = old.peek() {
-                    if p > peer {
-                        break;
-                    }
-                    old.next();
-                    if p == peer {
-                        had = m;
-                        break;
-                    }
-                }
-                if n > had && ch.belief.get(peer) < n {
-                    ch.belief.set(peer, n);
+            // Without this the peer's changes would be echoed back. The report lists what was
+            // applied, so no version is built or compared.
+            for (peer, seqs) in &report.applied_ids {
+                if ch.belief.get(*peer) < seqs.end {
+                    ch.belief.set(*peer, seqs.end);
                 }
             }
         }
