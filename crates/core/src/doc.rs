@@ -461,18 +461,25 @@ impl Doc {
         // Chunk container index -> document container index.
         let mut index: Vec<Option<u32>> = Vec::new();
         let mut seq_touched: Vec<u32> = Vec::new();
+        // The last operation pushed: most spans name it as their only parent.
+        let mut last: Option<(OpId, Lv)> = None;
         let head = encoding::decode_with(bytes, &limits, |s| {
             if graph.next_seq(s.peer) != s.seq {
                 return false;
             }
             parents.clear();
-            for p in s.parents {
-                match graph.id_to_lv(*p) {
-                    Some(lv) => parents.push(lv),
-                    None => return false,
+            match (s.parents, last) {
+                ([p], Some((id, lv))) if *p == id => parents.push(lv),
+                _ => {
+                    for p in s.parents {
+                        match graph.id_to_lv(*p) {
+                            Some(lv) => parents.push(lv),
+                            None => return false,
+                        }
+                    }
+                    parents.sort_unstable();
                 }
             }
-            parents.sort_unstable();
             let ci = s.container as usize;
             if index.len() <= ci {
                 index.resize(ci + 1, None);
@@ -482,6 +489,13 @@ impl Doc {
                 seq_touched.push(container);
             }
             let range = graph.push(s.peer, s.seq, s.len, &parents);
+            last = Some((
+                OpId {
+                    peer: s.peer,
+                    seq: s.seq + (s.len as u64 - 1),
+                },
+                range.end - 1,
+            ));
             advance_frontier(&mut frontier, &parents, range.clone());
             push_span_ops(
                 log,

@@ -100,7 +100,20 @@ impl OpLog {
     /// [`OpLog::push_insert`]; `pack` to compress text segments as they fill up (see
     /// [`Content`]).
     fn insert(&mut self, container: u32, lv: Lv, pos: usize, text: &str, pack: bool) {
-        let n = text.chars().count();
+        self.insert_chars(container, lv, pos, text, text.chars().count(), pack);
+    }
+
+    /// [`OpLog::insert`] of `text`, which has `n` chars.
+    fn insert_chars(
+        &mut self,
+        container: u32,
+        lv: Lv,
+        pos: usize,
+        text: &str,
+        n: usize,
+        pack: bool,
+    ) {
+        debug_assert_eq!(n, text.chars().count());
         debug_assert!(n > 0);
         debug_assert!(lv >= self.len());
         let (content_at, same_segment) = self.content.push(text, pack);
@@ -179,11 +192,27 @@ impl OpLog {
     pub(crate) fn push_run(&mut self, run: &OpRun, text: &str) {
         let c = run.container;
         match run.kind {
-            OpKind::Insert => self.insert(c, run.lv, run.pos, text, false),
+            OpKind::Insert => self.insert_chars(c, run.lv, run.pos, text, run.len, false),
             OpKind::Delete if run.fwd => self.push_delete(c, run.lv, run.pos, run.len),
             OpKind::Delete => {
-                for i in 0..run.len {
+                // The first one or two operations go through `push_delete` (they may extend the
+                // previous run, or not); once the last run is a backspace run ending at the
+                // operation just pushed, the rest of this run extends it at once.
+                let mut i = 0;
+                while i < run.len {
                     self.push_delete(c, run.lv + i, run.pos - i, 1);
+                    i += 1;
+                    if let Some(last) = self.tail.last_mut() {
+                        if i < run.len
+                            && last.kind == OpKind::Delete
+                            && last.end() == run.lv + i
+                            && (last.len == 1 || !last.fwd)
+                        {
+                            last.fwd = false;
+                            last.len += run.len - i;
+                            i = run.len;
+                        }
+                    }
                 }
             }
         }

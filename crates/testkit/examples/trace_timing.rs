@@ -24,6 +24,9 @@ fn sequential(name: &str, repeat_load: usize) -> Result<(), Box<dyn std::error::
     println!("replay as local edits: {:?}", t.elapsed());
     println!("heap {}", doc.heap_size());
     let saved = doc.save();
+    if let Ok(dir) = std::env::var("WEFT_SAVE_DIR") {
+        std::fs::write(format!("{dir}/{name}.weft"), &saved)?;
+    }
     let t = Instant::now();
     for _ in 0..repeat_load {
         let loaded = Doc::load_with_options(&saved, PeerId(2), DocOptions::default())?;

@@ -155,13 +155,44 @@ impl<'a> RleUintDecoder<'a> {
         })
     }
 
+    /// The next value. Inlined into its callers: loading a document reads every column through
+    /// here, so the common case (a value inside the current run) takes a few instructions.
+    #[inline]
     fn next_value(&mut self) -> Result<Option<u64>, DecodeError> {
-        if self.run.left() == 0 {
-            if self.unread == 0 {
-                return Ok(None);
+        let value = match &mut self.run {
+            Run::Repeat { value, left } if *left > 1 => {
+                *left -= 1;
+                return Ok(Some(*value));
             }
-            self.read_run()?;
+            Run::Literal { left } if *left > 1 => {
+                *left -= 1;
+                return self.reader.uvarint().map(Some);
+            }
+            Run::Repeat { value, left: 1 } => {
+                let value = *value;
+                self.run = Run::NONE;
+                value
+            }
+            Run::Literal { left: 1 } => {
+                self.run = Run::NONE;
+                self.reader.uvarint()?
+            }
+            _ => return self.next_in_new_run(),
+        };
+        // The run just ended: the column must end with the last one.
+        if self.unread == 0 {
+            self.reader.expect_end()?;
         }
+        Ok(Some(value))
+    }
+
+    /// [`RleUintDecoder::next_value`] when the current run is used up.
+    #[inline(never)]
+    fn next_in_new_run(&mut self) -> Result<Option<u64>, DecodeError> {
+        if self.unread == 0 {
+            return Ok(None);
+        }
+        self.read_run()?;
         let value = match &mut self.run {
             Run::Repeat { value, left } => {
                 *left -= 1;
@@ -203,6 +234,7 @@ impl<'a> RleUintDecoder<'a> {
 impl Iterator for RleUintDecoder<'_> {
     type Item = Result<u64, DecodeError>;
 
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         let result = self.next_value();
         if result.is_err() {
@@ -265,6 +297,7 @@ impl<'a> DeltaDecoder<'a> {
 impl Iterator for DeltaDecoder<'_> {
     type Item = Result<u64, DecodeError>;
 
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         let delta = match self.deltas.next()? {
             Ok(delta) => unzigzag(delta),

@@ -630,25 +630,80 @@ fn read_packed<'a>(
             let len = r.limited_uvarint(what, limit)?;
             let data_at = r.offset();
             let packed = r.bytes(r.remaining())?;
-            // The declared length bounds the output whatever the compressed bytes claim.
-            let bytes =
-                miniz_oxide::inflate::decompress_to_vec_with_limit(packed, len).map_err(|_| {
-                    DecodeError::Invalid {
-                        offset: data_at,
-                        what: "corrupt compressed data",
-                    }
-                })?;
-            if bytes.len() != len {
-                return Err(DecodeError::Invalid {
-                    offset: data_at,
-                    what: "compressed data has the wrong length",
-                });
-            }
-            Ok(Packed::Inflated(bytes, data_at))
+            Ok(Packed::Inflated(inflate_exact(packed, len, data_at)?, data_at))
         }
         _ => Err(DecodeError::Invalid {
             offset: mode_at,
             what: "unknown packing",
+        }),
+    }
+}
+
+/// DEFLATE never expands data more than about 1032 times (a 258-byte match per two bits), so a
+/// declared length beyond this many times the compressed size cannot be right.
+const INFLATE_MAX_RATIO: usize = 1032;
+
+/// Inflate raw DEFLATE data that must produce exactly `len` bytes, into one buffer of that size
+/// (no growing and copying). `len` is checked against what `packed` could possibly produce
+/// before the buffer is allocated.
+fn inflate_exact(packed: &[u8], len: usize, data_at: usize) -> Result<Vec<u8>, DecodeError> {
+    if len > packed.len().saturating_mul(INFLATE_MAX_RATIO) {
+        return Err(DecodeError::Invalid {
+            offset: data_at,
+            what: "compressed data has the wrong length",
+        });
+    }
+    let mut out = vec![0u8; len];
+    inflate_into(packed, &mut out, data_at)?;
+    Ok(out)
+}
+
+/// Inflate `packed` into `out`, which it must fill exactly. With the `compress` feature this is
+/// zlib-rs, whose inflate is about 1.6 times as fast as miniz_oxide's on text (loading a document
+/// inflates every packed section); without it (wasm builds), miniz_oxide's.
+#[cfg(feature = "compress")]
+fn inflate_into(packed: &[u8], out: &mut [u8], data_at: usize) -> Result<(), DecodeError> {
+    use zlib_rs::{decompress_slice, InflateConfig, ReturnCode};
+    let len = out.len();
+    // Negative window bits: raw DEFLATE, no zlib header or trailer.
+    let (inflated, code) = decompress_slice(out, packed, InflateConfig { window_bits: -15 });
+    match code {
+        ReturnCode::Ok if inflated.len() == len => Ok(()),
+        // The stream ended early, or needed more room than the declared length.
+        ReturnCode::Ok | ReturnCode::BufError => Err(DecodeError::Invalid {
+            offset: data_at,
+            what: "compressed data has the wrong length",
+        }),
+        _ => Err(DecodeError::Invalid {
+            offset: data_at,
+            what: "corrupt compressed data",
+        }),
+    }
+}
+
+/// Inflate `packed` into `out`, which it must fill exactly (miniz_oxide).
+#[cfg(not(feature = "compress"))]
+fn inflate_into(packed: &[u8], out: &mut [u8], data_at: usize) -> Result<(), DecodeError> {
+    use miniz_oxide::inflate::core::{decompress, inflate_flags, DecompressorOxide};
+    use miniz_oxide::inflate::TINFLStatus;
+    let len = out.len();
+    let mut state = Box::<DecompressorOxide>::default();
+    let (status, _, written) = decompress(
+        &mut state,
+        packed,
+        out,
+        0,
+        inflate_flags::TINFL_FLAG_USING_NON_WRAPPING_OUTPUT_BUF,
+    );
+    match status {
+        TINFLStatus::Done if written == len => Ok(()),
+        TINFLStatus::Done | TINFLStatus::HasMoreOutput => Err(DecodeError::Invalid {
+            offset: data_at,
+            what: "compressed data has the wrong length",
+        }),
+        _ => Err(DecodeError::Invalid {
+            offset: data_at,
+            what: "corrupt compressed data",
         }),
     }
 }
@@ -1070,15 +1125,29 @@ fn read_spans(
     r.expect_end()?;
 
     let mut parents: Vec<OpId> = Vec::new();
-    let mut next_seq: BTreeMap<PeerId, u64> = BTreeMap::new();
+    // The end of the previous span of each peer, by peer index: a table that names one peer
+    // twice shares one entry (`slot`, the index of the peer's first occurrence).
+    let mut first_index: BTreeMap<PeerId, usize> = BTreeMap::new();
+    let slot: Vec<usize> = peers
+        .iter()
+        .enumerate()
+        .map(|(i, p)| *first_index.entry(*p).or_insert(i))
+        .collect();
+    let mut next_seq: Vec<u64> = vec![0; peers.len()];
     let mut total_ops: u64 = 0;
     let mut prev_last: Option<OpId> = None;
     let mut content_pos = 0usize;
     let mut values: Vec<Stored> = Vec::new();
 
     for _ in 0..n {
-        let peer = peer_at(peers, next(&mut peer_col, at)?, at)?;
-        let expected = next_seq.get(&peer).copied().unwrap_or(0);
+        let peer_idx = next(&mut peer_col, at)?;
+        let peer = peer_at(peers, peer_idx, at)?;
+        // `peer_at` checked the index.
+        let peer_slot = usize::try_from(peer_idx)
+            .ok()
+            .and_then(|i| slot.get(i).copied())
+            .unwrap_or_default();
+        let expected = next_seq.get(peer_slot).copied().unwrap_or(0);
         let seq = expected.wrapping_add(super::varint::unzigzag(next(&mut seq_col, at)?) as u64);
         let len64 = next(&mut len_col, at)?;
         if len64 == 0 {
@@ -1104,7 +1173,9 @@ fn read_spans(
             offset: at,
             what: "sequence number overflow",
         })?;
-        next_seq.insert(peer, end_seq);
+        if let Some(next) = next_seq.get_mut(peer_slot) {
+            *next = end_seq;
+        }
         let mut root = next(&mut root_col, at)?;
         if compact {
             root = roots.decode(root, at)?;

@@ -59,7 +59,21 @@ impl<'a> Reader<'a> {
     }
 
     /// Reads an unsigned LEB128 integer.
+    #[inline]
     pub(crate) fn uvarint(&mut self) -> Result<u64, DecodeError> {
+        // Most values in the format are below 128: one byte, no loop.
+        if let Some(&byte) = self.data.get(self.pos) {
+            if byte < 0x80 {
+                self.pos += 1;
+                return Ok(u64::from(byte));
+            }
+        }
+        self.uvarint_long()
+    }
+
+    /// [`Reader::uvarint`] for a value of more than one byte (or at the end of the input).
+    #[inline(never)]
+    fn uvarint_long(&mut self) -> Result<u64, DecodeError> {
         let (value, len) = decode_uvarint(self.rest(), self.offset())?;
         self.pos += len;
         Ok(value)
