@@ -776,6 +776,63 @@ mod tests {
         assert_eq!(texts(&log), format!("x{all}"));
     }
 
+    /// All runs of a log, frozen or not.
+    fn all_runs(log: &OpLog) -> Vec<OpRun> {
+        log.runs_in(0..log.len()).collect()
+    }
+
+    #[test]
+    fn a_decoded_backspace_run_is_stored_as_its_operations_one_by_one_would_be() {
+        // Before each backspace run: nothing, a single delete at its start, a forward run at
+        // its start, a backspace run ending just after it, and an unrelated delete.
+        let befores: [&[(usize, usize, bool)]; 5] = [
+            &[],
+            &[(20, 1, true)],
+            &[(20, 3, true)],
+            &[(23, 3, false)],
+            &[(5, 2, true)],
+        ];
+        for before in befores {
+            for len in [1, 2, 3, 40] {
+                let mut bulk = OpLog::default();
+                let mut single = OpLog::default();
+                bulk.push_insert(0, 0, 0, &"x".repeat(100));
+                single.push_insert(0, 0, 0, &"x".repeat(100));
+                let mut lv = 100;
+                for &(pos, n, fwd) in before {
+                    let run = OpRun {
+                        container: 0,
+                        lv,
+                        len: n,
+                        kind: OpKind::Delete,
+                        pos,
+                        fwd,
+                        content_at: 0,
+                    };
+                    bulk.push_run(&run, "");
+                    for i in 0..n {
+                        single.push_delete(0, lv + i, run.pos_at(i), 1);
+                    }
+                    lv += n;
+                }
+                let run = OpRun {
+                    container: 0,
+                    lv,
+                    len,
+                    kind: OpKind::Delete,
+                    pos: 50,
+                    fwd: false,
+                    content_at: 0,
+                };
+                bulk.push_run(&run, "");
+                for i in 0..len {
+                    single.push_delete(0, lv + i, 50 - i, 1);
+                }
+                assert_eq!(all_runs(&bulk), all_runs(&single), "{before:?} then {len}");
+            }
+        }
+    }
+
     #[test]
     fn decoded_text_is_not_packed() {
         let (log, all) = typed(5_000, false);

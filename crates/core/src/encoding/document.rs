@@ -1516,6 +1516,56 @@ mod tests {
         }
     }
 
+    /// A packed section of `data`, compressed, declaring `len` bytes.
+    fn deflated(data: &[u8], len: usize) -> Vec<u8> {
+        let mut w = Writer::new();
+        w.u8(PACKED_DEFLATE);
+        w.uvarint(len as u64);
+        w.bytes(&miniz_oxide::deflate::compress_to_vec(data, 6));
+        w.into_bytes()
+    }
+
+    fn unpacked(bytes: &[u8]) -> Result<Vec<u8>, DecodeError> {
+        match read_packed(Reader::new(bytes), "test length", 1 << 30)? {
+            Packed::Raw(mut r) => r.bytes(r.remaining()).map(<[u8]>::to_vec),
+            Packed::Inflated(b, _) => Ok(b),
+        }
+    }
+
+    #[test]
+    fn a_packed_section_inflates_to_exactly_its_declared_length() {
+        let data = "the quick brown fox ".repeat(200);
+        assert_eq!(unpacked(&deflated(data.as_bytes(), data.len())), Ok(data.clone().into_bytes()));
+        for len in [0, 1, data.len() - 1, data.len() + 1] {
+            assert!(
+                matches!(
+                    unpacked(&deflated(data.as_bytes(), len)),
+                    Err(DecodeError::Invalid { offset: 2.., .. })
+                ),
+                "declared {len} for {} bytes",
+                data.len()
+            );
+        }
+        // A length no DEFLATE stream of that size could produce is refused before allocating.
+        assert!(matches!(
+            unpacked(&deflated(b"", 1 << 29)),
+            Err(DecodeError::Invalid { .. })
+        ));
+        assert_eq!(unpacked(&deflated(b"", 0)), Ok(Vec::new()));
+        // Corrupt data: a block of the reserved type 3.
+        let mut corrupt = deflated(data.as_bytes(), data.len());
+        let n = corrupt.len();
+        corrupt.truncate(3);
+        corrupt.resize(n, 0xff);
+        assert!(matches!(
+            unpacked(&corrupt),
+            Err(DecodeError::Invalid {
+                what: "corrupt compressed data",
+                ..
+            })
+        ));
+    }
+
     #[test]
     fn container_codes_name_the_previous_the_one_before_and_the_next_new_one() {
         let mut w = RootCoder::default();
