@@ -4,6 +4,8 @@
 #   dist/glue.js             wasm-bindgen's JavaScript glue, wrapped in a factory (see
 #                            scripts/make-glue.mjs) so the package can start a fresh instance
 #                            after a panic
+#   dist/weft.js             the browser entry (lib/browser.js and all it imports) bundled and
+#                            minified: what browsers and bundlers load (scripts/bundle.mjs)
 # Idempotent: run it again after changing the Rust code. It says which toolchain path it took.
 #
 # Toolchain, the first that works (as in .ci/steps/wasm and ../shared/notes/wasm-toolchain.md):
@@ -132,4 +134,12 @@ fi
 # 2.5 KB less gzipped for every browser that loads the package unbundled. WEFT_GLUE_MINIFY=0
 # keeps it readable.
 run node "$PKG/scripts/make-glue.mjs" "$OUT/weft_wasm.js" "$PKG/dist/glue.js"
-say "built $PKG/dist: $(wc -c <"$PKG/dist/weft_wasm_bg.wasm") bytes of wasm, $(wc -c <"$PKG/dist/glue.js") bytes of glue"
+
+# --- 5. browser bundle --------------------------------------------------------------------------
+# dist/weft.js: the browser entry and everything it imports in one minified module (esbuild, a
+# dev dependency), the JavaScript a browser loads from the package (package.json points
+# "browser" and the default export condition at it). Minified it is about 5 KB less gzipped
+# than lib/*.js as written. Without esbuild, or with WEFT_JS_MINIFY=0, it re-exports
+# lib/browser.js instead.
+run node "$PKG/scripts/bundle.mjs"
+say "built $PKG/dist: $(wc -c <"$PKG/dist/weft_wasm_bg.wasm") bytes of wasm, $(wc -c <"$PKG/dist/weft.js") bytes of browser JavaScript (dist/weft.js)"

@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
-import { existsSync, readFile } from "node:fs";
+import { existsSync, readFile, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -12,7 +12,7 @@ const pkg = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find(existsSync);
 const types = { ".html": "text/html", ".js": "text/javascript", ".wasm": "application/wasm" };
 
-test("a <script type=module> page uses the package without a bundler", { skip: chromium ? false : "chromium not installed", timeout: 60000 }, async () => {
+test("a <script type=module> page uses the package without a bundler (shipped bundle and sources)", { skip: chromium ? false : "chromium not installed", timeout: 60000 }, async () => {
   const { chromium: pw } = await import("playwright-core");
   const server = createServer((req, res) => {
     const file = path.join(pkg, decodeURIComponent(new URL(req.url, "http://x").pathname));
@@ -25,17 +25,22 @@ test("a <script type=module> page uses the package without a bundler", { skip: c
   await new Promise((r) => server.listen(0, "127.0.0.1", r));
   const browser = await pw.launch({ executablePath: chromium, args: ["--no-sandbox"] });
   try {
-    const page = await browser.newPage();
-    const errors = [];
-    page.on("pageerror", (e) => errors.push(String(e)));
-    await page.goto(`http://127.0.0.1:${server.address().port}/test/browser.html`);
-    const result = await page.waitForFunction(() => window.result, null, { timeout: 30000 }).then((h) => h.jsonValue());
-    assert.deepEqual(errors, []);
-    assert.equal(result.error, undefined, result.error);
-    assert.equal(result.text, "Hello 😀");
-    assert.deepEqual(result.seen, ["sync", "local"]);
-    assert.deepEqual(result.map, { k: 1.25 });
-    assert.deepEqual(result.saved, { body: "Hello 😀" });
+    // The shipped bundle (package.json's browser entry) and the sources it is built from.
+    const shippedEntry = JSON.parse(readFileSync(path.join(pkg, "package.json"), "utf8")).browser.replace(/^\.\//, "");
+    for (const entry of [shippedEntry, "lib/browser.js"]) {
+      const page = await browser.newPage();
+      const errors = [];
+      page.on("pageerror", (e) => errors.push(String(e)));
+      await page.goto(`http://127.0.0.1:${server.address().port}/test/browser.html?entry=${encodeURIComponent(entry)}`);
+      const result = await page.waitForFunction(() => window.result, null, { timeout: 30000 }).then((h) => h.jsonValue());
+      assert.deepEqual(errors, [], entry);
+      assert.equal(result.error, undefined, `${entry}: ${result.error}`);
+      assert.equal(result.text, "Hello 😀");
+      assert.deepEqual(result.seen, ["sync", "local"]);
+      assert.deepEqual(result.map, { k: 1.25 });
+      assert.deepEqual(result.saved, { body: "Hello 😀" });
+      await page.close();
+    }
   } finally {
     await browser.close();
     server.close();
