@@ -253,6 +253,7 @@ fn breakdown(frames: &[Vec<u8>]) -> String {
             let kind = match Message::decode(body) {
                 Ok(Message::Hello(_)) => "Hello",
                 Ok(Message::Open { .. }) => "Open",
+                Ok(Message::Answer { .. }) => "Answer",
                 Ok(Message::Changes { .. }) => "Changes",
                 Ok(Message::CompactChanges { .. }) => "CompactChanges",
                 Ok(Message::Part { .. }) => "Part",

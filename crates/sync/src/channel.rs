@@ -66,6 +66,10 @@ pub(crate) struct Channel {
     /// Peers named by index in compact updates, both ways: the peers of this side's `Open`
     /// and of the peer's first `Open` (complete once the channel is ready).
     pub(crate) table: PeerTable,
+    /// The version this side announced in its `Open` (or `Answer`) of the document.
+    pub(crate) opened: VersionVector,
+    /// The version the peer announced in its first `Open` (or `Answer`) of the document.
+    pub(crate) peer_opened: VersionVector,
     /// The catch-up (the first export once ready) is done: later exports are live changes,
     /// which may go out as compact updates.
     pub(crate) live: bool,
@@ -91,6 +95,8 @@ impl Channel {
             next_transfer: 0,
             queued: false,
             table: PeerTable::default(),
+            opened: VersionVector::new(),
+            peer_opened: VersionVector::new(),
             live: false,
         }
     }
@@ -99,6 +105,14 @@ impl Channel {
     pub(crate) fn learn_peers(&mut self, version: &VersionVector) {
         let known = self.table.peers().iter().copied();
         self.table = PeerTable::new(known.chain(version.iter().map(|(p, _)| p)));
+    }
+
+    /// The channel's *base*: per peer, the larger of its counts in the two sides' `Open`s. Both
+    /// sides know it once the channel is ready; acknowledgements are written against it.
+    pub(crate) fn base(&self) -> VersionVector {
+        let mut base = self.opened.clone();
+        base.merge(&self.peer_opened);
+        base
     }
 
     /// Both sides opened the document.

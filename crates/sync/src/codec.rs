@@ -69,11 +69,15 @@ pub(crate) fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
     out.extend_from_slice(b);
 }
 
-/// Append a version vector: a count, then per entry in increasing peer order an 8-byte
-/// little-endian peer id and a varint count.
-pub(crate) fn put_version(out: &mut Vec<u8>, vv: &VersionVector) {
-    put_uvarint(out, vv.iter().count() as u64);
-    for (peer, n) in vv.iter() {
+/// Append `v` as a zigzag-mapped varint (0, -1, 1, -2, ... -> 0, 1, 2, 3, ...).
+pub(crate) fn put_ivarint(out: &mut Vec<u8>, v: i64) {
+    put_uvarint(out, ((v << 1) ^ (v >> 63)) as u64);
+}
+
+/// Append version vector entries, in increasing peer order: per entry an 8-byte little-endian
+/// peer id and a varint count. No count comes first: the entries run to the end of the message.
+pub(crate) fn put_entries(out: &mut Vec<u8>, entries: impl Iterator<Item = (PeerId, u64)>) {
+    for (peer, n) in entries {
         out.extend_from_slice(&peer.0.to_le_bytes());
         put_uvarint(out, n);
     }
@@ -167,25 +171,27 @@ impl<'a> Reader<'a> {
         std::str::from_utf8(b).map_err(|_| DecodeError::InvalidUtf8 { offset })
     }
 
-    /// A version vector; peers must be strictly increasing and counts non-zero (the canonical
-    /// form the writer produces), so one vector has exactly one encoding.
-    pub(crate) fn version(&mut self) -> Result<VersionVector, DecodeError> {
+    /// A zigzag-mapped varint.
+    pub(crate) fn ivarint(&mut self) -> Result<i64, DecodeError> {
+        let v = self.uvarint()?;
+        Ok(((v >> 1) as i64) ^ -((v & 1) as i64))
+    }
+
+    /// Version vector entries up to the end of the message (see [`put_entries`]). Peers must
+    /// strictly increase and counts be non-zero (the canonical form the writer produces, so a
+    /// version has one encoding). Every entry takes at least 9 bytes, so what is read is bounded
+    /// by the bytes present.
+    pub(crate) fn entries(&mut self) -> Result<VersionVector, DecodeError> {
         let offset = self.pos;
-        let count = self.uvarint()?;
-        // Each entry takes at least 9 bytes: checked before the loop, so a huge count fails
-        // at once instead of after reading the whole message.
-        if count > (self.remaining() / 9) as u64 {
-            return Err(self.end(9usize.saturating_mul(count.min(usize::MAX as u64) as usize)));
-        }
         let mut vv = VersionVector::new();
         let mut last: Option<u64> = None;
-        for _ in 0..count {
+        while self.remaining() > 0 {
             let peer = u64::from_le_bytes(self.fixed::<8>()?);
             let n = self.uvarint()?;
             if last.is_some_and(|l| l >= peer) || n == 0 {
                 return Err(DecodeError::Invalid {
                     offset,
-                    what: "version vector (peers must increase, counts must be non-zero)",
+                    what: "version entries (peers must increase, counts must be non-zero)",
                 });
             }
             last = Some(peer);
@@ -236,26 +242,32 @@ mod tests {
     }
 
     #[test]
-    fn version_vector_huge_count_fails_before_reading() {
-        let mut out = Vec::new();
-        put_uvarint(&mut out, u64::MAX);
-        assert!(matches!(
-            Reader::new(&out).version(),
-            Err(DecodeError::UnexpectedEnd { .. })
-        ));
+    fn ivarint_round_trip() {
+        for v in [0, -1, 1, -64, 64, i64::MIN, i64::MAX] {
+            let mut out = Vec::new();
+            put_ivarint(&mut out, v);
+            assert_eq!(Reader::new(&out).ivarint(), Ok(v));
+        }
     }
 
     #[test]
-    fn version_vector_must_be_canonical() {
+    fn entries_round_trip_and_must_be_canonical() {
+        let vv: VersionVector = [(PeerId(3), 7), (PeerId(u64::MAX), 1)]
+            .into_iter()
+            .collect();
         let mut out = Vec::new();
-        put_uvarint(&mut out, 2);
-        for peer in [5u64, 3] {
-            out.extend_from_slice(&peer.to_le_bytes());
-            put_uvarint(&mut out, 1);
-        }
+        put_entries(&mut out, vv.iter());
+        assert_eq!(Reader::new(&out).entries(), Ok(vv));
+        let mut out = Vec::new();
+        put_entries(&mut out, [(PeerId(5), 1), (PeerId(3), 1)].into_iter());
         assert!(matches!(
-            Reader::new(&out).version(),
+            Reader::new(&out).entries(),
             Err(DecodeError::Invalid { .. })
+        ));
+        // A truncated entry.
+        assert!(matches!(
+            Reader::new(&out[..5]).entries(),
+            Err(DecodeError::UnexpectedEnd { .. })
         ));
     }
 }

@@ -10,8 +10,8 @@
 //! - Many documents share a connection. Documents are named by a [`DocId`] the application
 //!   chooses. Either side [`open`](SyncSession::open)s a document; the other side gets
 //!   [`Event::OpenRequested`] and opens it too, or [`decline`](SyncSession::decline)s with a
-//!   reason. On the wire the id is sent once; later messages name the document by a one-byte
-//!   channel number.
+//!   reason. On the wire the id is sent once (a side that opens a document the peer opened
+//!   answers without it); later messages name the document by a one-byte channel number.
 //! - In each `Open` a side sends its [`VersionVector`](weft_core::VersionVector). Each side then
 //!   sends exactly the changes the other lacks (`Doc::export_since` of the other's version), then
 //!   live changes as the application reports them with [`notify_changed`](SyncSession::notify_changed):
@@ -108,6 +108,7 @@ mod message;
 mod options;
 mod presence;
 mod reassembly;
+mod relative;
 mod session;
 mod store;
 mod types;

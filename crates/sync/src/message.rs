@@ -1,4 +1,4 @@
-//! The messages of protocol version 1 and their encoding (`PROTOCOL.md`, "Messages").
+//! The messages of protocol version 2 and their encoding (`PROTOCOL.md`, "Messages").
 //!
 //! [`Message::decode`] reads one message body; [`Message::encode_frame`] writes one complete
 //! frame (length prefix and body). Decoded messages borrow their byte fields from the input,
@@ -6,10 +6,10 @@
 
 use weft_core::{PeerId, VersionVector};
 
-use crate::codec::{put_bytes, put_uvarint, put_version, DecodeError, Reader};
+use crate::codec::{put_bytes, put_entries, put_uvarint, DecodeError, Reader};
 
 /// The protocol version this crate speaks.
-pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_VERSION: u32 = 2;
 
 /// The four bytes every `Hello` starts with, so a peer that is not speaking this protocol is
 /// recognised at once.
@@ -30,6 +30,7 @@ const ACK: u8 = 6;
 const PRESENCE: u8 = 7;
 const CLOSE: u8 = 8;
 const COMPACT_CHANGES: u8 = 9;
+const ANSWER: u8 = 10;
 
 /// One protocol message, as decoded from a frame body. Channels are numbers the *sender* chose
 /// for a document in its `Open`, except in `Decline`, which names the receiver's channel.
@@ -48,6 +49,20 @@ pub enum Message<'a> {
         doc: &'a [u8],
         /// The sender's version of the document.
         version: VersionVector,
+    },
+    /// Like `Open`, for a document the receiver has already opened: the sender syncs the
+    /// receiver's channel `to`, and writes its version relative to the version of the receiver's
+    /// `Open` (so the document id and the peers the receiver named are not repeated).
+    Answer {
+        /// The sender's number for the document in later messages.
+        channel: u64,
+        /// Whether the receiver's changes to this document will be accepted.
+        may_write: bool,
+        /// The receiver's channel: the `Open` this answers.
+        to: u64,
+        /// The sender's version, in the dense relative form against the version of the
+        /// receiver's `Open` (`PROTOCOL.md`, "Relative versions"); the session reads it.
+        version: &'a [u8],
     },
     /// The sender will not sync the document the receiver opened as `channel`.
     Decline {
@@ -81,8 +96,10 @@ pub enum Message<'a> {
     Ack {
         /// The sender's channel.
         channel: u64,
-        /// Entries of the sender's durable version that rose since its last `Ack`.
-        version: VersionVector,
+        /// Entries of the sender's durable version that rose since its last `Ack`, in the sparse
+        /// relative form against the channel's base; empty for the base itself
+        /// (`PROTOCOL.md`, "Relative versions"); the session reads it.
+        durable: &'a [u8],
     },
     /// Ephemeral state (cursor, name, colour) of user `origin`, never stored in the document.
     Presence {
@@ -123,9 +140,10 @@ pub struct Hello<'a> {
     pub version: u32,
     /// Capability bits ([`Capabilities`](crate::Capabilities)); unknown bits are ignored.
     pub capabilities: u64,
-    /// The largest frame body the sender accepts.
+    /// The largest frame body the sender accepts. Sent as a power of two: the largest one not
+    /// above this value.
     pub max_frame_len: u64,
-    /// The sender's identity, as its application gave it.
+    /// The sender's identity, as its application gave it (at most 255 bytes).
     pub identity: &'a [u8],
 }
 
@@ -238,33 +256,48 @@ impl<'a> Message<'a> {
                         identity: &[],
                     }));
                 }
+                let capabilities = r.uvarint()?;
+                let offset = r.pos();
+                let exponent = r.u8()?;
+                if exponent > 63 {
+                    return Err(DecodeError::Invalid {
+                        offset,
+                        what: "frame length exponent",
+                    });
+                }
+                let offset = r.pos();
+                let identity = r.rest();
+                if identity.len() > MAX_ID_LEN {
+                    return Err(DecodeError::Invalid {
+                        offset,
+                        what: "identity length",
+                    });
+                }
                 Message::Hello(Hello {
                     version,
-                    capabilities: r.uvarint()?,
-                    max_frame_len: r.uvarint()?,
-                    identity: r.bytes(MAX_ID_LEN, "identity length")?,
+                    capabilities,
+                    max_frame_len: 1 << exponent,
+                    identity,
                 })
             }
             OPEN => {
-                let channel = r.uvarint()?;
-                let offset = r.pos();
-                let may_write = match r.u8()? {
-                    0 => false,
-                    1 => true,
-                    _ => {
-                        return Err(DecodeError::Invalid {
-                            offset,
-                            what: "open flags",
-                        })
-                    }
-                };
+                let (channel, may_write) = split_head(r.uvarint()?);
                 let doc = r.bytes(MAX_ID_LEN, "document id length")?;
-                let version = r.version()?;
+                let version = r.entries()?;
                 Message::Open {
                     channel,
                     may_write,
                     doc,
                     version,
+                }
+            }
+            ANSWER => {
+                let (channel, may_write) = split_head(r.uvarint()?);
+                Message::Answer {
+                    channel,
+                    may_write,
+                    to: r.uvarint()?,
+                    version: r.rest(),
                 }
             }
             DECLINE => Message::Decline {
@@ -284,7 +317,7 @@ impl<'a> Message<'a> {
             },
             ACK => Message::Ack {
                 channel: r.uvarint()?,
-                version: r.version()?,
+                durable: r.rest(),
             },
             PRESENCE => Message::Presence {
                 channel: r.uvarint()?,
@@ -315,8 +348,8 @@ impl<'a> Message<'a> {
                 out.extend_from_slice(&MAGIC);
                 put_uvarint(out, u64::from(h.version));
                 put_uvarint(out, h.capabilities);
-                put_uvarint(out, h.max_frame_len);
-                put_bytes(out, h.identity);
+                out.push(63 - h.max_frame_len.max(1).leading_zeros() as u8);
+                out.extend_from_slice(h.identity);
             }
             Message::Open {
                 channel,
@@ -325,10 +358,20 @@ impl<'a> Message<'a> {
                 version,
             } => {
                 out.push(OPEN);
-                put_uvarint(out, *channel);
-                out.push(u8::from(*may_write));
+                put_uvarint(out, head(*channel, *may_write));
                 put_bytes(out, doc);
-                put_version(out, version);
+                put_entries(out, version.iter());
+            }
+            Message::Answer {
+                channel,
+                may_write,
+                to,
+                version,
+            } => {
+                out.push(ANSWER);
+                put_uvarint(out, head(*channel, *may_write));
+                put_uvarint(out, *to);
+                out.extend_from_slice(version);
             }
             Message::Decline { channel, reason } => {
                 out.push(DECLINE);
@@ -359,10 +402,10 @@ impl<'a> Message<'a> {
                 put_uvarint(out, *offset);
                 out.extend_from_slice(data);
             }
-            Message::Ack { channel, version } => {
+            Message::Ack { channel, durable } => {
                 out.push(ACK);
                 put_uvarint(out, *channel);
-                put_version(out, version);
+                out.extend_from_slice(durable);
             }
             Message::Presence {
                 channel,
@@ -400,6 +443,16 @@ impl<'a> Message<'a> {
         frame.extend_from_slice(&body);
         frame
     }
+}
+
+/// The first field of `Open` and `Answer`: the channel and the write flag in one varint
+/// (`channel · 2 + may_write`; channels are below 2^63).
+fn head(channel: u64, may_write: bool) -> u64 {
+    (channel << 1) | u64::from(may_write)
+}
+
+fn split_head(head: u64) -> (u64, bool) {
+    (head >> 1, head & 1 == 1)
 }
 
 #[cfg(test)]
@@ -445,7 +498,17 @@ mod tests {
             },
             Message::Ack {
                 channel: 2,
-                version: vv(&[(9, 1)]),
+                durable: &[1, 0, 2],
+            },
+            Message::Ack {
+                channel: 2,
+                durable: &[],
+            },
+            Message::Answer {
+                channel: 4,
+                may_write: false,
+                to: 1,
+                version: &[0xd0, 0x0f],
             },
             Message::Presence {
                 channel: 0,
@@ -505,6 +568,34 @@ mod tests {
             Message::decode(&[0x7f]),
             Err(DecodeError::UnknownType(0x7f))
         );
+    }
+
+    #[test]
+    fn frame_limits_are_announced_as_powers_of_two() {
+        let hello = |max_frame_len| {
+            Message::Hello(Hello {
+                version: PROTOCOL_VERSION,
+                capabilities: 3,
+                max_frame_len,
+                identity: b"a",
+            })
+            .encode_frame()
+        };
+        let frame = hello(1 << 20);
+        assert_eq!(
+            frame.len(),
+            10,
+            "length, type, magic, version, capabilities, limit, id"
+        );
+        let announced = |frame: &[u8]| match Message::decode(&frame[1..]) {
+            Ok(Message::Hello(h)) => h.max_frame_len,
+            other => panic!("expected a hello, got {other:?}"),
+        };
+        assert_eq!(announced(&frame), 1 << 20);
+        assert_eq!(announced(&hello((1 << 20) + 5)), 1 << 20, "rounded down");
+        let mut bad = frame.clone();
+        bad[8] = 64;
+        assert!(Message::decode(&bad[1..]).is_err());
     }
 
     #[test]

@@ -27,6 +27,16 @@ struct PeerHello {
     max_frame_len: u64,
 }
 
+/// A control message waiting to be sent.
+#[derive(Debug)]
+enum Control {
+    /// A frame encoded when it was made.
+    Frame(Vec<u8>),
+    /// This side's `Open` of the channel in this slot, encoded when it is sent: as an `Answer`
+    /// when the peer's `Open` of the document has arrived by then.
+    Open(usize),
+}
+
 /// Counters of one session, for tests, benchmarks and monitoring.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
@@ -83,7 +93,7 @@ pub struct SyncSession {
     closed: bool,
     inbuf: FrameBuffer,
     /// Frames to send before any document data, in order.
-    control: VecDeque<Vec<u8>>,
+    control: VecDeque<Control>,
     /// Indexed by this side's channel number.
     channels: Vec<Option<Channel>>,
     by_doc: BTreeMap<DocId, usize>,
@@ -191,17 +201,18 @@ impl SyncSession {
             return Err(OpenError::AlreadyOpen);
         }
         ch.local = Some(access);
-        let mut version = doc.version();
-        let mut frame = open_frame(slot, access, id, &version);
-        if frame.len() as u64 > crate::options::Limits::MIN_FRAME_LEN {
+        ch.opened = doc.version();
+        if open_message(slot, ch).encode_frame().len() as u64
+            > crate::options::Limits::MIN_FRAME_LEN
+        {
             // Too many editing sessions to list within the size every peer accepts: announce the
             // empty version instead. The peer then sends everything, which is safe (duplicates
             // are skipped) if wasteful.
-            version = VersionVector::new();
-            frame = open_frame(slot, access, id, &version);
+            ch.opened = VersionVector::new();
         }
-        ch.learn_peers(&version);
-        self.control.push_back(frame);
+        let opened = ch.opened.clone();
+        ch.learn_peers(&opened);
+        self.control.push_back(Control::Open(slot));
         if ch.peer.is_some() {
             ch.dirty = true;
             let may_write = ch.may_write();
@@ -229,13 +240,13 @@ impl SyncSession {
         let (None, Some(peer)) = (ch.local, ch.peer) else {
             return false;
         };
-        self.control.push_back(
+        self.control.push_back(Control::Frame(
             Message::Decline {
                 channel: peer.channel,
                 reason,
             }
             .encode_frame(),
-        );
+        ));
         self.remove_channel(slot);
         true
     }
@@ -363,7 +374,7 @@ impl SyncSession {
             payload: &presence.payload,
         }
         .encode_frame();
-        self.control.push_back(frame);
+        self.control.push_back(Control::Frame(frame));
         true
     }
 
@@ -467,17 +478,18 @@ impl SyncSession {
         self.closed = true;
         self.control.clear();
         self.work.clear();
-        self.control
-            .push_back(Message::Close { code, detail }.encode_frame());
+        self.control.push_back(Control::Frame(
+            Message::Close { code, detail }.encode_frame(),
+        ));
     }
 }
 
-fn open_frame(slot: usize, access: Access, id: &DocId, version: &VersionVector) -> Vec<u8> {
+/// This side's `Open` of the channel `ch` in `slot`, in full.
+fn open_message(slot: usize, ch: &Channel) -> Message<'_> {
     Message::Open {
         channel: slot as u64,
-        may_write: access == Access::ReadWrite,
-        doc: id.as_bytes(),
-        version: version.clone(),
+        may_write: ch.local == Some(Access::ReadWrite),
+        doc: ch.doc.as_bytes(),
+        version: ch.opened.clone(),
     }
-    .encode_frame()
 }

@@ -28,10 +28,17 @@ proptest! {
     }
 
     #[test]
-    fn acks_and_opens_round_trip(channel in any::<u64>(), v in version(), doc in proptest::collection::vec(any::<u8>(), 0..255)) {
+    fn opens_answers_and_acks_round_trip(
+        channel in 0..(1u64 << 63),
+        to in any::<u64>(),
+        v in version(),
+        doc in proptest::collection::vec(any::<u8>(), 0..255),
+        relative in proptest::collection::vec(any::<u8>(), 0..64),
+    ) {
         for m in [
-            Message::Ack { channel, version: v.clone() },
+            Message::Ack { channel, durable: &relative },
             Message::Open { channel, may_write: channel % 2 == 0, doc: &doc, version: v.clone() },
+            Message::Answer { channel, may_write: channel % 3 == 0, to, version: &relative },
         ] {
             let mut body = Vec::new();
             m.encode_body(&mut body);

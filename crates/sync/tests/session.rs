@@ -115,6 +115,152 @@ fn another_protocol_version_is_refused_with_a_clear_error() {
 }
 
 #[test]
+fn a_version_1_peer_is_refused_on_both_sides() {
+    let mut p = pair();
+    // A version 1 Hello: type, magic, version 1, capabilities, frame limit as a varint, identity
+    // with a length prefix.
+    let mut v1 = vec![1, b'W', b'F', b'T', b'S', 1, 3, 0x80, 0x80, 0x40, 3];
+    v1.extend_from_slice(b"old");
+    let mut frame = vec![v1.len() as u8];
+    frame.extend(v1);
+    let err = p.deliver(1, &frame).expect_err("refused");
+    assert_eq!(
+        err.1,
+        ProtocolError::UnsupportedVersion {
+            ours: PROTOCOL_VERSION,
+            theirs: 1
+        }
+    );
+    let hello = p.sessions[1].poll_transmit(&p.docs[1]).expect("hello");
+    let close = p.sessions[1].poll_transmit(&p.docs[1]).expect("close");
+    assert!(matches!(
+        message(&close),
+        Message::Close {
+            code: CloseCode::UnsupportedVersion,
+            ..
+        }
+    ));
+    // A version 1 peer reads the type, the magic and the version exactly where version 1 put
+    // them, so it refuses this Hello as a newer version too (and then reads the Close, whose
+    // layout has not changed).
+    assert_eq!(&hello[1..7], &[1, b'W', b'F', b'T', b'S', 2]);
+    assert_eq!(&close[1..3], &[8, 2], "Close, code 2");
+}
+
+#[test]
+fn an_open_of_a_document_the_peer_opened_is_an_answer() {
+    // Bob has the document up to some point; Alice has edited on. Bob opens it, Alice answers.
+    let d = id("a-rather-long/document-id");
+    let mut alice = doc_with(0x1234_5678_9abc_def0, "the first words");
+    let bob = Doc::load(&alice.save()).expect("load");
+    let t = alice.text("t");
+    alice.insert(t, 15, ", and more").expect("insert");
+    let mut p = pair();
+    p.docs[0].insert(d.clone(), alice);
+    p.docs[1].insert(d.clone(), bob);
+    p.open(1, &d, Access::ReadWrite);
+    p.drive().expect("honest peers");
+    assert_eq!(text(&p.docs[1][&d]), "the first words, and more");
+    let [sent, back] = p.take_wire();
+    let kinds: Vec<&str> = sent
+        .iter()
+        .chain(&back)
+        .map(|f| match message(f) {
+            Message::Hello(_) => "hello",
+            Message::Open { .. } => "open",
+            Message::Answer { .. } => "answer",
+            Message::Changes { .. } | Message::CompactChanges { .. } => "changes",
+            Message::Ack { .. } => "ack",
+            _ => "other",
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        ["hello", "answer", "changes", "hello", "open", "ack"]
+    );
+    // No document id and no 8-byte peer id in the answer: type, channel, Bob's channel, and
+    // Alice's count of her own operations relative to Bob's.
+    assert_eq!(sent[1].len(), 1 + 4);
+    // Bob acknowledges exactly the channel's base (Alice's version): an Ack with no entries.
+    assert_eq!(back[2].len(), 3);
+    assert_eq!(
+        p.sessions[0].peer_durable(&d),
+        Some(&p.docs[0][&d].version())
+    );
+    // Later acknowledgements name only what rose.
+    let doc = p.docs[0].get_mut(&d).expect("doc");
+    doc.insert(t, 0, "> ").expect("insert");
+    p.sessions[0].notify_changed(&d);
+    p.drive().expect("honest peers");
+    let [_, back] = p.take_wire();
+    assert!(matches!(message(&back[0]), Message::Ack { .. }));
+    assert_eq!(
+        p.sessions[0].peer_durable(&d),
+        Some(&p.docs[0][&d].version())
+    );
+}
+
+#[test]
+fn opens_that_cross_on_the_wire_both_go_in_full() {
+    let d = id("d");
+    let mut p = pair();
+    p.docs[0].insert(d.clone(), doc_with(1, "left "));
+    p.docs[1].insert(d.clone(), doc_with(2, "right"));
+    p.open(0, &d, Access::ReadWrite);
+    p.open(1, &d, Access::ReadWrite);
+    // Both Hellos cross, then both Opens: neither side has the other's Open when it sends its own.
+    let hellos = [0, 1].map(|side| {
+        p.sessions[side]
+            .poll_transmit(&p.docs[side])
+            .expect("hello")
+    });
+    for (side, hello) in hellos.iter().enumerate() {
+        p.deliver(1 - side, hello).expect("hello");
+    }
+    let opens = [0, 1].map(|side| p.sessions[side].poll_transmit(&p.docs[side]).expect("open"));
+    for (side, open) in opens.iter().enumerate() {
+        assert!(matches!(message(open), Message::Open { .. }));
+        p.deliver(1 - side, open).expect("open");
+    }
+    p.drive().expect("honest peers");
+    assert_eq!(text(&p.docs[0][&d]), text(&p.docs[1][&d]));
+    assert_eq!(p.docs[0][&d].version(), p.docs[1][&d].version());
+    for side in 0..2 {
+        assert_eq!(
+            p.sessions[side].peer_durable(&d),
+            Some(&p.docs[side][&d].version()),
+            "side {side} knows the other stored everything"
+        );
+    }
+}
+
+#[test]
+fn answers_to_nothing_and_bad_relative_versions_are_refused() {
+    let d = id("d");
+    // An Answer to a channel this side never opened.
+    let mut p = pair();
+    p.docs[1].insert(d.clone(), doc_with(2, "x"));
+    p.drive().expect("handshake");
+    let stray = Message::Answer {
+        channel: 0,
+        may_write: true,
+        to: 0,
+        version: &[],
+    }
+    .encode_frame();
+    let err = p.deliver(1, &stray).expect_err("refused");
+    assert!(matches!(err.1, ProtocolError::Violation(_)), "{:?}", err.1);
+    // An Answer whose version does not fit the Open it answers (one difference per entry of
+    // that Open's version is needed).
+    let mut p = pair();
+    p.docs[1].insert(d.clone(), doc_with(2, "x"));
+    p.open(1, &d, Access::ReadWrite);
+    p.drive().expect("handshake and open");
+    let err = p.deliver(1, &stray).expect_err("refused");
+    assert!(matches!(err.1, ProtocolError::Malformed(_)), "{:?}", err.1);
+}
+
+#[test]
 fn a_peer_that_is_not_weft_is_refused() {
     let mut p = pair();
     let err = p

@@ -28,6 +28,11 @@ fn main() -> std::io::Result<()> {
         )
         .expect("text edits are compact");
     let version = peer.version();
+    // The peer's version written against the fuzzed session's `Open` (dense relative form): the
+    // same count of peer 7's operations (difference 0), then peer 3's as an entry of its own.
+    let mut answer_version = vec![0u8];
+    answer_version.extend(3u64.to_le_bytes());
+    answer_version.push(u8::try_from(version.get(PeerId(3))).expect("a few operations"));
     let messages = [
         (
             "hello",
@@ -75,7 +80,7 @@ fn main() -> std::io::Result<()> {
             "ack",
             Message::Ack {
                 channel: 0,
-                version: version.clone(),
+                durable: &[],
             },
         ),
         (
@@ -100,6 +105,23 @@ fn main() -> std::io::Result<()> {
             Message::CompactChanges {
                 channel: 0,
                 update: &compact,
+            },
+        ),
+        (
+            "answer",
+            Message::Answer {
+                channel: 0,
+                may_write: true,
+                to: 0,
+                version: &answer_version,
+            },
+        ),
+        (
+            // One entry of the channel's base, one operation above it.
+            "ack_sparse",
+            Message::Ack {
+                channel: 0,
+                durable: &[1, 0, 2],
             },
         ),
     ];
@@ -147,5 +169,12 @@ fn main() -> std::io::Result<()> {
         }
         fs::write(dir.join(format!("seed_{name}")), input)?;
     }
+    // A session whose peer answers the fuzzed session's `Open` instead of opening on its own.
+    let mut input = vec![255];
+    input.extend(fuzz_sync::session_hello());
+    for m in [&messages[9].1, &messages[3].1, &messages[10].1] {
+        input.extend(m.encode_frame());
+    }
+    fs::write(dir.join("seed_answer"), input)?;
     Ok(())
 }

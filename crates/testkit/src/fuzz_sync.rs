@@ -44,13 +44,7 @@ pub fn session_doc() -> DocId {
 /// channel 0. Seeds for the `sync_session` target start with these frames; the target itself
 /// feeds its input raw (see [`session`]).
 pub fn session_prelude() -> Vec<u8> {
-    let mut out = Message::Hello(Hello {
-        version: PROTOCOL_VERSION,
-        capabilities: u64::MAX,
-        max_frame_len: Limits::MIN_FRAME_LEN,
-        identity: b"fuzzer",
-    })
-    .encode_frame();
+    let mut out = session_hello();
     out.extend(
         Message::Open {
             channel: 0,
@@ -61,6 +55,17 @@ pub fn session_prelude() -> Vec<u8> {
         .encode_frame(),
     );
     out
+}
+
+/// The `Hello` a peer of the fuzzed session sends (the first frame of [`session_prelude`]).
+pub fn session_hello() -> Vec<u8> {
+    Message::Hello(Hello {
+        version: PROTOCOL_VERSION,
+        capabilities: u64::MAX,
+        max_frame_len: Limits::MIN_FRAME_LEN,
+        identity: b"fuzzer",
+    })
+    .encode_frame()
 }
 
 /// A document for the fuzzed session: a little text and history.

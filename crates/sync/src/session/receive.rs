@@ -2,7 +2,7 @@
 
 use weft_core::{PeerId, VersionVector};
 
-use super::{PeerHello, SyncSession};
+use super::{Control, PeerHello, SyncSession};
 use crate::channel::{Channel, PeerOpen};
 use crate::error::ProtocolError;
 use crate::event::Event;
@@ -11,6 +11,7 @@ use crate::message::{DeclineReason, Hello, Message, PROTOCOL_VERSION};
 use crate::options::Limits;
 use crate::presence::Update as PresenceUpdate;
 use crate::reassembly::PartOutcome;
+use crate::relative;
 use crate::store::DocStore;
 use crate::types::{Access, Capabilities, DocId, Millis, Presence};
 
@@ -61,6 +62,12 @@ impl SyncSession {
                 doc,
                 version,
             } => self.on_open(channel, may_write, doc, version),
+            Message::Answer {
+                channel,
+                may_write,
+                to,
+                version,
+            } => self.on_answer(channel, may_write, to, version),
             Message::Decline { channel, reason } => {
                 self.on_decline(channel, reason);
                 Ok(())
@@ -97,7 +104,7 @@ impl SyncSession {
                     PartOutcome::Incomplete | PartOutcome::Duplicate => Ok(()),
                 }
             }
-            Message::Ack { channel, version } => self.on_ack(channel, &version),
+            Message::Ack { channel, durable } => self.on_ack(channel, durable),
             Message::Presence {
                 channel,
                 origin,
@@ -175,6 +182,53 @@ impl SyncSession {
                 slot
             }
         };
+        self.accept_open(slot, channel, may_write, version)
+    }
+
+    /// An `Answer`: like `Open`, for the document this side opened as `to`, with the version
+    /// written against the one this side announced.
+    fn on_answer(
+        &mut self,
+        channel: u64,
+        may_write: bool,
+        to: u64,
+        version: &[u8],
+    ) -> Result<(), ProtocolError> {
+        if let Some(&slot) = self.by_peer.get(&channel) {
+            if slot as u64 != to {
+                return Err(ProtocolError::Violation(
+                    "a channel number reused for another document",
+                ));
+            }
+            // A replayed Answer: what the peer had then, it still has.
+            let ch = self.slot_mut(slot)?;
+            let version = relative::read_dense(version, &ch.opened)?;
+            ch.belief.merge(&version);
+            return Ok(());
+        }
+        let slot = usize::try_from(to)
+            .ok()
+            .filter(|&slot| {
+                self.channels
+                    .get(slot)
+                    .and_then(Option::as_ref)
+                    .is_some_and(|ch| ch.local.is_some())
+            })
+            .ok_or(ProtocolError::Violation(
+                "an Answer to an Open this side never sent",
+            ))?;
+        let version = relative::read_dense(version, &self.slot_mut(slot)?.opened)?;
+        self.accept_open(slot, channel, may_write, version)
+    }
+
+    /// The peer's first `Open` or `Answer` of the document in `slot`, on its `channel`.
+    fn accept_open(
+        &mut self,
+        slot: usize,
+        channel: u64,
+        may_write: bool,
+        version: VersionVector,
+    ) -> Result<(), ProtocolError> {
         let ch = self.slot_mut(slot)?;
         if ch.peer.is_some() {
             return Err(ProtocolError::Violation(
@@ -184,6 +238,8 @@ impl SyncSession {
         ch.peer = Some(PeerOpen { channel, may_write });
         ch.learn_peers(&version);
         ch.belief.merge(&version);
+        ch.peer_opened = version;
+        let id = ch.doc.clone();
         let event = if ch.local.is_some() {
             ch.dirty = true;
             Event::Opened {
@@ -216,15 +272,21 @@ impl SyncSession {
         self.events.push_back(Event::Declined { doc, reason });
     }
 
-    fn on_ack(&mut self, channel: u64, version: &VersionVector) -> Result<(), ProtocolError> {
+    fn on_ack(&mut self, channel: u64, durable: &[u8]) -> Result<(), ProtocolError> {
         let slot = self.opened_slot(channel)?;
         let ch = self.slot_mut(slot)?;
-        if ch.peer_durable.includes(version) {
+        let base = ch.base();
+        let version = if durable.is_empty() {
+            base
+        } else {
+            relative::read_sparse(durable, &base)?
+        };
+        if ch.peer_durable.includes(&version) {
             return Ok(());
         }
-        ch.peer_durable.merge(version);
+        ch.peer_durable.merge(&version);
         // What the peer stored, it has.
-        ch.belief.merge(version);
+        ch.belief.merge(&version);
         let event = Event::Acked {
             doc: ch.doc.clone(),
             version: ch.peer_durable.clone(),
@@ -295,13 +357,13 @@ impl SyncSession {
             // The application dropped the document while it was open: stop syncing it, and
             // tell the peer so it does not count on this side having its changes.
             if let Some(peer) = ch.peer {
-                self.control.push_back(
+                self.control.push_back(Control::Frame(
                     Message::Decline {
                         channel: peer.channel,
                         reason: DeclineReason::NotFound,
                     }
                     .encode_frame(),
-                );
+                ));
             }
             self.remove_channel(slot);
             return Ok(());

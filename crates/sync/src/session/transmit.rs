@@ -4,13 +4,14 @@ use std::sync::Arc;
 
 use weft_core::VersionVector;
 
-use super::SyncSession;
+use super::{open_message, Control, SyncSession};
 use crate::channel::Channel;
 use crate::codec::uvarint_len;
 use crate::feed::COMPACT_MAX_OPS;
 use crate::message::{Hello, Message, MAX_ID_LEN, PROTOCOL_VERSION};
+use crate::relative;
 use crate::store::DocStore;
-use crate::types::Capabilities;
+use crate::types::{Access, Capabilities};
 
 /// Most entries in one `Ack` message; a longer one is split (each message stays well under the
 /// protocol's minimum frame limit).
@@ -56,16 +57,25 @@ impl SyncSession {
         }
         if self.closed {
             // Only the Close (queued alone when the session ended) goes out.
-            return self.control.pop_front();
+            return match self.control.pop_front()? {
+                Control::Frame(frame) => Some(frame),
+                Control::Open(_) => None,
+            };
         }
         self.peer.as_ref()?;
-        if let Some(frame) = self.control.pop_front() {
+        while let Some(control) = self.control.pop_front() {
             if self.control.is_empty() && self.control.capacity() > SPARE_CONTROL {
                 // A burst (presence of a thousand peers) is over: give its room back, so that
                 // an idle session stays small.
                 self.control.shrink_to(SPARE_CONTROL);
             }
-            return Some(frame);
+            let frame = match control {
+                Control::Frame(frame) => Some(frame),
+                Control::Open(slot) => self.open_frame(slot),
+            };
+            if frame.is_some() {
+                return frame;
+            }
         }
         while let Some(slot) = self.work.pop_front() {
             let frame = self.visit(slot, docs);
@@ -160,6 +170,33 @@ impl SyncSession {
         changes_frame(slot, ch, &update, chunk)
     }
 
+    /// This side's `Open` of the channel in `slot` (`None` if it was closed since). When the
+    /// peer's `Open` of the document has arrived, an `Answer` says the same in fewer bytes: no
+    /// document id, and the version relative to the one the peer announced; it is sent unless
+    /// it would be longer.
+    fn open_frame(&self, slot: usize) -> Option<Vec<u8>> {
+        let ch = self.channels.get(slot)?.as_ref()?;
+        ch.local?;
+        let open = open_message(slot, ch).encode_frame();
+        let Some(peer) = ch.peer else {
+            return Some(open);
+        };
+        let mut version = Vec::new();
+        relative::put_dense(&mut version, &ch.opened, &ch.peer_opened);
+        let answer = Message::Answer {
+            channel: slot as u64,
+            may_write: ch.local == Some(Access::ReadWrite),
+            to: peer.channel,
+            version: &version,
+        }
+        .encode_frame();
+        Some(if answer.len() <= open.len() {
+            answer
+        } else {
+            open
+        })
+    }
+
     /// Largest update data per message: this side's chunk length, within the peer's frame limit.
     fn chunk_len(&self) -> u64 {
         let peer_max = self.peer.as_ref().map_or(0, |p| p.max_frame_len);
@@ -211,9 +248,16 @@ fn ack_frame(slot: usize, ch: &mut Channel) -> Vec<u8> {
     } else {
         Arc::make_mut(&mut ch.announced).merge(&delta);
     }
+    // The base alone says it all when the durable version includes it and every entry that rose
+    // is the base's (the usual acknowledgement of a catch-up): an empty version.
+    let base = ch.base();
+    let mut durable = Vec::new();
+    if !(ch.durable.includes(&base) && delta.iter().all(|(p, n)| base.get(p) == n)) {
+        relative::put_sparse(&mut durable, &delta, &base);
+    }
     Message::Ack {
         channel: slot as u64,
-        version: delta,
+        durable: &durable,
     }
     .encode_frame()
 }

@@ -39,6 +39,7 @@ pub(super) fn kind(frame: &[u8]) -> &'static str {
     match decode(frame) {
         Some(Message::Hello(_)) => "hello",
         Some(Message::Open { .. }) => "open",
+        Some(Message::Answer { .. }) => "answer",
         Some(Message::Decline { .. }) => "decline",
         Some(Message::Changes { .. }) => "changes",
         Some(Message::CompactChanges { .. }) => "compact changes",
