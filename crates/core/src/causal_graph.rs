@@ -201,8 +201,13 @@ impl CausalGraph {
     }
 
     fn entry_index(&self, lv: Lv) -> usize {
-        // Invariant: lv < self.len(), so the partition point is a valid index.
-        self.entries.partition_point(|e| e.end <= lv)
+        // Live editing asks mostly about the newest operations (the parents of a change that
+        // just arrived): the last entry first, without a search.
+        match self.entries.last() {
+            Some(e) if e.start <= lv => self.entries.len() - 1,
+            // Invariant: lv < self.len(), so the partition point is a valid index.
+            _ => self.entries.partition_point(|e| e.end <= lv),
+        }
     }
 
     /// Index of the entry containing `lv`, knowing it is at or before entry `hint` and probably

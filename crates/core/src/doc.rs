@@ -787,7 +787,14 @@ impl Doc {
             };
             parents.clear();
             let mut missing = None;
+            // A live change names the newest operation here as its parent: no lookup for it.
+            let newest = self.graph.len().checked_sub(1);
+            let newest_id = newest.map(|lv| self.graph.lv_to_id(lv));
             for p in &span.parents {
+                if newest_id == Some(*p) {
+                    parents.extend(newest);
+                    continue;
+                }
                 match self.graph.id_to_lv(*p) {
                     Some(lv) => parents.push(lv),
                     None => {

@@ -1,6 +1,8 @@
 //! Property tests: random edits on 2-5 replicas with random, duplicated and reordered delivery
 //! and save/load in between always converge; a single replica always matches a plain `String`.
 
+use std::ops::Range;
+
 use proptest::prelude::*;
 use weft_core::{Doc, DocOptions, PeerId, TextUnit, VersionVector};
 
@@ -50,6 +52,15 @@ fn action() -> impl Strategy<Value = Action> {
         1 => Just(Action::DeliverStashed),
         1 => (0..5usize).prop_map(|replica| Action::SaveLoad { replica }),
     ]
+}
+
+/// Per peer (sorted), the sequence numbers `after` has and `before` lacks.
+fn applied_between(before: &VersionVector, after: &VersionVector) -> Vec<(PeerId, Range<u64>)> {
+    after
+        .iter()
+        .filter(|&(p, n)| n > before.get(p))
+        .map(|(p, n)| (p, before.get(p)..n))
+        .collect()
 }
 
 fn text(d: &Doc) -> String {
@@ -103,9 +114,15 @@ fn run(replicas: usize, unit: TextUnit, actions: Vec<Action>) -> Result<(), Test
                 let (f, t) = (from % replicas, to % replicas);
                 let u = docs[f].export_since(&docs[t].version());
                 let before = text(&docs[t]);
+                let version_before = docs[t].version();
                 let report = docs[t]
                     .import(&u)
                     .map_err(|e| TestCaseError::fail(e.to_string()))?;
+                prop_assert_eq!(
+                    &report.applied_ids,
+                    &applied_between(&version_before, &docs[t].version()),
+                    "the report lists exactly what the import applied"
+                );
                 // The patch turns the old text into the new one (checked in chars; the other
                 // units' patches are the same edits counted differently).
                 if unit == TextUnit::Char {
@@ -128,9 +145,15 @@ fn run(replicas: usize, unit: TextUnit, actions: Vec<Action>) -> Result<(), Test
             }
             Action::DeliverStashed => {
                 for (t, u) in stash.drain(..).rev() {
-                    docs[t]
+                    let version_before = docs[t].version();
+                    let report = docs[t]
                         .import(&u)
                         .map_err(|e| TestCaseError::fail(e.to_string()))?;
+                    // Out of order: what waited for this update is listed too.
+                    prop_assert_eq!(
+                        &report.applied_ids,
+                        &applied_between(&version_before, &docs[t].version())
+                    );
                 }
             }
             Action::SaveLoad { replica } => {
