@@ -2,7 +2,7 @@
 //! client, edits at a fixed aggregate rate spread over the clients.
 //!
 //! ```text
-//! cargo run --release -p weft-peer --example ws_load -- [--clients 1000] [--secs 30] [--rate 20] [--threads 1]
+//! cargo run --release -p weft-peer --example ws_load -- [--clients 1000] [--secs 30] [--rate 20] [--threads 1] [--ack-ms 1000]
 //! ```
 //!
 //! The node runs in a child process (this binary with `--node DIR`, a 2-worker tokio runtime like
@@ -10,7 +10,12 @@
 //! own. The load generator is this process, on `--threads` threads (default one, to leave the
 //! other core to the node): every client is a real WebSocket
 //! connection (browser-sized buffers, a token in the URL) driving a real [`SyncSession`] and
-//! [`Doc`], the code the browser runs through wasm, one tokio task per client.
+//! [`Doc`], the code the browser runs through wasm, one tokio task per client. Like a browser
+//! that keeps the document in IndexedDB and stores what arrives in batches, each client
+//! acknowledges what it has received (and its own edits) at most every `--ack-ms` (default
+//! 1000; 0: never), when something new arrived: the node then tracks every client's durable
+//! version, as it must for peer sync status. The client learns what an import applied from
+//! [`ImportReport::applied_ids`](weft_core::ImportReport), without building versions.
 //!
 //! Phases:
 //!
@@ -53,7 +58,7 @@ use futures_util::{SinkExt, StreamExt};
 use tokio::sync::{mpsc, watch};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
-use weft_core::{DeltaOp, Doc, PeerId};
+use weft_core::{DeltaOp, Doc, PeerId, VersionVector};
 use weft_peer::{Node, NodeOptions};
 use weft_sync::{Access, DocId, Event, Message, Millis, Presence, SessionOptions, SyncSession};
 
@@ -70,10 +75,12 @@ struct Args {
     rate: u64,
     /// Generator threads.
     threads: usize,
+    /// Each client acknowledges at most this often (0: never).
+    ack_ms: u64,
 }
 
 fn usage() -> Error {
-    "usage: ws_load [--clients N (1000)] [--secs S (30)] [--rate EDITS_PER_S (20)] [--threads GENERATOR_THREADS (1)]".into()
+    "usage: ws_load [--clients N (1000)] [--secs S (30)] [--rate EDITS_PER_S (20)] [--threads GENERATOR_THREADS (1)] [--ack-ms MS (1000; 0: never)]".into()
 }
 
 fn parse_args(args: &[String]) -> Result<Args, Error> {
@@ -82,6 +89,7 @@ fn parse_args(args: &[String]) -> Result<Args, Error> {
         secs: 30,
         rate: 20,
         threads: 1,
+        ack_ms: 1000,
     };
     let mut it = args.iter();
     while let Some(flag) = it.next() {
@@ -91,6 +99,7 @@ fn parse_args(args: &[String]) -> Result<Args, Error> {
             "--secs" => a.secs = value,
             "--rate" => a.rate = value,
             "--threads" => a.threads = value as usize,
+            "--ack-ms" => a.ack_ms = value,
             _ => return Err(usage()),
         }
     }
@@ -261,8 +270,14 @@ async fn load(a: Args) -> Result<bool, Error> {
     let idle = rss_kib(&pid);
     let n = a.clients;
     println!(
-        "ws_load: {n} clients, {} edits/s for {} s; node pid {pid}, idle RSS {idle} KiB; load average {load_start}",
-        a.rate, a.secs
+        "ws_load: {n} clients, {} edits/s for {} s, acknowledging {}; node pid {pid}, idle RSS {idle} KiB; load average {load_start}",
+        a.rate,
+        a.secs,
+        if a.ack_ms == 0 {
+            "never".to_string()
+        } else {
+            format!("at most every {} ms", a.ack_ms)
+        }
     );
 
     // Join.
@@ -282,7 +297,8 @@ async fn load(a: Args) -> Result<bool, Error> {
         let (addr, token, live, stop) =
             (addr.clone(), token.clone(), live.clone(), stop_rx.clone());
         tasks.push(tokio::spawn(async move {
-            match client(i, &addr, &token, epoch, live, rx, stop).await {
+            let ack_every = Duration::from_millis(a.ack_ms);
+            match client(i, &addr, &token, epoch, ack_every, live, rx, stop).await {
                 Ok(r) => Some(r),
                 Err(e) => {
                     eprintln!("client {i}: {e}");
@@ -541,12 +557,15 @@ fn frames(mut b: &[u8]) -> impl Iterator<Item = &[u8]> {
     })
 }
 
-/// One simulated browser: a WebSocket with a token, a session and a document.
+/// One simulated browser: a WebSocket with a token, a session and a document. It acknowledges
+/// what it has at most every `ack_every` (never when zero).
+#[allow(clippy::too_many_arguments)]
 async fn client(
     i: usize,
     addr: &str,
     token: &str,
     epoch: Instant,
+    ack_every: Duration,
     live: Arc<Live>,
     mut cmds: mpsc::UnboundedReceiver<Cmd>,
     mut stop: watch::Receiver<bool>,
@@ -556,13 +575,14 @@ async fn client(
     let config = WebSocketConfig::default()
         .read_buffer_size(4096)
         .write_buffer_size(4096);
-    let (ws, _) = tokio_tungstenite::client_async_with_config(
+    // One stream for both directions (no `split` and its lock): a client sends only between
+    // reads.
+    let (mut ws, _) = tokio_tungstenite::client_async_with_config(
         format!("ws://{addr}/sync?token={token}"),
         stream,
         Some(config),
     )
     .await?;
-    let (mut sink, mut source) = ws.split();
     let id = DocId::new(DOC).ok_or("id")?;
     let me = PeerId(i as u64 + 1);
     let mut docs = BTreeMap::from([(id.clone(), Doc::with_peer(me))]);
@@ -571,6 +591,11 @@ async fn client(
     let mut report = Report::default();
     let mut ready = false;
     let mut presence_frames = 0;
+    // What arrived (or was made here) since the last acknowledgement, as a version: only the
+    // peers that changed, so acknowledging costs little however many peers edit.
+    let mut unacked = VersionVector::new();
+    let mut own_ops = 0u64;
+    let mut last_ack = Instant::now();
     loop {
         while let Some(e) = session.poll_event() {
             match e {
@@ -589,6 +614,11 @@ async fn client(
                 }
                 Event::Imported { report: r, .. } => {
                     let now = epoch.elapsed().as_micros() as u64;
+                    for (peer, seqs) in &r.applied_ids {
+                        if unacked.get(*peer) < seqs.end {
+                            unacked.set(*peer, seqs.end);
+                        }
+                    }
                     let mut got = 0;
                     for (_, patch) in &r.patches {
                         for op in patch.ops() {
@@ -611,15 +641,21 @@ async fn client(
                 _ => {}
             }
         }
+        if !ack_every.is_zero() && !unacked.is_empty() && last_ack.elapsed() >= ack_every {
+            // Stored (as a browser would in IndexedDB): tell the node.
+            session.acknowledge(&id, &unacked);
+            unacked = VersionVector::new();
+            last_ack = Instant::now();
+        }
         while let Some(frame) = session.poll_transmit(&docs) {
             report.sent[live.phase.load(Ordering::Relaxed).min(PHASES - 1)] += 1;
-            sink.send(WsMessage::Binary(frame.into())).await?;
+            ws.send(WsMessage::Binary(frame.into())).await?;
         }
         tokio::select! {
             // What has arrived first, then the edit: like a browser, which applies each message
             // as it comes, a client edits the newest version it has been sent.
             biased;
-            msg = source.next() => match msg {
+            msg = ws.next() => match msg {
                 Some(Ok(WsMessage::Binary(b))) => {
                     let phase = live.phase.load(Ordering::Relaxed).min(PHASES - 1);
                     for body in frames(&b) {
@@ -654,6 +690,8 @@ async fn client(
                 let t = doc.text("body");
                 let mark = format!("{e}:{:012};", epoch.elapsed().as_micros());
                 doc.insert(t, 0, &mark)?;
+                own_ops += mark.len() as u64;
+                unacked.set(me, own_ops);
                 session.notify_changed(&id);
             }
             _ = stop.changed() => break,
@@ -664,8 +702,8 @@ async fn client(
     report.text_len = doc.text_len(t);
     session.close();
     while let Some(frame) = session.poll_transmit(&docs) {
-        let _ = sink.send(WsMessage::Binary(frame.into())).await;
+        let _ = ws.send(WsMessage::Binary(frame.into())).await;
     }
-    let _ = sink.close().await;
+    let _ = ws.close(None).await;
     Ok(report)
 }
