@@ -100,6 +100,7 @@
 
 mod channel;
 mod codec;
+mod doc_index;
 mod error;
 mod event;
 mod feed;

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use weft_core::VersionVector;
 
 use crate::channel::Channel;
+use crate::doc_index::DocIndex;
 use crate::error::{OpenError, ProtocolError};
 use crate::event::Event;
 use crate::feed::LiveUpdate;
@@ -96,7 +97,7 @@ pub struct SyncSession {
     control: VecDeque<Control>,
     /// Indexed by this side's channel number.
     channels: Vec<Option<Channel>>,
-    by_doc: BTreeMap<DocId, usize>,
+    by_doc: DocIndex,
     /// The peer's channel numbers.
     by_peer: BTreeMap<u64, usize>,
     /// Channels with something to send, visited in turn.
@@ -118,7 +119,7 @@ impl SyncSession {
             inbuf: FrameBuffer::default(),
             control: VecDeque::new(),
             channels: Vec::new(),
-            by_doc: BTreeMap::new(),
+            by_doc: DocIndex::default(),
             by_peer: BTreeMap::new(),
             work: VecDeque::new(),
             reassembly: Reassembly::default(),
@@ -186,7 +187,7 @@ impl SyncSession {
         }
         let doc = docs.doc(id).ok_or(OpenError::NotInStore)?;
         let slot = match self.by_doc.get(id) {
-            Some(&slot) => slot,
+            Some(slot) => slot,
             None => {
                 let slot = self.channels.len();
                 self.channels.push(Some(Channel::new(id.clone())));
@@ -231,7 +232,7 @@ impl SyncSession {
         if self.closed {
             return false;
         }
-        let Some(&slot) = self.by_doc.get(id) else {
+        let Some(slot) = self.by_doc.get(id) else {
             return false;
         };
         let Some(ch) = self.channels.get(slot).and_then(Option::as_ref) else {
@@ -255,7 +256,7 @@ impl SyncSession {
     /// [`poll_transmit`](Self::poll_transmit) sends the peer whatever it lacks. Cheap; calling
     /// it for a document that is not open, or too often, does no harm.
     pub fn notify_changed(&mut self, id: &DocId) {
-        if let Some(&slot) = self.by_doc.get(id) {
+        if let Some(slot) = self.by_doc.get(id) {
             if let Some(ch) = self.channels.get_mut(slot).and_then(Option::as_mut) {
                 ch.dirty = true;
                 self.schedule(slot);
@@ -275,7 +276,7 @@ impl SyncSession {
     /// peer from the document in `docs`.
     pub fn notify_update(&mut self, docs: &impl DocStore, id: &DocId, update: &Arc<LiveUpdate>) {
         let compact_ok = self.both_have(Capabilities::COMPACT_CHANGES);
-        let Some(&slot) = self.by_doc.get(id) else {
+        let Some(slot) = self.by_doc.get(id) else {
             return;
         };
         let Some(ch) = self.channels.get_mut(slot).and_then(Option::as_mut) else {
@@ -324,7 +325,7 @@ impl SyncSession {
     /// it). The peer is told, so it can show "synced" honestly. Versions only rise: a lower one
     /// changes nothing.
     pub fn acknowledge(&mut self, id: &DocId, durable: &VersionVector) {
-        if let Some(&slot) = self.by_doc.get(id) {
+        if let Some(slot) = self.by_doc.get(id) {
             if let Some(ch) = self.channels.get_mut(slot).and_then(Option::as_mut) {
                 ch.acknowledge(durable);
                 self.schedule(slot);
@@ -337,7 +338,7 @@ impl SyncSession {
     /// whole durable version, which only rises), the session keeps a reference to it instead of
     /// a copy, so sessions share one version.
     pub fn acknowledge_shared(&mut self, id: &DocId, durable: &Arc<VersionVector>) {
-        if let Some(&slot) = self.by_doc.get(id) {
+        if let Some(slot) = self.by_doc.get(id) {
             if let Some(ch) = self.channels.get_mut(slot).and_then(Option::as_mut) {
                 ch.acknowledge_shared(durable);
                 self.schedule(slot);
@@ -360,14 +361,14 @@ impl SyncSession {
         {
             return false;
         }
-        let Some(ch) = self.channel_of(id) else {
+        let Some(slot) = self.by_doc.get(id) else {
             return false;
         };
-        if !ch.is_ready() {
+        if !self.channel_of(id).is_some_and(Channel::is_ready) {
             return false;
         }
         let frame = Message::Presence {
-            channel: self.by_doc[id] as u64,
+            channel: slot as u64,
             origin: presence.origin,
             seq: presence.seq,
             ttl_ms: presence.ttl_ms,
@@ -431,7 +432,7 @@ impl SyncSession {
     // ---- internals ----------------------------------------------------------------------
 
     fn channel_of(&self, id: &DocId) -> Option<&Channel> {
-        let slot = *self.by_doc.get(id)?;
+        let slot = self.by_doc.get(id)?;
         self.channels.get(slot)?.as_ref()
     }
 

@@ -166,7 +166,7 @@ impl SyncSession {
         }
         let id = DocId::from_checked(doc);
         let slot = match self.by_doc.get(&id) {
-            Some(&slot) => slot,
+            Some(slot) => slot,
             None => {
                 let limit = self.options.limits.max_documents;
                 if self.by_peer.len() >= limit {
