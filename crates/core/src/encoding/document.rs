@@ -1137,6 +1137,9 @@ fn read_spans(
     let mut total_ops: u64 = 0;
     let mut prev_last: Option<OpId> = None;
     let mut content_pos = 0usize;
+    // Most documents' inserted text is all ASCII: then a span's `len` chars are `len` bytes,
+    // found without looking at them again.
+    let content_ascii = content_text.is_ascii();
     let mut values: Vec<Stored> = Vec::new();
 
     for _ in 0..n {
@@ -1319,7 +1322,12 @@ fn read_spans(
         }
         let text = if kind == OpKind::Insert && ckind == ContainerKind::Text {
             let rest = content_text.get(content_pos..).unwrap_or_default();
-            let Some(n) = byte_len_of_chars(rest, len) else {
+            let n = if content_ascii {
+                (len <= rest.len()).then_some(len)
+            } else {
+                byte_len_of_chars(rest, len)
+            };
+            let Some(n) = n else {
                 return Err(DecodeError::UnexpectedEnd {
                     offset: content_base + content_text.len(),
                     needed: 1,
