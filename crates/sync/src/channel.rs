@@ -66,10 +66,17 @@ pub(crate) struct Channel {
     /// Peers named by index in compact updates, both ways: the peers of this side's `Open`
     /// and of the peer's first `Open` (complete once the channel is ready).
     pub(crate) table: PeerTable,
-    /// The version this side announced in its `Open` (or `Answer`) of the document.
+    /// The version this side announces in its `Open` (or `Answer`) of the document; kept until
+    /// the handshake of the channel is done (see `settle`).
     pub(crate) opened: VersionVector,
-    /// The version the peer announced in its first `Open` (or `Answer`) of the document.
+    /// The version the peer announced in its first `Open` (or `Answer`) of the document; kept
+    /// until the handshake of the channel is done.
     pub(crate) peer_opened: VersionVector,
+    /// This side's `Open` (or `Answer`) has been handed out for sending.
+    pub(crate) open_sent: bool,
+    /// Once the handshake is done: the channel's base, the join of `opened` and `peer_opened`,
+    /// which are then dropped (only the base is needed later, for acknowledgements).
+    settled: Option<VersionVector>,
     /// The catch-up (the first export once ready) is done: later exports are live changes,
     /// which may go out as compact updates.
     pub(crate) live: bool,
@@ -97,6 +104,8 @@ impl Channel {
             table: PeerTable::default(),
             opened: VersionVector::new(),
             peer_opened: VersionVector::new(),
+            open_sent: false,
+            settled: None,
             live: false,
         }
     }
@@ -110,9 +119,29 @@ impl Channel {
     /// The channel's *base*: per peer, the larger of its counts in the two sides' `Open`s. Both
     /// sides know it once the channel is ready; acknowledgements are written against it.
     pub(crate) fn base(&self) -> VersionVector {
+        if let Some(base) = &self.settled {
+            return base.clone();
+        }
         let mut base = self.opened.clone();
         base.merge(&self.peer_opened);
         base
+    }
+
+    /// When both `Open`s are known and this side's is sent, keep only their join: an `Answer`
+    /// needs the two versions, acknowledgements only the base. (A replayed `Answer` after that
+    /// is not read: it repeats what the first one said.)
+    pub(crate) fn settle(&mut self) {
+        if self.settled.is_none() && self.open_sent && self.is_ready() {
+            let base = self.base();
+            self.opened = VersionVector::new();
+            self.peer_opened = VersionVector::new();
+            self.settled = Some(base);
+        }
+    }
+
+    /// Whether `opened` and `peer_opened` were dropped (see `settle`).
+    pub(crate) fn is_settled(&self) -> bool {
+        self.settled.is_some()
     }
 
     /// Both sides opened the document.

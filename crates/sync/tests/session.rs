@@ -187,6 +187,10 @@ fn an_open_of_a_document_the_peer_opened_is_an_answer() {
         p.sessions[0].peer_durable(&d),
         Some(&p.docs[0][&d].version())
     );
+    // A replayed Answer changes nothing and asks for nothing.
+    p.deliver(1, &sent[1]).expect("a replay is harmless");
+    p.drive().expect("honest peers");
+    assert_eq!(p.take_wire(), [Vec::<Vec<u8>>::new(), Vec::new()]);
     // Later acknowledgements name only what rose.
     let doc = p.docs[0].get_mut(&d).expect("doc");
     doc.insert(t, 0, "> ").expect("insert");

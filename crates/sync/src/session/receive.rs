@@ -200,10 +200,14 @@ impl SyncSession {
                     "a channel number reused for another document",
                 ));
             }
-            // A replayed Answer: what the peer had then, it still has.
+            // A replayed Answer: what the peer had then, it still has. Once the channel has
+            // settled its base the versions it was written against are gone; a replay repeats
+            // the first Answer, whose version the peer's lower bound already includes.
             let ch = self.slot_mut(slot)?;
-            let version = relative::read_dense(version, &ch.opened)?;
-            ch.belief.merge(&version);
+            if !ch.is_settled() {
+                let version = relative::read_dense(version, &ch.opened)?;
+                ch.belief.merge(&version);
+            }
             return Ok(());
         }
         let slot = usize::try_from(to)
@@ -239,6 +243,7 @@ impl SyncSession {
         ch.learn_peers(&version);
         ch.belief.merge(&version);
         ch.peer_opened = version;
+        ch.settle();
         let id = ch.doc.clone();
         let event = if ch.local.is_some() {
             ch.dirty = true;

@@ -174,10 +174,11 @@ impl SyncSession {
     /// peer's `Open` of the document has arrived, an `Answer` says the same in fewer bytes: no
     /// document id, and the version relative to the one the peer announced; it is sent unless
     /// it would be longer.
-    fn open_frame(&self, slot: usize) -> Option<Vec<u8>> {
-        let ch = self.channels.get(slot)?.as_ref()?;
+    fn open_frame(&mut self, slot: usize) -> Option<Vec<u8>> {
+        let ch = self.channels.get_mut(slot)?.as_mut()?;
         ch.local?;
         let open = open_message(slot, ch).encode_frame();
+        ch.open_sent = true;
         let Some(peer) = ch.peer else {
             return Some(open);
         };
@@ -190,6 +191,7 @@ impl SyncSession {
             version: &version,
         }
         .encode_frame();
+        ch.settle();
         Some(if answer.len() <= open.len() {
             answer
         } else {
