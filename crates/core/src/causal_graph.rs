@@ -87,9 +87,10 @@ pub(crate) struct CausalGraph {
     entries: Vec<GraphEntry>,
     parent_arena: Vec<Lv>,
     peers: Vec<PeerRecord>,
-    /// Peer -> index in `peers`. `u64` values (not `u32`): the same `BTreeMap<PeerId, u64>` as a
-    /// version vector's, so the wasm build carries one copy of that map's code, not two.
-    peer_index: BTreeMap<PeerId, u64>,
+    /// Peer (its number) -> index in `peers`. Stored as `u64 -> usize`: the B-tree type the
+    /// merge tracker, the pending buffer and text cursors use too, so the wasm build carries
+    /// one copy of its code, not one more.
+    peer_index: BTreeMap<u64, usize>,
 }
 
 impl CausalGraph {
@@ -100,7 +101,7 @@ impl CausalGraph {
 
     /// Index of `peer` in the peer table, adding it if new.
     pub(crate) fn peer_index_or_insert(&mut self, peer: PeerId) -> u32 {
-        if let Some(i) = self.peer_index.get(&peer) {
+        if let Some(i) = self.peer_index.get(&peer.0) {
             return *i as u32;
         }
         let i = self.peers.len() as u32;
@@ -108,15 +109,15 @@ impl CausalGraph {
             id: peer,
             runs: Vec::new(),
         });
-        self.peer_index.insert(peer, u64::from(i));
+        self.peer_index.insert(peer.0, i as usize);
         i
     }
 
     /// The sequence number the next operation of `peer` will have here.
     pub(crate) fn next_seq(&self, peer: PeerId) -> u64 {
         self.peer_index
-            .get(&peer)
-            .map_or(0, |i| self.peers[*i as usize].next_seq())
+            .get(&peer.0)
+            .map_or(0, |i| self.peers[*i].next_seq())
     }
 
     /// Append `len` operations by `peer` starting at `seq` whose first operation has `parents`
@@ -334,7 +335,7 @@ impl CausalGraph {
 
     /// The local version of `id`, if known.
     pub(crate) fn id_to_lv(&self, id: OpId) -> Option<Lv> {
-        let peer = &self.peers[*self.peer_index.get(&id.peer)? as usize];
+        let peer = &self.peers[*self.peer_index.get(&id.peer.0)?];
         let i = peer
             .runs
             .partition_point(|r| r.seq + r.len as u64 <= id.seq);
@@ -354,10 +355,10 @@ impl CausalGraph {
 
     /// Local versions of all operations of `peer` with sequence number >= `from_seq`.
     pub(crate) fn ranges_since(&self, peer: PeerId, from_seq: u64, out: &mut Vec<Range<Lv>>) {
-        let Some(i) = self.peer_index.get(&peer) else {
+        let Some(i) = self.peer_index.get(&peer.0) else {
             return;
         };
-        for r in &self.peers[*i as usize].runs {
+        for r in &self.peers[*i].runs {
             let end = r.seq + r.len as u64;
             if end <= from_seq {
                 continue;

@@ -137,6 +137,7 @@ mod pending;
 mod rope;
 mod save;
 mod seq_tree;
+mod sorted_map;
 mod text_cursor;
 mod transaction;
 mod unit;

@@ -2,9 +2,9 @@
 //! has) and [`Frontier`] (the operations nothing else in the history depends on yet).
 
 use std::cmp::Ordering;
-use std::collections::BTreeMap;
 
 use crate::id::{OpId, PeerId};
+use crate::sorted_map::SortedMap;
 
 /// For each peer, how many of its operations a replica has seen.
 ///
@@ -26,7 +26,10 @@ use crate::id::{OpId, PeerId};
 /// ```
 #[derive(Clone, Default, PartialEq, Eq, Hash, Debug)]
 pub struct VersionVector {
-    counts: BTreeMap<PeerId, u64>,
+    /// Peers in order with their non-zero counts: a sorted vector, as there is one entry per
+    /// editing session (a `BTreeMap` would also cost its own copy of B-tree code in the wasm
+    /// build).
+    counts: SortedMap<PeerId, u64>,
 }
 
 impl VersionVector {
@@ -64,7 +67,7 @@ impl VersionVector {
             return false;
         }
         let mut mine = self.counts.iter();
-        'theirs: for (peer, n) in &other.counts {
+        'theirs: for (peer, n) in other.counts.iter() {
             for (p, m) in mine.by_ref() {
                 if p == peer {
                     if m < n {
@@ -83,8 +86,8 @@ impl VersionVector {
 
     /// Raise every entry to at least `other`'s (the version that includes both).
     pub fn merge(&mut self, other: &VersionVector) {
-        for (p, n) in &other.counts {
-            let e = self.counts.entry(*p).or_insert(0);
+        for (p, n) in other.counts.iter() {
+            let e = self.counts.get_or_insert_with(*p, || 0);
             *e = (*e).max(*n);
         }
     }
@@ -117,12 +120,11 @@ impl PartialOrd for VersionVector {
 }
 
 impl FromIterator<(PeerId, u64)> for VersionVector {
+    /// Of pairs with the same peer the last one counts, as with [`VersionVector::set`].
     fn from_iter<I: IntoIterator<Item = (PeerId, u64)>>(iter: I) -> Self {
-        let mut vv = VersionVector::new();
-        for (p, n) in iter {
-            vv.set(p, n);
-        }
-        vv
+        let mut counts = SortedMap::from_pairs(iter.into_iter().collect());
+        counts.retain(|_, n| *n != 0);
+        VersionVector { counts }
     }
 }
 

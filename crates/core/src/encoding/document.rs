@@ -176,11 +176,13 @@ impl Default for Limits {
 /// Encode a change set as a chunk.
 pub(crate) fn encode(set: &ChangeSet) -> Vec<u8> {
     let mut peers: Vec<PeerId> = Vec::new();
-    let mut peer_idx: BTreeMap<PeerId, u64> = BTreeMap::new();
-    let mut index_of = |p: PeerId, peers: &mut Vec<PeerId>| -> u64 {
-        *peer_idx.entry(p).or_insert_with(|| {
+    // Keyed by the peer's number: `BTreeMap<u64, usize>` is the B-tree type the rest of the
+    // crate uses, so the wasm build carries its code once (`crate::sorted_map` explains).
+    let mut peer_idx: BTreeMap<u64, usize> = BTreeMap::new();
+    let mut index_of = |p: PeerId, peers: &mut Vec<PeerId>| -> usize {
+        *peer_idx.entry(p.0).or_insert_with(|| {
             peers.push(p);
-            peers.len() as u64 - 1
+            peers.len() - 1
         })
     };
 
@@ -196,14 +198,19 @@ pub(crate) fn encode(set: &ChangeSet) -> Vec<u8> {
     let mut listed = Writer::new();
     let mut content = String::new();
     let mut values = ValuesOut::new();
-    let mut next_seq: BTreeMap<PeerId, u64> = BTreeMap::new();
+    // The end of the previous span of each peer, by peer index.
+    let mut next_seq: Vec<u64> = Vec::new();
     let mut prev_last: Option<OpId> = None;
 
     for s in &set.spans {
-        col_peer.push(index_of(s.peer, &mut peers));
-        let expected = next_seq.get(&s.peer).copied().unwrap_or(0);
+        let pi = index_of(s.peer, &mut peers);
+        col_peer.push(pi as u64);
+        next_seq.resize(peers.len(), 0);
+        let expected = next_seq.get(pi).copied().unwrap_or(0);
         col_seq.push(super::varint::zigzag(s.seq.wrapping_sub(expected) as i64));
-        next_seq.insert(s.peer, s.seq + s.len as u64);
+        if let Some(end) = next_seq.get_mut(pi) {
+            *end = s.seq + s.len as u64;
+        }
         col_len.push(s.len as u64);
         col_root.push(roots.encode(u64::from(s.container)));
         col_kind.push(match (&s.body, s.kind, s.fwd) {
@@ -236,7 +243,7 @@ pub(crate) fn encode(set: &ChangeSet) -> Vec<u8> {
             col_parents.push(PARENTS_LISTED);
             listed.uvarint(s.parents.len() as u64);
             for p in &s.parents {
-                listed.uvarint(index_of(p.peer, &mut peers));
+                listed.uvarint(index_of(p.peer, &mut peers) as u64);
                 listed.uvarint(p.seq);
             }
         }
@@ -252,7 +259,7 @@ pub(crate) fn encode(set: &ChangeSet) -> Vec<u8> {
     let mut metas = Writer::new();
     metas.uvarint(set.metas.len() as u64);
     for m in &set.metas {
-        metas.uvarint(index_of(m.start.peer, &mut peers));
+        metas.uvarint(index_of(m.start.peer, &mut peers) as u64);
         metas.uvarint(m.start.seq);
         metas.uvarint(m.len);
         write_change_fields(&mut metas, m);
@@ -271,7 +278,7 @@ pub(crate) fn encode(set: &ChangeSet) -> Vec<u8> {
             }
             ContainerId::Created { op, kind } => {
                 tags.push(u64::from(kind.code() | CONTAINER_CREATED));
-                created_peers.push(index_of(op.peer, &mut peers));
+                created_peers.push(index_of(op.peer, &mut peers) as u64);
                 created_seqs.push(op.seq);
             }
         }
@@ -1127,11 +1134,12 @@ fn read_spans(
     let mut parents: Vec<OpId> = Vec::new();
     // The end of the previous span of each peer, by peer index: a table that names one peer
     // twice shares one entry (`slot`, the index of the peer's first occurrence).
-    let mut first_index: BTreeMap<PeerId, usize> = BTreeMap::new();
+    // Keyed by the peer's number, as `peer_idx` in `encode`.
+    let mut first_index: BTreeMap<u64, usize> = BTreeMap::new();
     let slot: Vec<usize> = peers
         .iter()
         .enumerate()
-        .map(|(i, p)| *first_index.entry(*p).or_insert(i))
+        .map(|(i, p)| *first_index.entry(p.0).or_insert(i))
         .collect();
     let mut next_seq: Vec<u64> = vec![0; peers.len()];
     let mut total_ops: u64 = 0;
