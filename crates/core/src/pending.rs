@@ -12,7 +12,8 @@
 use std::collections::BTreeMap;
 
 use crate::change_set::Span;
-use crate::id::OpId;
+use crate::id::{OpId, PeerId};
+use crate::sorted_map::SortedMap;
 use crate::value::ContainerId;
 
 #[derive(Clone, Debug)]
@@ -28,8 +29,7 @@ enum JournalItem {
     Woken(Entry),
 }
 
-/// What the buffer knows about one operation id. One map of these (rather than one map per
-/// field) keeps a single `BTreeMap` instantiation in the wasm build.
+/// What the buffer knows about one operation id.
 #[derive(Clone, Debug, Default)]
 struct Keyed {
     /// Slots of the spans waiting for this operation.
@@ -38,13 +38,86 @@ struct Keyed {
     parked: Option<usize>,
 }
 
+/// Operation id -> [`Keyed`], ordered by sequence number within each peer.
+///
+/// Two levels: peers in a [`SortedMap`] (few), then per peer a `BTreeMap<u64, usize>` from
+/// sequence number to a slot of `values`. That B-tree type is the one the merge tracker uses
+/// too, so the wasm build carries its code once (an ordered map keyed by `OpId` would be a
+/// B-tree type of its own, about 9 KB of wasm).
+#[derive(Clone, Debug, Default)]
+struct KeyedMap {
+    peers: SortedMap<PeerId, BTreeMap<u64, usize>>,
+    values: Vec<Keyed>,
+    /// Slots of `values` no id uses (their contents are empty).
+    free: Vec<usize>,
+}
+
+impl KeyedMap {
+    fn slot(&self, id: OpId) -> Option<usize> {
+        self.peers.get(&id.peer)?.get(&id.seq).copied()
+    }
+
+    fn get(&self, id: OpId) -> Option<&Keyed> {
+        self.slot(id).map(|i| &self.values[i])
+    }
+
+    fn get_mut(&mut self, id: OpId) -> Option<&mut Keyed> {
+        self.slot(id).map(|i| &mut self.values[i])
+    }
+
+    /// The entry of `id`, created empty if absent.
+    fn get_or_default(&mut self, id: OpId) -> &mut Keyed {
+        let slot = match self.slot(id) {
+            Some(i) => i,
+            None => {
+                let i = match self.free.pop() {
+                    Some(i) => i,
+                    None => {
+                        self.values.push(Keyed::default());
+                        self.values.len() - 1
+                    }
+                };
+                self.peers
+                    .get_or_insert_with(id.peer, BTreeMap::new)
+                    .insert(id.seq, i);
+                i
+            }
+        };
+        &mut self.values[slot]
+    }
+
+    fn remove(&mut self, id: OpId) {
+        let Some(seqs) = self.peers.get_mut(&id.peer) else {
+            return;
+        };
+        if let Some(i) = seqs.remove(&id.seq) {
+            self.values[i] = Keyed::default();
+            self.free.push(i);
+        }
+        if seqs.is_empty() {
+            self.peers.remove(&id.peer);
+        }
+    }
+
+    /// The ids of `peer` with sequence numbers in `first..=last` that spans wait for.
+    fn waited_for(&self, peer: PeerId, first: u64, last: u64) -> Vec<OpId> {
+        let Some(seqs) = self.peers.get(&peer) else {
+            return Vec::new();
+        };
+        seqs.range(first..=last)
+            .filter(|(_, i)| !self.values[**i].waiting.is_empty())
+            .map(|(seq, _)| OpId { peer, seq: *seq })
+            .collect()
+    }
+}
+
 /// Spans waiting for missing operations.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Pending {
     slots: Vec<Option<Entry>>,
     free: Vec<usize>,
     /// Operation id -> the spans waiting for it and the parked span starting at it.
-    keyed: BTreeMap<OpId, Keyed>,
+    keyed: KeyedMap,
     ops: usize,
     journal: Vec<JournalItem>,
 }
@@ -62,7 +135,7 @@ impl Pending {
             peer: span.peer,
             seq: span.seq,
         };
-        let keyed = self.keyed.entry(first).or_default();
+        let keyed = self.keyed.get_or_default(first);
         if keyed.parked.is_some_and(|len| len >= span.len) {
             return false;
         }
@@ -83,7 +156,7 @@ impl Pending {
                 self.slots.len() - 1
             }
         };
-        self.keyed.entry(waits_for).or_default().waiting.push(slot);
+        self.keyed.get_or_default(waits_for).waiting.push(slot);
         self.journal.push(JournalItem::Parked(slot));
         true
     }
@@ -91,18 +164,9 @@ impl Pending {
     /// Remove and return the spans waiting for any of `first..first + len` (operations of one peer
     /// that just became known).
     pub(crate) fn wake(&mut self, first: OpId, len: u64, out: &mut Vec<(Span, ContainerId)>) {
-        let last = OpId {
-            peer: first.peer,
-            seq: first.seq + len.saturating_sub(1),
-        };
-        let keys: Vec<OpId> = self
-            .keyed
-            .range(first..=last)
-            .filter(|(_, v)| !v.waiting.is_empty())
-            .map(|(k, _)| *k)
-            .collect();
-        for k in keys {
-            let slots = match self.keyed.get_mut(&k) {
+        let last = first.seq + len.saturating_sub(1);
+        for k in self.keyed.waited_for(first.peer, first.seq, last) {
+            let slots = match self.keyed.get_mut(k) {
                 Some(v) => std::mem::take(&mut v.waiting),
                 None => Vec::new(),
             };
@@ -124,7 +188,7 @@ impl Pending {
             peer: span.peer,
             seq: span.seq,
         };
-        if let Some(v) = self.keyed.get_mut(&first) {
+        if let Some(v) = self.keyed.get_mut(first) {
             if v.parked == Some(span.len) {
                 v.parked = None;
                 self.prune(first);
@@ -136,10 +200,10 @@ impl Pending {
     fn prune(&mut self, id: OpId) {
         if self
             .keyed
-            .get(&id)
+            .get(id)
             .is_some_and(|v| v.waiting.is_empty() && v.parked.is_none())
         {
-            self.keyed.remove(&id);
+            self.keyed.remove(id);
         }
     }
 
@@ -156,7 +220,7 @@ impl Pending {
                     if let Some(e) = self.slots[slot].take() {
                         self.ops -= e.span.len;
                         self.unpark(&e.span);
-                        if let Some(v) = self.keyed.get_mut(&e.waits_for) {
+                        if let Some(v) = self.keyed.get_mut(e.waits_for) {
                             v.waiting.retain(|s| *s != slot);
                         }
                         self.prune(e.waits_for);
