@@ -141,12 +141,53 @@ pub(crate) struct MapEntry {
 
 /// The live entries of every key; each key's entries are sorted by (Lamport, peer), the winner
 /// last.
+///
+/// Keys map to slots of `values` through a `BTreeMap<String, u64>` rather than holding their
+/// entries in the B-tree itself: that B-tree type is the one the save path's key table uses, so
+/// the wasm build carries its code once instead of a second copy for map storage (about 8 KB).
 #[derive(Clone, Debug, Default)]
 pub(crate) struct MapState {
-    pub(crate) keys: BTreeMap<String, Vec<MapEntry>>,
+    /// Key -> index in `values`.
+    keys: BTreeMap<String, u64>,
+    /// Entries of each key (an empty vector in a free slot).
+    values: Vec<Vec<MapEntry>>,
+    /// Slots of `values` no key uses.
+    free: Vec<u64>,
 }
 
 impl MapState {
+    /// The live entries of `key`, the winner last; `None` if the key has none.
+    pub(crate) fn get(&self, key: &str) -> Option<&[MapEntry]> {
+        self.keys.get(key).map(|&i| self.values[i as usize].as_slice())
+    }
+
+    /// Whether `key` has a live entry.
+    pub(crate) fn contains_key(&self, key: &str) -> bool {
+        self.keys.contains_key(key)
+    }
+
+    /// Number of keys with a live entry.
+    pub(crate) fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// Keys with their live entries, in key order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &[MapEntry])> {
+        self.keys
+            .iter()
+            .map(|(k, &i)| (k.as_str(), self.values[i as usize].as_slice()))
+    }
+
+    /// Keys with a live entry, in order.
+    pub(crate) fn keys(&self) -> impl Iterator<Item = &str> {
+        self.keys.keys().map(String::as_str)
+    }
+
+    /// Every live entry of every key (in no particular order).
+    pub(crate) fn entries(&self) -> impl Iterator<Item = &MapEntry> {
+        self.values.iter().flatten()
+    }
+
     /// Apply a write (`Some`) or delete (`None`) of `key` by an operation that has seen exactly
     /// the existing entries for which `seen` is true.
     pub(crate) fn apply(
@@ -155,25 +196,43 @@ impl MapState {
         entry: Option<MapEntry>,
         mut seen: impl FnMut(Lv) -> bool,
     ) {
-        let entries = match self.keys.get_mut(key) {
-            Some(e) => e,
-            None => self.keys.entry(key.to_owned()).or_default(),
+        let slot = match self.keys.get(key) {
+            Some(&i) => i as usize,
+            None if entry.is_none() => return,
+            None => {
+                let i = match self.free.pop() {
+                    Some(i) => i,
+                    None => {
+                        self.values.push(Vec::new());
+                        self.values.len() as u64 - 1
+                    }
+                };
+                self.keys.insert(key.to_owned(), i);
+                i as usize
+            }
         };
+        let entries = &mut self.values[slot];
         entries.retain(|e| !seen(e.lv));
         if let Some(e) = entry {
             let at = entries.partition_point(|x| (x.lamport, x.peer) < (e.lamport, e.peer));
             entries.insert(at, e);
         }
         if entries.is_empty() {
+            *entries = Vec::new();
             self.keys.remove(key);
+            self.free.push(slot as u64);
         }
     }
 
     fn heap_size(&self) -> usize {
-        self.keys
-            .iter()
-            .map(|(k, v)| k.capacity() + v.capacity() * std::mem::size_of::<MapEntry>() + 48)
-            .sum()
+        self.keys.keys().map(|k| k.capacity() + 40).sum::<usize>()
+            + self
+                .values
+                .iter()
+                .map(|v| v.capacity() * std::mem::size_of::<MapEntry>())
+                .sum::<usize>()
+            + self.values.capacity() * std::mem::size_of::<Vec<MapEntry>>()
+            + self.free.capacity() * 8
     }
 }
 

@@ -102,14 +102,14 @@ impl Doc {
     /// The value of `key` in `map`: of all the values written to it that no later write has
     /// seen, the one with the greatest (Lamport timestamp, peer).
     pub fn map_get(&self, map: MapId, key: &str) -> Option<Value> {
-        let e = self.map_state(map).keys.get(key)?.last()?;
+        let e = self.map_state(map).get(key)?.last()?;
         Some(self.value_of(e.lv, &e.value))
     }
 
     /// The other values of `key` written concurrently with the winning one (see
     /// [`Doc::map_get`]), greatest first. Empty when there is no conflict.
     pub fn map_conflicts(&self, map: MapId, key: &str) -> Vec<Value> {
-        let Some(entries) = self.map_state(map).keys.get(key) else {
+        let Some(entries) = self.map_state(map).get(key) else {
             return Vec::new();
         };
         entries
@@ -122,12 +122,12 @@ impl Doc {
 
     /// The keys of `map`, in order.
     pub fn map_keys(&self, map: MapId) -> impl Iterator<Item = &str> {
-        self.map_state(map).keys.keys().map(String::as_str)
+        self.map_state(map).keys()
     }
 
     /// Number of keys in `map`.
     pub fn map_len(&self, map: MapId) -> usize {
-        self.map_state(map).keys.len()
+        self.map_state(map).len()
     }
 
     /// Insert a scalar at `pos` of `list`, as a change of its own.
@@ -250,7 +250,7 @@ impl Doc {
     ) -> Result<Lv, EditError> {
         if let Some(v) = &value {
             self.check_create_depth(map.0, v)?;
-        } else if !self.map_state(map).keys.contains_key(key) {
+        } else if !self.map_state(map).contains_key(key) {
             return Ok(self.graph.len());
         }
         let lv = self.push_local(1);

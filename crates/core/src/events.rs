@@ -191,7 +191,7 @@ impl Doc {
             let lv = self.graph.id_to_lv(*op)?;
             match (slot, &self.containers.entries[*parent as usize].state) {
                 (Slot::Key(k), State::Map(m)) => {
-                    let winner = m.keys.get(k).and_then(|v| v.last())?;
+                    let winner = m.get(k).and_then(|v| v.last())?;
                     if winner.lv != lv || !matches!(winner.value, Stored::New(_)) {
                         return None;
                     }

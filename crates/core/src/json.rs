@@ -71,9 +71,9 @@ impl Doc {
             State::Counter(v) => Json::Number((*v).into()),
             State::Map(m) => {
                 let mut out = JsonMap::new();
-                for (k, entries) in &m.keys {
+                for (k, entries) in m.iter() {
                     if let Some(e) = entries.last() {
-                        out.insert(k.clone(), self.stored_json(e.lv, &e.value, depth));
+                        out.insert(k.to_owned(), self.stored_json(e.lv, &e.value, depth));
                     }
                 }
                 Json::Object(out)

@@ -18,8 +18,6 @@
 //! Concurrent writes that are still conflicts, containers created by map writes, list elements,
 //! texts and counters are kept whole.
 
-use std::collections::HashSet;
-
 use crate::causal_graph::Lv;
 use crate::change_set::{ChangeSet, ChunkKind, SpanBody};
 use crate::containers::{Prop, State};
@@ -98,16 +96,19 @@ impl Doc {
     /// Replace, in `set`, the scalar value of every map write that is no longer one of its key's
     /// live values (the winner or a conflict) by [`Stored::Omitted`].
     fn omit_overwritten(&self, set: &mut ChangeSet) {
-        let live: HashSet<Lv> = self
+        // Sorted for binary search (a hash set would add one more hash table type to the wasm
+        // build for this one pass).
+        let mut live: Vec<Lv> = self
             .containers
             .entries
             .iter()
             .filter_map(|e| match &e.state {
-                State::Map(m) => Some(m.keys.values().flatten().map(|x| x.lv)),
+                State::Map(m) => Some(m.entries().map(|x| x.lv)),
                 _ => None,
             })
             .flatten()
             .collect();
+        live.sort_unstable();
         for span in &mut set.spans {
             let SpanBody::Prop(Prop::MapSet { value, .. }) = &mut span.body else {
                 continue;
@@ -122,7 +123,7 @@ impl Doc {
             if self
                 .graph
                 .id_to_lv(id)
-                .is_some_and(|lv| !live.contains(&lv))
+                .is_some_and(|lv| live.binary_search(&lv).is_err())
             {
                 *value = Stored::Omitted;
             }
