@@ -39,7 +39,7 @@
 //! before and on another after the inserted text. Cursors on visible characters always resolve
 //! exactly and identically everywhere (their order is the text's).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::ops::Range;
 use std::sync::Mutex;
 
@@ -48,6 +48,7 @@ use crate::cursor::{Cursor, Side};
 use crate::cursor_counts::Counts;
 use crate::error::EditError;
 use crate::merge::{self, TransformedOp};
+use crate::sorted_map::SortedMap;
 use crate::value::{ContainerKind, TextId};
 use crate::Doc;
 
@@ -78,8 +79,10 @@ pub(crate) struct TextIndex {
     chunks: Vec<Chunk>,
     /// Current index in `chunks` of each chunk key.
     chunk_of_key: Vec<usize>,
-    /// First id of every run -> key of the chunk holding it.
-    starts: BTreeMap<Lv, u32>,
+    /// First id of every run -> key of the chunk holding it. Stored as `u64 -> usize` (ids and
+    /// keys widened): the B-tree type the merge tracker and the pending buffer use too, so the
+    /// wasm build carries one copy of its code instead of one more (about 3 KB).
+    starts: BTreeMap<u64, usize>,
     /// Visible characters of each chunk (`chunks[i].live`), for prefix sums in O(log chunks).
     counts: Counts,
     /// Visible characters.
@@ -155,7 +158,7 @@ impl TextIndex {
             live: r.live,
         };
         chunk.runs.insert(ri + 1, right);
-        self.starts.insert(right.start, chunk.key);
+        self.starts.insert(right.start as u64, chunk.key as usize);
     }
 
     /// Split chunk `ci` in two if it is over [`CHUNK_MAX`] runs.
@@ -169,7 +172,7 @@ impl TextIndex {
         let live = runs.iter().filter(|r| r.live).map(|r| r.len).sum();
         self.chunks[ci].live -= live;
         for r in &runs {
-            self.starts.insert(r.start, key);
+            self.starts.insert(r.start as u64, key as usize);
         }
         self.chunks.insert(ci + 1, Chunk { runs, live, key });
         self.chunk_of_key.push(ci + 1);
@@ -205,7 +208,7 @@ impl TextIndex {
                 live: true,
             },
         );
-        self.starts.insert(start, chunk.key);
+        self.starts.insert(start as u64, chunk.key as usize);
         self.rebalance(ci);
     }
 
@@ -250,8 +253,8 @@ impl TextIndex {
     /// Where character `id` is: the number of visible characters before it and whether it is
     /// visible, or `None` if it is not a character of this text.
     fn find(&self, id: Lv) -> Option<(usize, bool)> {
-        let (_, &key) = self.starts.range(..=id).next_back()?;
-        let ci = *self.chunk_of_key.get(key as usize)?;
+        let (_, &key) = self.starts.range(..=id as u64).next_back()?;
+        let ci = *self.chunk_of_key.get(key)?;
         let mut before = self.counts.prefix(ci);
         for r in &self.chunks[ci].runs {
             if (r.start..r.start + r.len).contains(&id) {
@@ -292,11 +295,12 @@ struct Cached {
     index: TextIndex,
 }
 
-/// The id indexes of the texts cursors were used on, by container index. Cloning a document
-/// does not clone them (they are rebuilt on demand).
+/// The id indexes of the texts cursors were used on, by container index (a sorted vector: a
+/// document has few texts with cursors). Cloning a document does not clone them (they are
+/// rebuilt on demand).
 #[derive(Default)]
 pub(crate) struct TextCursorCache {
-    texts: Mutex<HashMap<u32, Cached>>,
+    texts: Mutex<SortedMap<u32, Cached>>,
 }
 
 impl Clone for TextCursorCache {
@@ -413,7 +417,7 @@ impl Doc {
         if stale {
             texts.remove(&c);
         }
-        let cached = texts.entry(c).or_insert_with(|| Cached {
+        let cached = texts.get_or_insert_with(c, || Cached {
             frontier: Vec::new(),
             end: 0,
             index: TextIndex::default(),
