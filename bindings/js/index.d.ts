@@ -226,6 +226,19 @@ export interface DocOptions {
   peerId?: PeerId;
 }
 
+/** Options of `Doc.save`. */
+export interface SaveOptions {
+  /**
+   * Leave out the values of map writes that a later write or delete of the same key has seen:
+   * much smaller saves for maps whose keys are written over and over. The current state,
+   * conflicts and every later merge are unchanged (an overwritten value can never be visible
+   * again); only reads of earlier versions (`forkAt`) of the loaded document, and of replicas
+   * that get those operations from it, see `null` where the left-out values were. Texts, lists,
+   * counters and the change history are saved in full. Default `false`.
+   */
+  omitOverwritten?: boolean;
+}
+
 /**
  * A replica of a document: named root texts and their full history. Edits apply locally at
  * once; replicas exchange updates (`exportSince`/`import`, or a `SyncSession`/`connect`) and
@@ -276,8 +289,12 @@ export class Doc {
    */
   subscribe(callback: (event: ChangeEvent) => void): () => void;
 
-  /** The whole document with its history: bytes for `Doc.load` (or `import`). */
-  save(): Uint8Array;
+  /**
+   * The whole document with its history: bytes for `Doc.load` (or `import`). With
+   * `{ omitOverwritten: true }`, a compacted save: see `SaveOptions`.
+   * @throws {WeftError} `INVALID_ARGUMENT` for options that are not `SaveOptions`.
+   */
+  save(options?: SaveOptions): Uint8Array;
   /**
    * The changes a replica at `version` lacks, as an update for `import`. Without a version:
    * everything.
@@ -325,9 +342,10 @@ export class Doc {
   readonly pendingOps: number;
 
   /**
-   * The plain value: `{ [rootName]: json }` for every root text, and for every root map, list
-   * and counter this `Doc` object has accessed (`getMap`/`getList`/`getCounter`; weft-core does
-   * not list non-text roots yet). A name used by roots of two kinds is keyed `name:kind`.
+   * The plain value: `{ [rootName]: json }` for every root container the document knows: the
+   * ones any edit (local or imported) touched, whatever their kind, and the ones this replica
+   * created with `getText`/`getMap`/`getList`/`getCounter`. Roots of different kinds that share
+   * a name are each keyed `name:kind` (e.g. `"notes:text"` and `"notes:map"`).
    */
   toJSON(): Record<string, Json>;
 

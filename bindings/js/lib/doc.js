@@ -409,8 +409,15 @@ export class Doc {
     };
   }
 
-  save() {
-    return this.#call(() => this.#raw.save());
+  save(options = {}) {
+    if (options === null || typeof options !== "object") {
+      throw new WeftError("INVALID_ARGUMENT", "save options must be an object");
+    }
+    const { omitOverwritten = false } = options;
+    if (typeof omitOverwritten !== "boolean") {
+      throw new WeftError("INVALID_ARGUMENT", "omitOverwritten must be a boolean");
+    }
+    return this.#call(() => this.#raw.save(omitOverwritten));
   }
 
   exportSince(version) {
@@ -473,12 +480,12 @@ export class Doc {
   }
 
   toJSON() {
+    const roots = JSON.parse(this.#call(() => this.#raw.roots()));
+    const kindsOf = new Map();
+    for (const [name] of roots) kindsOf.set(name, (kindsOf.get(name) ?? 0) + 1);
     const out = {};
-    for (const name of this.textNames()) out[name] = this.getText(name).toString();
-    for (const [key, index] of this.#roots) {
-      const name = key.slice(key.indexOf(":") + 1);
-      const value = JSON.parse(this.#call(() => this.#raw.to_json(index)), reviveJson);
-      out[name in out ? `${name}:${KINDS[Number(key[0])]}` : name] = value;
+    for (const [name, kind] of roots) {
+      out[kindsOf.get(name) > 1 ? `${name}:${KINDS[kind]}` : name] = this[ROOT](name, kind).toJSON();
     }
     return out;
   }

@@ -180,6 +180,11 @@ impl RawDoc {
         self.0.text_names()
     }
 
+    /// Every root container as JSON `[[name, kind code], ...]`.
+    pub fn roots(&self) -> String {
+        self.0.roots()
+    }
+
     /// Delete then insert, as one change; patches as JSON when tracking and `report`.
     #[allow(clippy::too_many_arguments)]
     pub fn splice(
@@ -217,9 +222,9 @@ impl RawDoc {
         self.0.apply_batch(ops, strings, nums, message, time)
     }
 
-    /// The whole document with history.
-    pub fn save(&self) -> Vec<u8> {
-        self.0.save()
+    /// The whole document with history; `omit_overwritten` leaves out overwritten map values.
+    pub fn save(&self, omit_overwritten: bool) -> Vec<u8> {
+        self.0.save(omit_overwritten)
     }
 
     /// The changes a replica at `since` (`peer:count,...`) lacks.

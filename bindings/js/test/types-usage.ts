@@ -50,6 +50,8 @@ off();
 const v: VersionVector = doc.version();
 const update: Uint8Array = doc.exportSince(v);
 Doc.load(doc.save()).import(update);
+const compacted: Uint8Array = doc.save({ omitOverwritten: true });
+Doc.load(compacted, { peerId: "ab" });
 doc.forkAt(doc.frontier()).mergeFrom(doc.fork());
 const at: number | null = doc.cursorPosition(nested.cursor(0, "after"));
 const s = new SyncSession({ identity: "me" });

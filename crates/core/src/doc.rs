@@ -173,6 +173,31 @@ impl Doc {
         })
     }
 
+    /// Every root container this replica knows, as (name, kind), in the order it learned them:
+    /// roots that operations (local or imported) touched, and roots a handle lookup such as
+    /// [`Doc::map`] created here. [`Doc::to_json`] shows the touched ones.
+    ///
+    /// ```
+    /// # use weft_core::{ContainerKind, Doc, PeerId, VersionVector};
+    /// let mut a = Doc::with_peer(PeerId(1));
+    /// let visits = a.counter("visits");
+    /// a.counter_add(visits, 1)?;
+    /// let mut b = Doc::with_peer(PeerId(2));
+    /// b.text("body");
+    /// b.import(&a.export_since(&VersionVector::new()))?;
+    /// assert_eq!(
+    ///     b.roots().collect::<Vec<_>>(),
+    ///     [("body", ContainerKind::Text), ("visits", ContainerKind::Counter)]
+    /// );
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn roots(&self) -> impl Iterator<Item = (&str, ContainerKind)> {
+        self.containers.entries.iter().filter_map(|e| match &e.id {
+            ContainerId::Root { name, kind } => Some((name.as_str(), *kind)),
+            ContainerId::Created { .. } => None,
+        })
+    }
+
     /// The index of root `name` of `kind`, created if new.
     pub(crate) fn root(&mut self, name: &str, kind: ContainerKind) -> u32 {
         self.containers.get_or_create(&ContainerId::Root {

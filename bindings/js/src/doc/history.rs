@@ -3,7 +3,7 @@
 
 use std::rc::Rc;
 
-use weft_core::PeerId;
+use weft_core::{PeerId, SaveOptions};
 
 use super::parse::{parse_frontier, parse_version};
 use super::DocCore;
@@ -11,9 +11,11 @@ use crate::error::BindingError;
 use crate::json;
 
 impl DocCore {
-    /// The whole document with history.
-    pub fn save(&self) -> Vec<u8> {
-        self.doc.borrow().save()
+    /// The whole document with history; with `omit_overwritten`, the compacted form that leaves
+    /// out overwritten map values ([`SaveOptions::omit_overwritten`]).
+    pub fn save(&self, omit_overwritten: bool) -> Vec<u8> {
+        let options = SaveOptions::new().omit_overwritten(omit_overwritten);
+        self.doc.borrow().save_with(&options)
     }
 
     /// The changes a replica at `since` (see [`parse_version`]) lacks.

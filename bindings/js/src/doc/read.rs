@@ -34,6 +34,25 @@ impl DocCore {
         out
     }
 
+    /// Every root container as a JSON array of `[name, kind code]` pairs (codes as in
+    /// [`table::kind_code`]), in the order the document learned them: what `Doc.toJSON()` shows.
+    pub fn roots(&self) -> String {
+        let doc = self.doc.borrow();
+        let mut out = String::from("[");
+        for (i, (name, kind)) in doc.roots().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push('[');
+            json::string(&mut out, name);
+            out.push(',');
+            out.push(char::from(b'0' + table::kind_code(kind) as u8));
+            out.push(']');
+        }
+        out.push(']');
+        out
+    }
+
     /// The value of `key` in map `index` as JSON (see [`Table::value`](crate::table::Table::value)), or `None`.
     pub fn map_get(&mut self, index: u32, key: &str) -> Result<Option<String>, BindingError> {
         let id = self.map_id(index)?;
@@ -188,7 +207,7 @@ mod tests {
         // A replica that lacks the text resolves nothing; after an import it agrees.
         let mut other = doc(2);
         assert_eq!(other.cursor_pos(&before_b).unwrap(), None);
-        other.import(&d.save()).unwrap();
+        other.import(&d.save(false)).unwrap();
         let t2 = other.text_index("t");
         other.splice(t2, 5, 1, "", None, None, false).unwrap();
         assert_eq!(other.cursor_pos(&before_b).unwrap(), Some(5));
