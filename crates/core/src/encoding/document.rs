@@ -637,7 +637,10 @@ fn read_packed<'a>(
             let len = r.limited_uvarint(what, limit)?;
             let data_at = r.offset();
             let packed = r.bytes(r.remaining())?;
-            Ok(Packed::Inflated(inflate_exact(packed, len, data_at)?, data_at))
+            Ok(Packed::Inflated(
+                inflate_exact(packed, len, data_at)?,
+                data_at,
+            ))
         }
         _ => Err(DecodeError::Invalid {
             offset: mode_at,
@@ -1551,7 +1554,10 @@ mod tests {
     #[test]
     fn a_packed_section_inflates_to_exactly_its_declared_length() {
         let data = "the quick brown fox ".repeat(200);
-        assert_eq!(unpacked(&deflated(data.as_bytes(), data.len())), Ok(data.clone().into_bytes()));
+        assert_eq!(
+            unpacked(&deflated(data.as_bytes(), data.len())),
+            Ok(data.clone().into_bytes())
+        );
         for len in [0, 1, data.len() - 1, data.len() + 1] {
             assert!(
                 matches!(
