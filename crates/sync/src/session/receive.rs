@@ -292,8 +292,15 @@ impl SyncSession {
             return Ok(());
         }
         ch.peer_durable.merge(&version);
-        // What the peer stored, it has.
-        ch.belief.merge(&version);
+        // What the peer stored, it has: `belief` takes what the feed position it reached does
+        // not already say (floors only rise), so that while the peer follows the feed `belief`
+        // stays small however many peers edit.
+        let floor = ch.floor.as_ref().map(|f| &*f.version);
+        for (p, n) in version.iter() {
+            if floor.is_none_or(|f| f.get(p) < n) && ch.belief.get(p) < n {
+                ch.belief.set(p, n);
+            }
+        }
         let event = Event::Acked {
             doc: ch.doc.clone(),
             version: ch.peer_durable.clone(),
