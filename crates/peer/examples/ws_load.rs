@@ -595,7 +595,11 @@ async fn client(
     // peers that changed, so acknowledging costs little however many peers edit.
     let mut unacked = VersionVector::new();
     let mut own_ops = 0u64;
-    let mut last_ack = Instant::now();
+    // Clients acknowledge at staggered times, as browsers that did not start in the same
+    // millisecond would, rather than all at once every `ack_every`.
+    let mut last_ack = Instant::now()
+        .checked_sub(ack_every.mul_f64(i as f64 / live.n as f64))
+        .unwrap_or_else(Instant::now);
     loop {
         while let Some(e) = session.poll_event() {
             match e {
