@@ -1091,6 +1091,7 @@ fn peer_at(peers: &[PeerId], idx: u64, offset: usize) -> Result<PeerId, DecodeEr
         })
 }
 
+#[inline(always)]
 fn next<T>(
     it: &mut impl Iterator<Item = Result<T, DecodeError>>,
     offset: usize,
