@@ -381,6 +381,25 @@ impl Doc {
         encoding::encode_compact(&self.change_set(since, ChunkKind::Update), table)
     }
 
+    /// The changes another replica at version `since` lacks, as an update against `table` for
+    /// [`Doc::import_against`] with the same table: [`Doc::export_since`]'s chunk with the
+    /// table's peers named by index instead of by their 8-byte ids (FORMAT.md, "Updates against
+    /// a peer table"). When the changes name no peer of the table it is the plain update, which
+    /// [`Doc::import`] reads too.
+    pub fn export_against(&self, since: &VersionVector, table: &PeerTable) -> Vec<u8> {
+        encoding::encode_against(&self.change_set(since, ChunkKind::Update), table)
+    }
+
+    /// Apply an update written by [`Doc::export_against`] against the same `table`, or any chunk
+    /// [`Doc::import`] reads (the table is then not used). On error nothing changes.
+    pub fn import_against(
+        &mut self,
+        bytes: &[u8],
+        table: &PeerTable,
+    ) -> Result<ImportReport, ImportError> {
+        self.import_chunk(bytes, Some(table))
+    }
+
     /// Apply a compact update written by [`Doc::export_compact`] against the same `table`, as
     /// [`Doc::import`] applies an update. On error nothing changes.
     pub fn import_compact(
@@ -432,7 +451,7 @@ impl Doc {
             head,
             frontier,
             seq_touched,
-        }) = self.push_in_order(bytes)?
+        }) = self.push_in_order(bytes, None)?
         else {
             return Ok(false);
         };
@@ -475,7 +494,12 @@ impl Doc {
     /// frontier of its operations, or `None`, leaving `self` in an unspecified state, when the
     /// chunk needs the general import path: a span that is not the next one of its peer, a parent
     /// that is not earlier in the chunk, or repeated root names.
-    fn push_in_order(&mut self, bytes: &[u8]) -> Result<Option<InOrder>, ImportError> {
+    /// An update against a peer table (kind 3) is read against `table`.
+    fn push_in_order(
+        &mut self,
+        bytes: &[u8],
+        table: Option<&PeerTable>,
+    ) -> Result<Option<InOrder>, ImportError> {
         let limits = self.options.limits.clone();
         let graph = &mut self.graph;
         let log = &mut self.log;
@@ -488,7 +512,7 @@ impl Doc {
         let mut seq_touched: Vec<u32> = Vec::new();
         // The last operation pushed: most spans name it as their only parent.
         let mut last: Option<(OpId, Lv)> = None;
-        let head = encoding::decode_with(bytes, &limits, |s| {
+        let head = encoding::decode_with(bytes, table, &limits, |s| {
             if graph.next_seq(s.peer) != s.seq {
                 return false;
             }
@@ -551,11 +575,15 @@ impl Doc {
     /// decoded ([`Doc::push_in_order`]), with no intermediate change set and no pending buffer,
     /// and the whole history is merged once. `Ok(None)`, with `self` unchanged, when the chunk
     /// needs the general path. A state section is ignored: the texts come from the merge.
-    fn import_fresh(&mut self, bytes: &[u8]) -> Result<Option<ImportReport>, ImportError> {
+    fn import_fresh(
+        &mut self,
+        bytes: &[u8],
+        table: Option<&PeerTable>,
+    ) -> Result<Option<ImportReport>, ImportError> {
         let mut doc = self.clone();
         let Some(InOrder {
             head, seq_touched, ..
-        }) = doc.push_in_order(bytes)?
+        }) = doc.push_in_order(bytes, table)?
         else {
             return Ok(None);
         };
@@ -587,12 +615,21 @@ impl Doc {
     /// skipped; operations whose dependencies are missing wait (see [`Doc::pending_ops`]) and
     /// apply when a later import brings them. On error nothing changes.
     pub fn import(&mut self, bytes: &[u8]) -> Result<ImportReport, ImportError> {
+        self.import_chunk(bytes, None)
+    }
+
+    /// [`Doc::import`], reading an update against a peer table against `table`.
+    fn import_chunk(
+        &mut self,
+        bytes: &[u8],
+        table: Option<&PeerTable>,
+    ) -> Result<ImportReport, ImportError> {
         if self.graph.len() == 0 && self.pending.ops() == 0 {
-            if let Some(report) = self.import_fresh(bytes)? {
+            if let Some(report) = self.import_fresh(bytes, table)? {
                 return Ok(report);
             }
         }
-        let set = encoding::decode(bytes, &self.options.limits)?;
+        let set = encoding::decode_against(bytes, table, &self.options.limits)?;
         self.import_set(set, true)
     }
 
@@ -1555,7 +1592,7 @@ mod tests {
         let set = doc.change_set(&VersionVector::new(), ChunkKind::Document);
         assert!(set.spans.len() >= STATE_MIN_SPANS);
         let bytes = doc.save();
-        let head = encoding::decode_with(&bytes, &Limits::default(), |_| true)
+        let head = encoding::decode_with(&bytes, None, &Limits::default(), |_| true)
             .unwrap()
             .unwrap();
         assert!(head.state.is_some(), "a long history carries its texts");
@@ -1565,7 +1602,7 @@ mod tests {
         assert_eq!(loaded.frontier(), doc.frontier());
 
         let short = long_history(10).save();
-        let head = encoding::decode_with(&short, &Limits::default(), |_| true)
+        let head = encoding::decode_with(&short, None, &Limits::default(), |_| true)
             .unwrap()
             .unwrap();
         assert!(head.state.is_none(), "a short history is replayed instead");

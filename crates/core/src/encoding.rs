@@ -57,7 +57,7 @@ pub(crate) use column::{
 pub use compact::PeerTable;
 pub(crate) use compact::{decode_compact, encode_compact};
 pub use document::Limits;
-pub(crate) use document::{decode, decode_with, encode, ChunkHead};
+pub(crate) use document::{decode, decode_against, decode_with, encode, encode_against, ChunkHead};
 pub use error::DecodeError;
 pub(crate) use reader::Reader;
 pub(crate) use writer::Writer;

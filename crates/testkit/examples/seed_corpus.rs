@@ -4,7 +4,7 @@
 use std::fs;
 use std::path::PathBuf;
 
-use weft_core::{CounterId, Doc, ListId, MapId, PeerId, TextId, VersionVector};
+use weft_core::{CounterId, Doc, ListId, MapId, PeerId, PeerTable, TextId, VersionVector};
 
 fn main() -> std::io::Result<()> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus");
@@ -74,6 +74,8 @@ fn main() -> std::io::Result<()> {
     j1.map_set(jroot, "title", true).expect("set");
     j1.import(&j2.export_since(&jv)).expect("import");
 
+    // The table `weft_testkit::fuzz::import_against` reads against.
+    let table = PeerTable::new([PeerId(1), PeerId(2)]);
     let seeds = [
         ("load", "json", j1.save()),
         (
@@ -98,6 +100,14 @@ fn main() -> std::io::Result<()> {
         ),
         ("import", "update_since", b.export_since(&v)),
         ("import", "concurrent", a.export_since(&v)),
+        // Updates against a peer table (kind 3), as sync connections send them.
+        ("import", "against_since", b.export_against(&v, &table)),
+        ("import", "against_concurrent", a.export_against(&v, &table)),
+        (
+            "import",
+            "against_json",
+            j2.export_against(&jv, &PeerTable::new([PeerId(1), PeerId(5)])),
+        ),
     ];
     for (target, name, bytes) in seeds {
         let dir = root.join(target);

@@ -17,6 +17,7 @@ pub fn load(data: &[u8]) {
 /// leave the document unchanged.
 pub fn import(data: &[u8]) {
     import_compact(data);
+    import_against(data);
     let mut doc = sample_doc();
     let before = doc.save();
     for bytes in [data.to_vec(), with_checksum(data)] {
@@ -60,6 +61,29 @@ pub fn import_compact(data: &[u8]) {
         other
             .import_compact(&again, &table)
             .expect("a compact export imports");
+        assert_eq!(other.version(), doc.version());
+    }
+}
+
+/// Import arbitrary bytes (and with a valid checksum appended) with `Doc::import_against` into a
+/// small document, against a peer table that names its peer, so that updates against a peer
+/// table (chunk kind 3) are read past their header. Must never panic; a refused import must leave
+/// the document unchanged, and an accepted one must leave it exporting the same operations
+/// against the table again.
+pub fn import_against(data: &[u8]) {
+    let table = PeerTable::new([PeerId(1), PeerId(2)]);
+    for bytes in [data.to_vec(), with_checksum(data)] {
+        let mut doc = sample_doc();
+        let before = doc.save();
+        let start = doc.version();
+        if doc.import_against(&bytes, &table).is_err() {
+            assert_eq!(doc.save(), before, "a refused import changed the document");
+            continue;
+        }
+        let mut other = sample_doc();
+        other
+            .import_against(&doc.export_against(&start, &table), &table)
+            .expect("an export against a table imports against it");
         assert_eq!(other.version(), doc.version());
     }
 }

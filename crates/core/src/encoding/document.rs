@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 
+use super::PeerTable;
 use super::{
     crc32, DecodeError, DeltaDecoder, DeltaEncoder, Reader, RleUintDecoder, RleUintEncoder, Writer,
 };
@@ -32,6 +33,9 @@ const VERSION_COMPACT_SPANS: u64 = 4;
 
 const KIND_DOCUMENT: u8 = 1;
 const KIND_UPDATE: u8 = 2;
+/// An update whose peer indexes start with a [`PeerTable`] the reader is given (FORMAT.md,
+/// "Updates against a peer table"); never stored.
+const KIND_UPDATE_AGAINST: u8 = 3;
 
 const SECTION_PEERS: u8 = 1;
 const SECTION_ROOTS: u8 = 2;
@@ -175,15 +179,40 @@ impl Default for Limits {
 
 /// Encode a change set as a chunk.
 pub(crate) fn encode(set: &ChangeSet) -> Vec<u8> {
-    let mut peers: Vec<PeerId> = Vec::new();
+    encode_with(set, &[]).0
+}
+
+/// Encode an update as a chunk against `table` (FORMAT.md, "Updates against a peer table"):
+/// kind 3, with the table's peers named by index and left out of the peers section, when the
+/// update names a peer of the table; otherwise the plain update [`encode`] writes, which
+/// [`decode`] reads too.
+pub(crate) fn encode_against(set: &ChangeSet, table: &PeerTable) -> Vec<u8> {
+    if set.kind == ChunkKind::Document || table.is_empty() {
+        return encode(set);
+    }
+    match encode_with(set, table.peers()) {
+        (chunk, true) => chunk,
+        (_, false) => encode(set),
+    }
+}
+
+/// [`encode`], with peer indexes below `known.len()` naming `known` (kind 3) when the set names
+/// any of them; kind 1 or 2 otherwise, with the indexes shifted by `known.len()` (then the
+/// caller writes it again without `known`). The flag says whether the chunk is of kind 3.
+fn encode_with(set: &ChangeSet, known: &[PeerId]) -> (Vec<u8>, bool) {
+    let mut peers: Vec<PeerId> = known.to_vec();
     // Keyed by the peer's number: `BTreeMap<u64, usize>` is the B-tree type the rest of the
     // crate uses, so the wasm build carries its code once (`crate::sorted_map` explains).
-    let mut peer_idx: BTreeMap<u64, usize> = BTreeMap::new();
+    let mut peer_idx: BTreeMap<u64, usize> =
+        known.iter().enumerate().map(|(i, p)| (p.0, i)).collect();
+    let mut used_known = false;
     let mut index_of = |p: PeerId, peers: &mut Vec<PeerId>| -> usize {
-        *peer_idx.entry(p.0).or_insert_with(|| {
+        let i = *peer_idx.entry(p.0).or_insert_with(|| {
             peers.push(p);
             peers.len() - 1
-        })
+        });
+        used_known |= i < known.len();
+        i
     };
 
     let mut col_peer = RleUintEncoder::new();
@@ -290,11 +319,20 @@ pub(crate) fn encode(set: &ChangeSet) -> Vec<u8> {
     table.len_prefixed(&created_peers.finish());
     table.len_prefixed(&created_seqs.finish());
 
+    let against = used_known && set.kind == ChunkKind::Update;
+    // Against a table, the section holds only the update's own peers. A chunk that names no
+    // known peer is plain and lists them all (its indexes are shifted by `known.len()`, so
+    // `encode_against` writes it again without them).
+    let own = if against {
+        peers.get(known.len()..).unwrap_or_default()
+    } else {
+        &peers[..]
+    };
     let mut body = Writer::new();
     body.u8(SECTION_PEERS);
     body.len_prefixed_section(|w| {
-        w.uvarint(peers.len() as u64);
-        for p in &peers {
+        w.uvarint(own.len() as u64);
+        for p in own {
             w.bytes(&p.0.to_le_bytes());
         }
     });
@@ -342,12 +380,13 @@ pub(crate) fn encode(set: &ChangeSet) -> Vec<u8> {
     out.uvarint(u64::from(FORMAT_VERSION));
     out.u8(match set.kind {
         ChunkKind::Document => KIND_DOCUMENT,
+        ChunkKind::Update if against => KIND_UPDATE_AGAINST,
         ChunkKind::Update => KIND_UPDATE,
     });
     out.len_prefixed(body.as_bytes());
     let sum = crc32(out.as_bytes());
     out.u32_le(sum);
-    out.into_bytes()
+    (out.into_bytes(), against)
 }
 
 /// One span as [`decode_with`] hands it out: text and parents borrowed from the decoder.
@@ -409,8 +448,19 @@ pub(crate) struct ChunkHead {
 
 /// Decode a chunk written by [`encode`] (any format version up to [`FORMAT_VERSION`]).
 pub(crate) fn decode(bytes: &[u8], limits: &Limits) -> Result<ChangeSet, DecodeError> {
+    decode_against(bytes, None, limits)
+}
+
+/// Decode a chunk, reading an update against a peer table (kind 3) against `table`; without a
+/// table such a chunk is [`DecodeError::NeedsPeerTable`]. Other chunks are read as [`decode`]
+/// reads them (the table is not used).
+pub(crate) fn decode_against(
+    bytes: &[u8],
+    table: Option<&PeerTable>,
+    limits: &Limits,
+) -> Result<ChangeSet, DecodeError> {
     let mut spans = Vec::new();
-    let head = decode_with(bytes, limits, |s| {
+    let head = decode_with(bytes, table, limits, |s| {
         spans.push(s.to_span());
         true
     })?
@@ -432,8 +482,10 @@ pub(crate) fn decode(bytes: &[u8], limits: &Limits) -> Result<ChangeSet, DecodeE
 /// Returns `Ok(None)` if `visit` returned `false` (it is not called again). Every span is checked
 /// before it is handed out, and the sections after the spans are checked after the last one, so a
 /// caller must be ready to discard what it built from a chunk that turns out invalid.
+/// An update against a peer table (kind 3) is read against `table`, as [`decode_against`] does.
 pub(crate) fn decode_with(
     bytes: &[u8],
+    table: Option<&PeerTable>,
     limits: &Limits,
     visit: impl FnMut(SpanRef<'_>) -> bool,
 ) -> Result<Option<ChunkHead>, DecodeError> {
@@ -476,9 +528,14 @@ pub(crate) fn decode_with(
     }
 
     let kind_at = r.offset();
+    let mut known: &[PeerId] = &[];
     let kind = match r.u8()? {
         KIND_DOCUMENT => ChunkKind::Document,
         KIND_UPDATE => ChunkKind::Update,
+        KIND_UPDATE_AGAINST => {
+            known = table.ok_or(DecodeError::NeedsPeerTable)?.peers();
+            ChunkKind::Update
+        }
         _ => {
             return Err(DecodeError::Invalid {
                 offset: kind_at,
@@ -490,7 +547,11 @@ pub(crate) fn decode_with(
     let _checksum = r.u32_le()?;
     r.expect_end()?;
 
-    let peers = read_peers(&mut expect_section(&mut body, SECTION_PEERS)?, limits)?;
+    let peers = read_peers(
+        &mut expect_section(&mut body, SECTION_PEERS)?,
+        known,
+        limits,
+    )?;
     let mut table_r = expect_section(&mut body, SECTION_ROOTS)?;
     let containers = if version >= VERSION_CONTAINERS {
         read_containers(&mut table_r, &peers, limits)?
@@ -756,9 +817,16 @@ fn expect_section<'a>(r: &mut Reader<'a>, id: u8) -> Result<Reader<'a>, DecodeEr
     r.len_prefixed_section()
 }
 
-fn read_peers(r: &mut Reader<'_>, limits: &Limits) -> Result<Vec<PeerId>, DecodeError> {
+/// The peers section: `known` (the peer table of an update against one, else empty), then the
+/// section's own peers.
+fn read_peers(
+    r: &mut Reader<'_>,
+    known: &[PeerId],
+    limits: &Limits,
+) -> Result<Vec<PeerId>, DecodeError> {
     let n = r.count("peer count", limits.max_peers)?;
-    let mut peers = Vec::with_capacity(n);
+    let mut peers = Vec::with_capacity(known.len() + n);
+    peers.extend_from_slice(known);
     for _ in 0..n {
         let b = r.bytes(8)?;
         let mut a = [0u8; 8];

@@ -94,6 +94,14 @@ pub enum DecodeError {
         found: &'static str,
     },
 
+    /// The chunk is an update written against a peer table (kind 3, FORMAT.md "Updates against
+    /// a peer table"), which only the protocol connection that sent it can read
+    /// (`Doc::import_against` with that connection's table).
+    #[error(
+        "update written against a peer table: import it with that table (Doc::import_against)"
+    )]
+    NeedsPeerTable,
+
     /// Bytes remain after the end of a complete value or section.
     #[error("unexpected trailing bytes at byte {offset}")]
     TrailingBytes {
