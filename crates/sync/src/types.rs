@@ -81,8 +81,12 @@ impl Capabilities {
     /// Live changes as compact updates (`CompactChanges`, `PROTOCOL.md`).
     pub const COMPACT_CHANGES: Capabilities = Capabilities(2);
 
+    /// Updates in `Changes` and `Part`s written against the channel's peer table (chunk kind
+    /// 3, `Doc::export_against`, `PROTOCOL.md`).
+    pub const TABLE_UPDATES: Capabilities = Capabilities(4);
+
     /// Everything this version of the crate implements.
-    pub const ALL: Capabilities = Capabilities(3);
+    pub const ALL: Capabilities = Capabilities(7);
 
     /// Whether every feature of `other` is in `self`.
     pub fn contains(self, other: Capabilities) -> bool {

@@ -1,7 +1,7 @@
 //! Two sessions on one connection: the handshake, catch-up, live changes, acknowledgements,
 //! idempotence, quiescence, parts, decline, read-only access, limits and presence.
 
-use weft_core::{Doc, PeerId, VersionVector};
+use weft_core::{Doc, PeerId, PeerTable, VersionVector};
 use weft_sync::{
     Access, CloseCode, DeclineReason, DocId, Event, Hello, Limits, Message, Millis, Presence,
     ProtocolError, SessionOptions, PROTOCOL_VERSION,
@@ -290,8 +290,10 @@ fn catch_up_sends_exactly_what_each_side_lacks() {
     let ta = base.text("t");
     base.insert(ta, 0, "alice: ").expect("insert");
     b.insert(tb, 11, " (bob)").expect("insert");
-    let a_lacks = b.export_since(&base.version());
-    let b_lacks = base.export_since(&b.version());
+    // The catch-ups name the peers of both `Open`s by index (table updates).
+    let table = PeerTable::new([PeerId(1), PeerId(2)]);
+    let a_lacks = b.export_against(&base.version(), &table);
+    let b_lacks = base.export_against(&b.version(), &table);
     assert!(v0.total() > 0);
 
     let p = synced(&d, base, b);
@@ -421,7 +423,8 @@ fn a_new_connection_sends_only_what_is_missing() {
     let doc = a.get_mut(&d).expect("doc");
     let t = doc.text("t");
     doc.insert(t, 2500, "new").expect("insert");
-    let missing = doc.export_since(&b[&d].version());
+    // Against the channel's peer table: peer 1, in both `Open`s.
+    let missing = doc.export_against(&b[&d].version(), &PeerTable::new([PeerId(1)]));
     let mut p = pair();
     std::mem::swap(&mut p.docs[0], &mut a);
     std::mem::swap(&mut p.docs[1], &mut b);

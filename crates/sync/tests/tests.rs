@@ -5,3 +5,4 @@ mod decode;
 mod feed;
 mod session;
 mod simnet;
+mod table_updates;

@@ -365,6 +365,7 @@ impl SyncSession {
         update: Update<'_>,
         docs: &mut impl DocStore,
     ) -> Result<(), ProtocolError> {
+        let against = self.both_have(Capabilities::TABLE_UPDATES);
         let ch = self.slot_mut(slot)?;
         let id = ch.doc.clone();
         let Some(doc) = docs.doc_mut(&id) else {
@@ -385,6 +386,7 @@ impl SyncSession {
         // Nothing waiting: every operation applied now comes from this update.
         let nothing_waiting = doc.pending_ops() == 0;
         let imported = match update {
+            Update::Chunk(bytes) if against => doc.import_against(bytes, &ch.table),
             Update::Chunk(bytes) => doc.import(bytes),
             Update::Compact(bytes) => doc.import_compact(bytes, &ch.table),
         };

@@ -94,6 +94,7 @@ impl SyncSession {
     fn visit(&mut self, slot: usize, docs: &impl DocStore) -> Option<Vec<u8>> {
         let chunk = self.chunk_len();
         let compact_ok = self.both_have(Capabilities::COMPACT_CHANGES);
+        let against_ok = self.both_have(Capabilities::TABLE_UPDATES);
         let ch = self.channels.get_mut(slot)?.as_mut()?;
         if !ch.is_ready() {
             return None;
@@ -166,7 +167,12 @@ impl SyncSession {
                 .encode_frame(),
             );
         }
-        let update = doc.export_since(&since);
+        // Exported for this channel alone, so it may name the channel's peers by index.
+        let update = if against_ok {
+            doc.export_against(&since, &ch.table)
+        } else {
+            doc.export_since(&since)
+        };
         changes_frame(slot, ch, &update, chunk)
     }
 
