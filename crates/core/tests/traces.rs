@@ -75,7 +75,8 @@ fn node_nodecc_converges_to_its_final_text() {
     converges_in_every_delivery_order("node_nodecc");
 }
 
-/// Slow like node_nodecc (375 agents); run in release with `--ignored`.
+/// Slow like node_nodecc (375 agents, five root transactions: about 3 minutes in release); CI
+/// runs it in release in the `slow-traces` step.
 #[test]
 #[ignore = "slow: run with --release -- --ignored"]
 fn git_makefile_x2_converges() {
