@@ -158,7 +158,9 @@ pub(crate) struct MapState {
 impl MapState {
     /// The live entries of `key`, the winner last; `None` if the key has none.
     pub(crate) fn get(&self, key: &str) -> Option<&[MapEntry]> {
-        self.keys.get(key).map(|&i| self.values[i as usize].as_slice())
+        self.keys
+            .get(key)
+            .map(|&i| self.values[i as usize].as_slice())
     }
 
     /// Whether `key` has a live entry.
