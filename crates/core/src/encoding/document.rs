@@ -1159,7 +1159,7 @@ fn peer_at(peers: &[PeerId], idx: u64, offset: usize) -> Result<PeerId, DecodeEr
         })
 }
 
-#[inline(always)]
+#[cfg_attr(not(target_arch = "wasm32"), inline(always))]
 fn next<T>(
     it: &mut impl Iterator<Item = Result<T, DecodeError>>,
     offset: usize,
