@@ -2,7 +2,8 @@
 // backoff. One SyncSession per WebSocket connection; a new connection starts from the version
 // vectors again, so it sends only what is still missing.
 import { WeftError, checkString } from "./errors.js";
-import { ADD_HOOK, Doc } from "./doc.js";
+import { Doc } from "./doc.js";
+import { ADD_HOOK } from "./symbols.js";
 import { SyncSession, monotonicNow } from "./session.js";
 
 let webSocketProvider = async () => globalThis.WebSocket;

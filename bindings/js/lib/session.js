@@ -1,7 +1,9 @@
 // SyncSession: weft-sync's state machine for one connection, bytes in and bytes out.
 import { call, liveInstance } from "./instance.js";
 import { WeftError, checkString } from "./errors.js";
-import { ADD_HOOK, Doc, EMIT_SYNC, INST, RAW, versionArg } from "./doc.js";
+import { versionArg } from "./args.js";
+import { Doc } from "./doc.js";
+import { ADD_HOOK, EMIT_SYNC, INST, RAW } from "./symbols.js";
 
 const encoder = new TextEncoder();
 
