@@ -52,6 +52,19 @@ pub mod tag {
     pub const NEW: u32 = 8;
 }
 
+/// The container `$create` makes, as a [`Container`] of `$kind`: expands `$create` once per kind,
+/// so the typed `map_create`/`list_create` picks the handle type from the arm.
+macro_rules! of_kind {
+    ($kind:expr, $create:expr) => {
+        match $kind {
+            ContainerKind::Text => Container::Text($create),
+            ContainerKind::Map => Container::Map($create),
+            ContainerKind::List => Container::List($create),
+            ContainerKind::Counter => Container::Counter($create),
+        }
+    };
+}
+
 /// Byte length of the prefix of `s` that is `units` UTF-16 code units long, or `None` when `s`
 /// is shorter or the prefix would end inside a surrogate pair.
 fn utf16_prefix(s: &str, units: usize) -> Option<usize> {
@@ -209,18 +222,7 @@ impl DocCore {
                     let key = input.string(a)?;
                     match input.value(b)? {
                         Input::Scalar(v) => tx.map_set(id, key, v)?,
-                        Input::New(ContainerKind::Text) => {
-                            created.push(Container::Text(tx.map_create(id, key)?))
-                        }
-                        Input::New(ContainerKind::Map) => {
-                            created.push(Container::Map(tx.map_create(id, key)?))
-                        }
-                        Input::New(ContainerKind::List) => {
-                            created.push(Container::List(tx.map_create(id, key)?))
-                        }
-                        Input::New(ContainerKind::Counter) => {
-                            created.push(Container::Counter(tx.map_create(id, key)?))
-                        }
+                        Input::New(kind) => created.push(of_kind!(kind, tx.map_create(id, key)?)),
                     }
                 }
                 OP_MAP_DELETE => {
@@ -232,18 +234,7 @@ impl DocCore {
                     let id = target.as_list().ok_or_else(kind_error)?;
                     match input.value(b)? {
                         Input::Scalar(v) => tx.list_insert(id, a, v)?,
-                        Input::New(ContainerKind::Text) => {
-                            created.push(Container::Text(tx.list_create(id, a)?))
-                        }
-                        Input::New(ContainerKind::Map) => {
-                            created.push(Container::Map(tx.list_create(id, a)?))
-                        }
-                        Input::New(ContainerKind::List) => {
-                            created.push(Container::List(tx.list_create(id, a)?))
-                        }
-                        Input::New(ContainerKind::Counter) => {
-                            created.push(Container::Counter(tx.list_create(id, a)?))
-                        }
+                        Input::New(kind) => created.push(of_kind!(kind, tx.list_create(id, a)?)),
                     }
                 }
                 OP_LIST_DELETE => {
