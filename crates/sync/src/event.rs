@@ -2,6 +2,7 @@
 
 use weft_core::{ImportReport, PeerId, VersionVector};
 
+use crate::deferred::DeferredImport;
 use crate::message::DeclineReason;
 use crate::types::{Capabilities, DocId, Presence};
 
@@ -50,6 +51,14 @@ pub enum Event {
         doc: DocId,
         /// What the import did.
         report: ImportReport,
+    },
+    /// Changes from the peer that the application imports itself, because its
+    /// [`DocStore::defer_import`](crate::DocStore::defer_import) asked for it: apply them with
+    /// [`DeferredImport::apply`](crate::DeferredImport::apply), then report with
+    /// [`SyncSession::finish_import`](crate::SyncSession::finish_import).
+    ImportDeferred {
+        /// The changes.
+        import: DeferredImport,
     },
     /// The peer's durable version of the document rose: everything in `version` is stored on
     /// the peer (its application said so after persisting).

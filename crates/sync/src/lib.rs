@@ -100,6 +100,7 @@
 
 mod channel;
 mod codec;
+mod deferred;
 mod doc_index;
 mod error;
 mod event;
@@ -115,6 +116,7 @@ mod store;
 mod types;
 
 pub use codec::DecodeError;
+pub use deferred::{AppliedImport, DeferredImport};
 pub use error::{OpenError, ProtocolError};
 pub use event::Event;
 pub use feed::{LiveUpdate, UpdateFeed};

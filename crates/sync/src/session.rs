@@ -1,5 +1,6 @@
 //! [`SyncSession`]: the protocol state machine of one connection.
 
+mod finish;
 mod receive;
 mod transmit;
 

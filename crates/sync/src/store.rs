@@ -25,6 +25,14 @@ pub trait DocStore {
     fn doc(&self, id: &DocId) -> Option<&Doc>;
     /// The document, to apply received changes.
     fn doc_mut(&mut self, id: &DocId) -> Option<&mut Doc>;
+    /// Whether the session should hand received changes for `id` (an update of `len` bytes) to
+    /// the application as [`Event::ImportDeferred`](crate::Event::ImportDeferred) instead of
+    /// importing them now, during `handle_bytes` (see [`DeferredImport`](crate::DeferredImport)).
+    /// Asked once per received update, in order. By default never.
+    fn defer_import(&mut self, id: &DocId, len: usize) -> bool {
+        let _ = (id, len);
+        false
+    }
 }
 
 impl<S: BuildHasher> DocStore for HashMap<DocId, Doc, S> {
@@ -54,5 +62,9 @@ impl<T: DocStore + ?Sized> DocStore for &mut T {
 
     fn doc_mut(&mut self, id: &DocId) -> Option<&mut Doc> {
         (**self).doc_mut(id)
+    }
+
+    fn defer_import(&mut self, id: &DocId, len: usize) -> bool {
+        (**self).defer_import(id, len)
     }
 }

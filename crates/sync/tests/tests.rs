@@ -2,6 +2,7 @@
 
 mod compact;
 mod decode;
+mod deferred;
 mod feed;
 mod session;
 mod simnet;

@@ -4,6 +4,7 @@ use weft_core::{PeerId, VersionVector};
 
 use super::{Control, PeerHello, SyncSession};
 use crate::channel::{Channel, PeerOpen};
+use crate::deferred::DeferredImport;
 use crate::error::ProtocolError;
 use crate::event::Event;
 use crate::frame::{FrameBuffer, FrameError};
@@ -368,7 +369,7 @@ impl SyncSession {
         let against = self.both_have(Capabilities::TABLE_UPDATES);
         let ch = self.slot_mut(slot)?;
         let id = ch.doc.clone();
-        let Some(doc) = docs.doc_mut(&id) else {
+        if docs.doc(&id).is_none() {
             // The application dropped the document while it was open: stop syncing it, and
             // tell the peer so it does not count on this side having its changes.
             if let Some(peer) = ch.peer {
@@ -381,6 +382,21 @@ impl SyncSession {
                 ));
             }
             self.remove_channel(slot);
+            return Ok(());
+        }
+        let len = match update {
+            Update::Chunk(bytes) | Update::Compact(bytes) => bytes.len(),
+        };
+        if docs.defer_import(&id, len) {
+            let import = match update {
+                Update::Chunk(bytes) if against => DeferredImport::against(id, bytes, &ch.table),
+                Update::Chunk(bytes) => DeferredImport::plain(id, bytes),
+                Update::Compact(bytes) => DeferredImport::compact(id, bytes, &ch.table),
+            };
+            self.events.push_back(Event::ImportDeferred { import });
+            return Ok(());
+        }
+        let Some(doc) = docs.doc_mut(&id) else {
             return Ok(());
         };
         // Nothing waiting: every operation applied now comes from this update.
