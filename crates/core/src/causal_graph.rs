@@ -91,6 +91,9 @@ pub(crate) struct CausalGraph {
     /// merge tracker, the pending buffer and text cursors use too, so the wasm build carries
     /// one copy of its code, not one more.
     peer_index: BTreeMap<u64, usize>,
+    /// The peer of the last [`CausalGraph::push`] and its index: decoding pushes span after span
+    /// of one peer, and this saves a search of `peer_index` for each.
+    last_peer: Option<(PeerId, u32)>,
 }
 
 impl CausalGraph {
@@ -101,20 +104,34 @@ impl CausalGraph {
 
     /// Index of `peer` in the peer table, adding it if new.
     pub(crate) fn peer_index_or_insert(&mut self, peer: PeerId) -> u32 {
-        if let Some(i) = self.peer_index.get(&peer.0) {
-            return *i as u32;
+        if let Some((p, i)) = self.last_peer {
+            if p == peer {
+                return i;
+            }
         }
-        let i = self.peers.len() as u32;
-        self.peers.push(PeerRecord {
-            id: peer,
-            runs: Vec::new(),
-        });
-        self.peer_index.insert(peer.0, i as usize);
+        let i = match self.peer_index.get(&peer.0) {
+            Some(i) => *i as u32,
+            None => {
+                let i = self.peers.len() as u32;
+                self.peers.push(PeerRecord {
+                    id: peer,
+                    runs: Vec::new(),
+                });
+                self.peer_index.insert(peer.0, i as usize);
+                i
+            }
+        };
+        self.last_peer = Some((peer, i));
         i
     }
 
     /// The sequence number the next operation of `peer` will have here.
     pub(crate) fn next_seq(&self, peer: PeerId) -> u64 {
+        if let Some((p, i)) = self.last_peer {
+            if p == peer {
+                return self.peers[i as usize].next_seq();
+            }
+        }
         self.peer_index
             .get(&peer.0)
             .map_or(0, |i| self.peers[*i].next_seq())

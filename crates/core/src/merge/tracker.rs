@@ -24,7 +24,6 @@
 //! fast while the concurrent region is small (the tracker is dropped after each concurrent region
 //! of history). A tree keyed by position and id would make large concurrent merges logarithmic.
 
-use std::collections::BTreeMap;
 use std::ops::Range;
 
 use crate::causal_graph::Lv;
@@ -155,8 +154,9 @@ struct Loc {
 /// Items live in chunks of at most [`CHUNK_MAX`] with cached counts, so finding a position walks
 /// the chunk counts and then one chunk. An index from ids to chunks (by a stable chunk key) finds
 /// items by id: a flat array over the operations' ids, which are dense from the walk's base (a
-/// lookup is one array read, where a search tree cost most of the merge), and a small search tree
-/// for the pieces of the placeholder.
+/// lookup is one array read, where a search tree cost most of the merge), and another flat array
+/// over the placeholder's chars up to its last piece (whose key is kept on its own: that piece
+/// reaches past the end of any real text).
 #[derive(Debug)]
 pub(crate) struct Tracker {
     chunks: Vec<Chunk>,
@@ -170,10 +170,11 @@ pub(crate) struct Tracker {
     base: Lv,
     /// Key of the chunk holding char `base + i`, for every integrated char.
     key_of_id: Vec<u32>,
-    /// First id of every placeholder piece -> key of its chunk.
-    /// (`u64` -> `usize` rather than `Lv` -> `u32`: a map type the sync session uses too, so the
-    /// wasm build carries one copy of its code.)
-    placeholder_index: BTreeMap<u64, usize>,
+    /// Key of the chunk holding placeholder char `PLACEHOLDER_BASE + i`, for every char before
+    /// the placeholder's last piece (which starts at `placeholder_keys.len()`).
+    placeholder_keys: Vec<u32>,
+    /// Key of the chunk holding the placeholder's last piece.
+    placeholder_tail: u32,
     /// The char deleted by operation `base + i`, for every applied delete operation (`NONE`
     /// elsewhere), so deletes can be retreated and advanced later.
     delete_target: Vec<Lv>,
@@ -204,7 +205,8 @@ impl Tracker {
             chunk_of_key: vec![0],
             base: ids.start,
             key_of_id: Vec::with_capacity(ids.len()),
-            placeholder_index: BTreeMap::from([(PLACEHOLDER_BASE as u64, 0)]),
+            placeholder_keys: Vec::new(),
+            placeholder_tail: 0,
             delete_target: Vec::with_capacity(ids.len()),
             cur_total: PLACEHOLDER_LEN,
             end_total: PLACEHOLDER_LEN,
@@ -241,10 +243,13 @@ impl Tracker {
     fn find_id(&self, id: Lv) -> (Loc, usize) {
         // Invariant: every id the walk asks about was integrated (or is a placeholder id).
         let key = if id >= PLACEHOLDER_BASE {
-            self.placeholder_index
-                .range(..=id as u64)
-                .next_back()
-                .map(|(_, k)| *k as u32)
+            let at = id - PLACEHOLDER_BASE;
+            Some(
+                self.placeholder_keys
+                    .get(at)
+                    .copied()
+                    .unwrap_or(self.placeholder_tail),
+            )
         } else {
             id.checked_sub(self.base)
                 .and_then(|i| self.key_of_id.get(i))
@@ -264,7 +269,7 @@ impl Tracker {
     /// Record that `item` now lives in the chunk with key `key`.
     fn index_item(&mut self, item_id: Lv, len: usize, key: u32) {
         if item_id >= PLACEHOLDER_BASE {
-            self.placeholder_index.insert(item_id as u64, key as usize);
+            self.index_placeholder(item_id - PLACEHOLDER_BASE, len, key);
             return;
         }
         // Invariant: operation ids are at least `base` (the walk starts above its common point).
@@ -274,6 +279,22 @@ impl Tracker {
             self.key_of_id.resize(end, 0);
         }
         self.key_of_id[start..end].fill(key);
+    }
+
+    /// Record that the placeholder piece of `len` chars from char `start` (counted from
+    /// [`PLACEHOLDER_BASE`]) lives in the chunk with key `key`.
+    fn index_placeholder(&mut self, start: usize, len: usize, key: u32) {
+        if start + len == PLACEHOLDER_LEN {
+            // The last piece. If it starts further on than before, the piece it was split from
+            // ends at `start`: its chars move from the tail key into the array.
+            if self.placeholder_keys.len() < start {
+                self.placeholder_keys.resize(start, self.placeholder_tail);
+            }
+            self.placeholder_tail = key;
+        } else {
+            // Pieces before the last one are all in the array (see `placeholder_keys`).
+            self.placeholder_keys[start..start + len].fill(key);
+        }
     }
 
     /// Sum over everything before `at`: of `pick` over groups and chunks, of `item_len` over
@@ -357,11 +378,12 @@ impl Tracker {
             };
         }
         let right = self.chunks[at.chunk].items[at.item].split(off);
-        if right.id >= PLACEHOLDER_BASE {
-            // Operation ids map to their chunk char by char, so only placeholder pieces need a
-            // new index entry.
-            self.placeholder_index
-                .insert(right.id as u64, self.keys[at.chunk] as usize);
+        if right.id >= PLACEHOLDER_BASE
+            && right.id + right.len == PLACEHOLDER_BASE + PLACEHOLDER_LEN
+        {
+            // Ids map to their chunk char by char, so only splitting the placeholder's last
+            // piece (whose chars past its start are not in the array) changes the index.
+            self.index_placeholder(right.id - PLACEHOLDER_BASE, right.len, self.keys[at.chunk]);
         }
         self.chunks[at.chunk].items.insert(at.item + 1, right);
         // Counts of the chunk are unchanged by a split.
