@@ -12,6 +12,7 @@ use crate::encoding::{self, ChunkHead, DecodeError, PeerTable};
 use crate::error::{EditError, ImportError};
 use crate::events::{push_patch, Diff, ListOp, Patch, PatchQueue, Slot};
 use crate::id::{OpId, PeerId};
+use crate::lazy_log::{record_span_ops, LazyLog, Recorded};
 use crate::merge::{self, TransformedOp};
 use crate::op_log::{OpKind, OpLog, OpRun};
 use crate::patch::TextPatch;
@@ -81,7 +82,8 @@ pub struct Doc {
     peer: PeerId,
     pub(crate) options: DocOptions,
     pub(crate) graph: CausalGraph,
-    pub(crate) log: OpLog,
+    /// Built when first used after [`Doc::load`] (see [`LazyLog`]).
+    pub(crate) log: LazyLog,
     /// Heads of the current version (local versions, sorted).
     pub(crate) frontier: Vec<Lv>,
     /// Every container this replica knows, with its current state.
@@ -95,6 +97,8 @@ pub struct Doc {
     pub(crate) patch_queue: PatchQueue,
     /// Id indexes of texts that cursors are used on (built on demand).
     pub(crate) text_cursors: crate::text_cursor::TextCursorCache,
+    /// Merge trackers kept while the history has more than one head (see [`merge::MergeCache`]).
+    merge_cache: merge::MergeCache,
 }
 
 impl Doc {
@@ -116,7 +120,7 @@ impl Doc {
             peer,
             options,
             graph: CausalGraph::default(),
-            log: OpLog::default(),
+            log: LazyLog::default(),
             frontier: Vec::new(),
             containers: Containers::default(),
             values: ValueLog::default(),
@@ -124,6 +128,7 @@ impl Doc {
             pending: Pending::default(),
             patch_queue: PatchQueue::default(),
             text_cursors: Default::default(),
+            merge_cache: merge::MergeCache::default(),
         }
     }
 
@@ -451,7 +456,8 @@ impl Doc {
             head,
             frontier,
             seq_touched,
-        }) = self.push_in_order(bytes, None)?
+            runs,
+        }) = self.push_in_order(bytes, None, true)?
         else {
             return Ok(false);
         };
@@ -467,8 +473,14 @@ impl Doc {
             .iter()
             .map(|id| self.containers.get_or_create(id))
             .collect();
+        let recorded = Recorded {
+            runs,
+            content: head.content,
+        };
         match head.state {
             Some(texts) => {
+                // The texts are here: the op log is built when something first needs it.
+                self.log = LazyLog::deferred(recorded);
                 for (i, rope) in table.iter().zip(texts) {
                     let e = &mut self.containers.entries[*i as usize];
                     if let State::Text(r) = &mut e.state {
@@ -478,7 +490,10 @@ impl Doc {
                 }
                 self.frontier = frontier;
             }
-            None => self.merge_new(0, Some(seq_touched), false, &mut ImportReport::default())?,
+            None => {
+                self.log = LazyLog::built(recorded.build());
+                self.merge_new(0, Some(seq_touched), false, &mut ImportReport::default())?
+            }
         }
         let graph = &self.graph;
         self.metas = head
@@ -494,15 +509,18 @@ impl Doc {
     /// frontier of its operations, or `None`, leaving `self` in an unspecified state, when the
     /// chunk needs the general import path: a span that is not the next one of its peer, a parent
     /// that is not earlier in the chunk, or repeated root names.
-    /// An update against a peer table (kind 3) is read against `table`.
+    /// An update against a peer table (kind 3) is read against `table`. With `record`, the
+    /// sequence runs are returned in [`InOrder::runs`] instead of pushed into the op log.
     fn push_in_order(
         &mut self,
         bytes: &[u8],
         table: Option<&PeerTable>,
+        record: bool,
     ) -> Result<Option<InOrder>, ImportError> {
         let limits = self.options.limits.clone();
         let graph = &mut self.graph;
-        let log = &mut self.log;
+        let log: &mut OpLog = &mut self.log;
+        let mut runs = Vec::new();
         let containers = &mut self.containers;
         let values = &mut self.values;
         let mut frontier = Vec::new();
@@ -546,27 +564,27 @@ impl Doc {
                 range.end - 1,
             ));
             advance_frontier(&mut frontier, &parents, range.clone());
-            push_span_ops(
-                log,
-                values,
-                container,
-                range.start,
-                SpanOps {
-                    len: s.len,
-                    kind: s.kind,
-                    pos: s.pos,
-                    fwd: s.fwd,
-                    text: s.text,
-                    values: s.values,
-                    prop: s.prop,
-                },
-            );
+            let ops = SpanOps {
+                len: s.len,
+                kind: s.kind,
+                pos: s.pos,
+                fwd: s.fwd,
+                text: s.text,
+                values: s.values,
+                prop: s.prop,
+            };
+            if record {
+                record_span_ops(&mut runs, values, container, range.start, ops, s.text_at);
+            } else {
+                push_span_ops(log, values, container, range.start, ops);
+            }
             true
         })?;
         Ok(head.map(|head| InOrder {
             head,
             frontier,
             seq_touched,
+            runs,
         }))
     }
 
@@ -583,7 +601,7 @@ impl Doc {
         let mut doc = self.clone();
         let Some(InOrder {
             head, seq_touched, ..
-        }) = doc.push_in_order(bytes, table)?
+        }) = doc.push_in_order(bytes, table, false)?
         else {
             return Ok(None);
         };
@@ -944,6 +962,8 @@ impl Doc {
     }
 
     fn rollback(&mut self, lv: Lv, containers: usize) {
+        // Kept merge trackers may hold the operations being removed.
+        self.merge_cache.clear();
         self.graph.truncate(lv);
         self.log.truncate(lv);
         self.values.truncate(lv);
@@ -986,10 +1006,19 @@ impl Doc {
                     op: self.graph.lv_to_id(start),
                 });
             };
-            merge::transform(&self.graph, &self.log, c, &mut f, len, start..end, &mut ops)
-                .map_err(|e| ImportError::InvalidOperation {
-                    op: self.graph.lv_to_id(e.lv),
-                })?;
+            merge::transform_kept(
+                &self.graph,
+                &self.log,
+                c,
+                &mut f,
+                len,
+                start..end,
+                &mut ops,
+                &mut self.merge_cache,
+            )
+            .map_err(|e| ImportError::InvalidOperation {
+                op: self.graph.lv_to_id(e.lv),
+            })?;
             frontier = Some(f);
             plans.push((c, ops));
         }
@@ -1448,6 +1477,8 @@ struct InOrder {
     frontier: Vec<Lv>,
     /// Sequence containers that got operations (may repeat).
     seq_touched: Vec<u32>,
+    /// The sequence runs, when recorded instead of pushed into the op log.
+    runs: Vec<OpRun>,
 }
 
 /// The container of `span`: its own (`own`, a woken span) or the one its index names in
@@ -1606,6 +1637,71 @@ mod tests {
             .unwrap()
             .unwrap();
         assert!(head.state.is_none(), "a short history is replayed instead");
+    }
+
+    /// `Doc` is moved between tasks and threads (weft-peer) and read from several: the deferred
+    /// op log must keep it `Send` and `Sync`.
+    #[test]
+    fn documents_stay_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<Doc>();
+    }
+
+    #[test]
+    fn a_loaded_long_history_builds_its_op_log_when_first_used() {
+        let mut doc = long_history(STATE_MIN_SPANS + 10);
+        let t = doc.get_text("t").unwrap();
+        let bytes = doc.save();
+        let load = || Doc::load_with_options(&bytes, PeerId(2), DocOptions::default()).unwrap();
+        let everything = VersionVector::new();
+
+        // Through `&self`: the texts, versions and ids need no op log; exports build it.
+        let loaded = load();
+        assert!(loaded.log.is_deferred());
+        assert_eq!(loaded.text_to_string(t), doc.text_to_string(t));
+        assert_eq!(loaded.version(), doc.version());
+        assert_eq!(loaded.frontier(), doc.frontier());
+        assert!(loaded.log.is_deferred());
+        let copy = loaded.clone();
+        assert_eq!(
+            loaded.export_since(&everything),
+            doc.export_since(&everything)
+        );
+        assert!(!loaded.log.is_deferred());
+        // The built log is counted beside the recorded runs it was built from.
+        assert!(loaded.heap_size() > copy.heap_size());
+        // A copy taken before the build builds its own.
+        assert_eq!(
+            copy.export_since(&everything),
+            doc.export_since(&everything)
+        );
+        assert_eq!(
+            Doc::load_with_options(&loaded.save(), PeerId(3), DocOptions::default())
+                .unwrap()
+                .export_since(&everything),
+            doc.export_since(&everything)
+        );
+
+        // Through `&mut`: a local edit first, then a merge with the original's later edits.
+        let mut edited = load();
+        edited.insert(t, 3, "xyz").unwrap();
+        assert!(!edited.log.is_deferred());
+        doc.delete(t, 0, 2).unwrap();
+        edited.import(&doc.export_since(&edited.version())).unwrap();
+        doc.import(&edited.export_since(&doc.version())).unwrap();
+        assert_eq!(edited.text_to_string(t), doc.text_to_string(t));
+        let reloaded =
+            Doc::load_with_options(&edited.save(), PeerId(4), DocOptions::default()).unwrap();
+        assert_eq!(reloaded.text_to_string(t), doc.text_to_string(t));
+        assert_eq!(
+            reloaded.export_since(&everything),
+            edited.export_since(&everything)
+        );
+
+        // An import into a document whose log was never built.
+        let mut merged = load();
+        merged.import(&doc.export_since(&merged.version())).unwrap();
+        assert_eq!(merged.text_to_string(t), doc.text_to_string(t));
     }
 
     #[test]

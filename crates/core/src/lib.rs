@@ -130,6 +130,7 @@ mod history;
 mod id;
 mod json;
 mod json_write;
+mod lazy_log;
 mod merge;
 mod op_log;
 mod patch;

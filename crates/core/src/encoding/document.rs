@@ -406,6 +406,9 @@ pub(crate) struct SpanRef<'a> {
     pub(crate) fwd: bool,
     /// Text inserts: the inserted text (`len` chars). Empty otherwise.
     pub(crate) text: &'a str,
+    /// The byte offset of `text` in [`ChunkHead::content`] (for a span without text: where the
+    /// next insert's text starts).
+    pub(crate) text_at: usize,
     /// List inserts: the values. Empty otherwise.
     pub(crate) values: &'a [Stored],
     /// Map and counter operations.
@@ -444,6 +447,9 @@ pub(crate) struct ChunkHead {
     /// Documents only, when written: every container's text (same order as `containers`, all
     /// texts).
     pub(crate) state: Option<Vec<Rope>>,
+    /// The inserted text of every text insert span, concatenated in span order (the content
+    /// section): [`SpanRef::text`] is the part at [`SpanRef::text_at`].
+    pub(crate) content: String,
 }
 
 /// Decode a chunk written by [`encode`] (any format version up to [`FORMAT_VERSION`]).
@@ -647,6 +653,7 @@ pub(crate) fn decode_with(
         containers,
         metas,
         state,
+        content,
     }))
 }
 
@@ -1400,6 +1407,7 @@ fn read_spans(
                 }
             }
         }
+        let text_at = content_pos;
         let text = if kind == OpKind::Insert && ckind == ContainerKind::Text {
             let rest = content_text.get(content_pos..).unwrap_or_default();
             let n = if content_ascii {
@@ -1434,6 +1442,7 @@ fn read_spans(
             pos,
             fwd,
             text,
+            text_at,
             values: &values,
             prop: prop.as_ref(),
         };
