@@ -13,6 +13,12 @@
 //!   and advancing items as the walk moves between branches), then replay the new ones; each new
 //!   operation comes out at its position in the merged text. The region ends as soon as the fast
 //!   path applies again, and the tracker is dropped.
+//! - **Kept tracker.** A document whose heads stay apart after a merge (branches that have not
+//!   joined, or several roots with no shared history at all) would make every later merge find
+//!   the same old common point and replay everything since it again. So while the document has
+//!   more than one head, the region's tracker is kept in a [`MergeCache`] with the walk's state;
+//!   the next merge of that text first replays what the text gained since (local edits, fast-path
+//!   imports) and then only its new operations. See [`kept`].
 //!
 //! See Gentle & Kleppmann, "Collaborative Text Editing with Eg-walker" (EuroSys 2025).
 //!
@@ -20,6 +26,7 @@
 //! version). Those are detected here, before anything is applied, and reported as
 //! [`InvalidOp`]; the caller then drops the whole import.
 
+mod kept;
 mod ops;
 mod plan;
 mod tracker;
@@ -28,6 +35,8 @@ use std::ops::Range;
 
 use crate::causal_graph::{advance_frontier, CausalGraph, DiffScratch, Lv, Side};
 use crate::op_log::{OpKind, OpLog, OpRun};
+use kept::Kept;
+pub(crate) use kept::MergeCache;
 use ops::{Cursor, RegionOps};
 use plan::WalkPlan;
 use tracker::Tracker;
@@ -60,8 +69,55 @@ pub(crate) fn transform(
     new: Range<Lv>,
     out: &mut Vec<TransformedOp>,
 ) -> Result<(), InvalidOp> {
+    transform_with(graph, log, container, frontier, text_len, new, out, None)
+}
+
+/// [`transform`] for a text whose frontier and length are the document's: a tracker kept in
+/// `cache` from an earlier merge of this text is continued if it can be, and the last region's
+/// tracker is kept for the next merge while the document has more than one head. On error the
+/// text's kept tracker is dropped (the caller rolls the import back).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn transform_kept(
+    graph: &CausalGraph,
+    log: &OpLog,
+    container: u32,
+    frontier: &mut Vec<Lv>,
+    text_len: usize,
+    new: Range<Lv>,
+    out: &mut Vec<TransformedOp>,
+    cache: &mut MergeCache,
+) -> Result<(), InvalidOp> {
+    let r = transform_with(
+        graph,
+        log,
+        container,
+        frontier,
+        text_len,
+        new,
+        out,
+        Some(&mut *cache),
+    );
+    if r.is_err() || frontier.len() <= 1 {
+        // One head: the next merge starts from it (or before it), not from the kept point.
+        cache.remove(container);
+    }
+    r
+}
+
+#[allow(clippy::too_many_arguments)]
+fn transform_with(
+    graph: &CausalGraph,
+    log: &OpLog,
+    container: u32,
+    frontier: &mut Vec<Lv>,
+    text_len: usize,
+    new: Range<Lv>,
+    out: &mut Vec<TransformedOp>,
+    mut cache: Option<&mut MergeCache>,
+) -> Result<(), InvalidOp> {
     let mut len = text_len;
     let mut lv = new.start;
+    let mut merged_region = false;
     let mut parents = Vec::new();
     let runs: Vec<Range<Lv>> = graph.runs_in(new.clone()).collect();
     let min_after = min_parent_after(graph, &runs);
@@ -90,7 +146,31 @@ pub(crate) fn transform(
             &min_after[first..],
             new.end,
         );
-        len = merge_region(graph, log, &mut cursor, frontier, len, lv..end, out)?;
+        let region = Region {
+            graph,
+            log,
+            container,
+        };
+        // Only the first region can continue a tracker kept by an earlier merge: a region ends
+        // at a critical point, so a later one starts a smaller tracker after it.
+        let first = !merged_region;
+        merged_region = true;
+        len = match cache.as_deref_mut() {
+            Some(cache) => {
+                // Taken out either way: a tracker that cannot continue is dropped before the
+                // new one is built.
+                let kept = cache
+                    .take(container)
+                    .filter(|k| first && k.can_continue(graph, lv..end));
+                match kept {
+                    Some(k) => {
+                        region.continue_kept(k, &mut cursor, frontier, len, lv..end, out, cache)?
+                    }
+                    None => region.merge(&mut cursor, frontier, len, lv..end, out, Some(cache))?,
+                }
+            }
+            None => region.merge(&mut cursor, frontier, len, lv..end, out, None)?,
+        };
         lv = end;
     }
     Ok(())
@@ -176,59 +256,130 @@ fn region_end(
     end
 }
 
-/// Merge the region `new` with a tracker, taking its runs from `cursor`. Returns the new text
-/// length.
-fn merge_region<I: Iterator<Item = OpRun>>(
-    graph: &CausalGraph,
-    log: &OpLog,
-    cursor: &mut Cursor<'_, I>,
-    frontier: &mut Vec<Lv>,
-    text_len: usize,
-    new: Range<Lv>,
-    out: &mut Vec<TransformedOp>,
-) -> Result<usize, InvalidOp> {
-    let mut target = frontier.clone();
+/// `frontier` advanced over the operations `new`.
+fn advanced(graph: &CausalGraph, frontier: &[Lv], new: Range<Lv>) -> Vec<Lv> {
+    let mut target = frontier.to_vec();
     let mut parents = Vec::new();
     let mut hint = usize::MAX;
-    for r in graph.runs_in(new.clone()) {
+    for r in graph.runs_in(new) {
         graph.parents_into_near(r.start, &mut hint, &mut parents);
         advance_frontier(&mut target, &parents, r);
     }
-    let mut known = Vec::new();
-    let common = graph.find_conflicting(frontier, &target, |r, side| {
-        if side != Side::OnlyB {
-            known.push(r);
-        }
-    });
-    known.reverse();
+    target
+}
 
-    // Every operation the walk replays descends from `common`, so comes after it.
-    let base = common.first().map_or(0, |c| c + 1);
-    let mut walk = Walk {
-        graph,
-        log,
-        ops: RegionOps::new(log, cursor, base..new.start, new.clone()),
-        tracker: Tracker::new(base..new.end),
-        version: common,
-        parents: Vec::new(),
-        diff: DiffScratch::default(),
-        deleted: Vec::new(),
-    };
-    for (r, parents) in WalkPlan::new(graph, &known).iter() {
-        walk.replay_run(r, parents, None)?;
+/// What merging one concurrent region of one text reads.
+struct Region<'a> {
+    graph: &'a CausalGraph,
+    log: &'a OpLog,
+    container: u32,
+}
+
+impl<'a> Region<'a> {
+    /// Merge the region `new` with a new tracker, taking its runs from `cursor`. Returns the new
+    /// text length. With `cache`, the tracker is kept there afterwards.
+    #[allow(clippy::too_many_arguments)]
+    fn merge<I: Iterator<Item = OpRun>>(
+        &self,
+        cursor: &mut Cursor<'_, I>,
+        frontier: &mut Vec<Lv>,
+        text_len: usize,
+        new: Range<Lv>,
+        out: &mut Vec<TransformedOp>,
+        cache: Option<&mut MergeCache>,
+    ) -> Result<usize, InvalidOp> {
+        let graph = self.graph;
+        let target = advanced(graph, frontier, new.clone());
+        let mut known = Vec::new();
+        let common = graph.find_conflicting(frontier, &target, |r, side| {
+            if side != Side::OnlyB {
+                known.push(r);
+            }
+        });
+        known.reverse();
+
+        // Every operation the walk replays descends from `common`, so comes after it.
+        let base = common.first().map_or(0, |c| c + 1);
+        let mut walk = Walk {
+            graph,
+            log: self.log,
+            ops: RegionOps::new(self.log, cursor, base..new.start, new.clone()),
+            tracker: Tracker::new(base..new.end),
+            version: common.clone(),
+            parents: Vec::new(),
+            diff: DiffScratch::default(),
+            deleted: Vec::new(),
+        };
+        for (r, parents) in WalkPlan::new(graph, &known).iter() {
+            walk.replay_run(r, parents, None)?;
+        }
+        let len = walk.replay_new(new.clone(), text_len, out)?;
+        *frontier = target;
+        if let Some(cache) = cache {
+            if common.len() <= 1 {
+                cache.put(Kept {
+                    container: self.container,
+                    common: common.first().copied(),
+                    end: new.end,
+                    ops: walk.ops,
+                    tracker: walk.tracker,
+                    version: walk.version,
+                });
+            }
+        }
+        Ok(len)
     }
-    // Placeholder characters past the end of the real text; real length = visible - phantom.
-    let phantom = walk.tracker.end_total() - text_len;
-    let mut sink = Output {
-        out,
-        phantom,
-        len: text_len,
-    };
-    for (r, parents) in WalkPlan::new(graph, std::slice::from_ref(&new)).iter() {
-        walk.replay_run(r, parents, Some(&mut sink))?;
+
+    /// Merge the region `new` by continuing the kept tracker `kept` (which
+    /// [`Kept::can_continue`] accepted): first replay what the text gained since it was kept,
+    /// then the new operations. Returns the new text length; the tracker goes back to `cache`.
+    #[allow(clippy::too_many_arguments)]
+    fn continue_kept<I: Iterator<Item = OpRun>>(
+        &self,
+        kept: Kept,
+        cursor: &mut Cursor<'_, I>,
+        frontier: &mut Vec<Lv>,
+        text_len: usize,
+        new: Range<Lv>,
+        out: &mut Vec<TransformedOp>,
+        cache: &mut MergeCache,
+    ) -> Result<usize, InvalidOp> {
+        let graph = self.graph;
+        let target = advanced(graph, frontier, new.clone());
+        let Kept {
+            container,
+            common,
+            end,
+            mut ops,
+            tracker,
+            version,
+        } = kept;
+        ops.extend(self.log, cursor, end..new.start, new.clone());
+        let mut walk = Walk {
+            graph,
+            log: self.log,
+            ops,
+            tracker,
+            version,
+            parents: Vec::new(),
+            diff: DiffScratch::default(),
+            deleted: Vec::new(),
+        };
+        for (r, parents) in WalkPlan::new(graph, &[end..new.start]).iter() {
+            walk.replay_run(r, parents, None)?;
+        }
+        let len = walk.replay_new(new.clone(), text_len, out)?;
+        *frontier = target;
+        cache.put(Kept {
+            container,
+            common,
+            end: new.end,
+            ops: walk.ops,
+            tracker: walk.tracker,
+            version: walk.version,
+        });
+        Ok(len)
     }
-    *frontier = target;
-    Ok(sink.len)
 }
 
 /// Where transformed operations go while replaying new operations.
@@ -260,6 +411,27 @@ fn toggle(tracker: &mut Tracker, ids: Range<Lv>, kind: OpKind, advance: bool) {
 }
 
 impl Walk<'_> {
+    /// Replay the new operations `new` on a tracker that holds everything the text (`text_len`
+    /// chars) has, writing the transformed operations to `out`. Returns the new text length.
+    fn replay_new(
+        &mut self,
+        new: Range<Lv>,
+        text_len: usize,
+        out: &mut Vec<TransformedOp>,
+    ) -> Result<usize, InvalidOp> {
+        // Placeholder characters past the end of the real text; real length = visible - phantom.
+        let phantom = self.tracker.end_total() - text_len;
+        let mut sink = Output {
+            out,
+            phantom,
+            len: text_len,
+        };
+        for (r, parents) in WalkPlan::new(self.graph, std::slice::from_ref(&new)).iter() {
+            self.replay_run(r, parents, Some(&mut sink))?;
+        }
+        Ok(sink.len)
+    }
+
     /// Replay the sequential run `range` whose first operation has `parents`; emit transformed
     /// operations if `sink` is given.
     fn replay_run(

@@ -7,6 +7,7 @@ mod history;
 mod interleaving;
 mod json;
 mod json_properties;
+mod kept_merges;
 mod properties;
 mod serde_values;
 mod traces;

@@ -11,6 +11,7 @@ use crate::causal_graph::Lv;
 use crate::op_log::{OpKind, OpLog, OpRun};
 
 /// The runs of one container within a span of local versions, in local-version order.
+#[derive(Default)]
 pub(super) struct RegionOps {
     runs: Vec<OpRun>,
 }
@@ -24,12 +25,26 @@ impl RegionOps {
         known: Range<Lv>,
         new: Range<Lv>,
     ) -> Self {
+        let mut ops = RegionOps { runs: Vec::new() };
+        ops.extend(log, cursor, known, new);
+        ops
+    }
+
+    /// Append the runs of `known` and `new` as [`RegionOps::new`] reads them; `known` starts at
+    /// or after the end of every run held so far.
+    pub(super) fn extend<I: Iterator<Item = OpRun>>(
+        &mut self,
+        log: &OpLog,
+        cursor: &mut Cursor<'_, I>,
+        known: Range<Lv>,
+        new: Range<Lv>,
+    ) {
         let c = cursor.container;
-        let mut runs: Vec<OpRun> = log.runs_in(known).filter(|r| r.container == c).collect();
+        self.runs
+            .extend(log.runs_in(known).filter(|r| r.container == c));
         while let Some(run) = cursor.next_in(new.start, new.end) {
-            runs.push(run);
+            self.runs.push(run);
         }
-        RegionOps { runs }
     }
 
     /// Indexes of the runs overlapping `range`.
