@@ -30,6 +30,9 @@ use crate::node::{ChangeOrigin, NodeEvent, PeerInfo, PeerSync, RemoteId, Transpo
 use crate::persist::{Job, Waiter};
 use crate::storage::TokenGrant;
 
+mod work;
+use work::{DocWork, Store, Worked};
+
 /// A frame for a connection's writer.
 pub(crate) struct Out(pub Vec<u8>);
 
@@ -57,6 +60,8 @@ pub(crate) enum HubMsg {
     },
     /// A call from the [`Node`](crate::Node) API.
     Api(Api),
+    /// Imports deferred for `doc` were applied to a copy of it on a blocking thread.
+    Worked { doc: DocId, worked: Box<Worked> },
 }
 
 /// A local edit or read, run on the hub.
@@ -187,6 +192,8 @@ pub(crate) struct HubConfig {
     /// Peers admitted at the transport level: shared with the acceptors.
     pub known: Arc<RwLock<HashSet<NodeId>>>,
     pub dialled: HashSet<NodeId>,
+    /// Received updates of at least this many bytes are imported off the hub.
+    pub heavy_update: usize,
 }
 
 pub(crate) struct Hub {
@@ -204,6 +211,10 @@ pub(crate) struct Hub {
     presence: HashMap<DocId, HashMap<PeerId, HeldPresence>>,
     jobs: mpsc::UnboundedSender<Job>,
     events: broadcast::Sender<NodeEvent>,
+    /// Documents with imports running or queued off the hub.
+    work: DocWork,
+    /// The hub's own inbox, for the import threads to report to.
+    me: mpsc::WeakSender<HubMsg>,
 }
 
 impl Hub {
@@ -212,6 +223,7 @@ impl Hub {
         docs: BTreeMap<DocId, Doc>,
         jobs: mpsc::UnboundedSender<Job>,
         events: broadcast::Sender<NodeEvent>,
+        me: mpsc::WeakSender<HubMsg>,
     ) -> Hub {
         let meta = docs
             .iter()
@@ -224,6 +236,8 @@ impl Hub {
             })
             .collect();
         let hub = Hub {
+            work: DocWork::new(cfg.heavy_update),
+            me,
             cfg,
             start: Instant::now(),
             docs,
@@ -345,11 +359,14 @@ impl Hub {
             }
             HubMsg::Bytes { conn, data } => {
                 let now = self.now();
-                let Hub { conns, docs, .. } = self;
+                let Hub {
+                    conns, docs, work, ..
+                } = self;
                 let Some(c) = conns.get_mut(&conn) else {
                     return;
                 };
-                if let Err(e) = c.session.handle_bytes(now, &data, docs) {
+                let mut store = Store { docs, work };
+                if let Err(e) = c.session.handle_bytes(now, &data, &mut store) {
                     let reason = match e {
                         ProtocolError::Closed { code, detail } => {
                             LinkError::PeerClosed { code, detail }
@@ -371,6 +388,7 @@ impl Hub {
             }
             HubMsg::Persisted { durable, failed } => self.persisted(durable, failed),
             HubMsg::Api(api) => self.api(api),
+            HubMsg::Worked { doc, worked } => self.worked(doc, worked),
         }
     }
 
@@ -383,24 +401,7 @@ impl Hub {
             Api::Docs { reply } => {
                 let _ = reply.send(self.docs.keys().cloned().collect());
             }
-            Api::Edit { doc, f, reply } => {
-                let Some(d) = self.docs.get_mut(&doc) else {
-                    let _ = reply.send(Err(NodeError::NoSuchDoc(doc)));
-                    return;
-                };
-                let before = d.version();
-                f(d);
-                let after = d.version();
-                if after != before {
-                    let _ = self.events.send(NodeEvent::DocChanged {
-                        doc: doc.clone(),
-                        version: after,
-                        origin: ChangeOrigin::Local,
-                    });
-                    self.changed(&doc);
-                }
-                self.persist(&doc, Some(reply));
-            }
+            Api::Edit { doc, f, reply } => self.edit(doc, f, reply),
             Api::Read { doc, f } => f(self.docs.get(&doc)),
             Api::Peers { reply } => {
                 let peers = self
@@ -609,7 +610,8 @@ impl Hub {
             meta.since_compact = 0;
             let _ = self.jobs.send(Job::Compact {
                 doc: doc.clone(),
-                snapshot: d.save(),
+                // Encoded by the storage writer, off the hub.
+                snapshot: Box::new(d.clone()),
             });
         }
     }
@@ -720,6 +722,7 @@ impl Hub {
                 self.changed(&doc);
                 self.persist(&doc, None);
             }
+            Event::ImportDeferred { import } => self.deferred(c, import),
             Event::Acked { doc, version } => {
                 let entry = self
                     .status

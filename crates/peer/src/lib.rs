@@ -13,6 +13,14 @@
 //!   (A → B → C). Connection tasks only move bytes; a slow connection's bounded queue fills and
 //!   that session is simply not polled: it remembers that documents changed (not the changes)
 //!   and catches up from the peer's version vector once it drains. Nothing buffers without bound.
+//! - **Heavy work is off the hub.** A received update of at least
+//!   [`NodeOptions::heavy_update`] bytes (64 KiB by default: typically the catch-up of a long
+//!   history) is merged into a copy of its document on a blocking thread; the copy then replaces
+//!   the document. Meanwhile that document is *busy*: its other incoming changes and local edits
+//!   queue behind the merge, in arrival order, and reads and exports see it as it was. Every
+//!   other document keeps flowing. As for any change, the merged one is forwarded, persisted,
+//!   and acknowledged only once durable. Compaction snapshots are encoded by the storage
+//!   writer, and documents are loaded at start on a blocking thread.
 //! - **Storage** ([`Storage`], by default [`RedbStorage`] in `weft.redb`): every change is
 //!   appended in a transaction committed with immediate durability before it is acknowledged,
 //!   to the local caller ([`Node::edit`] returns then) and to peers (sync `Ack`s, which give
@@ -25,6 +33,25 @@
 //!   [`NodeEvent::Declined`] there). A read-only peer is told so, and changes it sends anyway end
 //!   its connection with [`weft_sync::ProtocolError::ReadOnly`]. Peers without any rule and not in
 //!   the dial list cannot connect at all.
+//!
+//! # Access is per connection, not per change author
+//!
+//! A node cannot tell who *authored* a change, only which authenticated connection delivered
+//! it. Operations are named by a [`weft_core::PeerId`] that each node picks at random when it
+//! starts (one per editing session); it is not derived from, signed with or otherwise bound to
+//! the node's key, and nothing stops a peer from writing operations under any `PeerId`. A check
+//! of authors against the rules would therefore check nothing, and this version does not
+//! pretend to make one. What a read-only rule for peer X on node N means:
+//!
+//! - N accepts no change over a connection with X (the connection ends with `ReadOnly`);
+//! - if X may write on another node M, and N lets M write, X's edits reach N through M: N
+//!   trusts M, a writer, for everything M forwards, exactly as if M had made those edits. A
+//!   writer vouches for what it relays; grant write access only to nodes whose own rules you
+//!   accept.
+//!
+//! Enforcing access per author needs changes signed by a key bound to their author and checked
+//! against the rules at the change's causal position (the model in the design notes, as in
+//! iroh-docs or Keyhive): a format and protocol change not made here.
 //!
 //! # Transports
 //!
@@ -67,9 +94,9 @@
 //!
 //! # Limits of this version
 //!
-//! Access is enforced per connection, not per change author: a peer allowed to write a document
-//! may relay changes authored by others. Merging a large concurrent history runs on the hub
-//! task (loading documents at start runs on a blocking thread).
+//! Access is enforced per connection, not per change author (above). An update under
+//! [`NodeOptions::heavy_update`] bytes is still merged on the hub, whatever the merge costs; a
+//! node loads all its documents before it starts serving any.
 
 mod dial;
 mod error;

@@ -52,6 +52,10 @@ pub struct NodeOptions {
     pub limits: Limits,
     /// First and longest wait between redials of a lost peer.
     pub reconnect: (Duration, Duration),
+    /// A received update of at least this many bytes (typically the catch-up of a long
+    /// history) is imported on a blocking thread, so that the merge does not hold up the other
+    /// documents; later changes to that document queue behind it (see the crate docs).
+    pub heavy_update: usize,
 }
 
 impl fmt::Debug for NodeOptions {
@@ -82,6 +86,7 @@ impl NodeOptions {
             send_queue: 64,
             limits: Limits::default(),
             reconnect: (Duration::from_millis(100), Duration::from_secs(10)),
+            heavy_update: 64 * 1024,
         }
     }
 }
@@ -417,10 +422,12 @@ impl Node {
                 rules,
                 known: known.clone(),
                 dialled: options.peers.iter().map(|p| p.id).collect(),
+                heavy_update: options.heavy_update,
             },
             docs,
             jobs_tx,
             events.clone(),
+            hub_tx.downgrade(),
         );
         tokio::spawn(hub.run(hub_rx));
         tokio::spawn(persist::run(storage.clone(), jobs_rx, hub_tx.clone()));
@@ -526,6 +533,7 @@ impl Node {
 
     /// Edit document `doc` with `f`, run on the node's document task (keep it short). Returns
     /// `f`'s result once the edit is durable in storage; connected peers get it right away.
+    /// While a large update of `doc` is being merged off the task, the edit waits behind it.
     pub async fn edit<R: Send + 'static>(
         &self,
         doc: &DocId,
@@ -556,7 +564,7 @@ impl Node {
     }
 
     /// Read document `doc` with `f` (on the node's document task). `None` when there is no such
-    /// document.
+    /// document. While a large update of `doc` is being merged, `f` sees it without that update.
     pub async fn read<R: Send + 'static>(
         &self,
         doc: &DocId,

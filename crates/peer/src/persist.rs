@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot};
-use weft_core::VersionVector;
+use weft_core::{Doc, VersionVector};
 use weft_sync::DocId;
 
 use crate::error::NodeError;
@@ -30,8 +30,9 @@ pub(crate) enum Job {
     },
     /// Register an empty document.
     Create { doc: DocId },
-    /// Replace the document's snapshot; it contains everything appended before.
-    Compact { doc: DocId, snapshot: Vec<u8> },
+    /// Replace the document's snapshot with this copy of the document (saved here, on the
+    /// writer's blocking thread, not on the hub); it contains everything appended before.
+    Compact { doc: DocId, snapshot: Box<Doc> },
 }
 
 const MAX_BATCH: usize = 256;
@@ -127,7 +128,9 @@ fn write_batch(storage: &dyn Storage, batch: &[Job]) -> Result<(), String> {
             }
             Job::Compact { doc, snapshot } => {
                 flush(&mut appends)?;
-                storage.compact(doc, snapshot).map_err(|e| e.to_string())?;
+                storage
+                    .compact(doc, &snapshot.save())
+                    .map_err(|e| e.to_string())?;
             }
         }
     }

@@ -1,0 +1,194 @@
+//! Heavy work off the network loop: while a node merges the catch-up of a long concurrent
+//! history of one document (on a blocking thread), edits of another document keep flowing to it
+//! over a real QUIC connection, and the big document still arrives whole and durable.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use weft_core::{Doc, PeerId, VersionVector};
+use weft_peer::{ChangeOrigin, NodeEvent, NodeOptions, RemoteId, Transport};
+use weft_sync::{Access, DocId};
+
+fn big() -> DocId {
+    DocId::new("big").unwrap()
+}
+
+fn live() -> DocId {
+    DocId::new("live").unwrap()
+}
+
+/// A concurrent history: `branches` peers each type `ops` random edits into the same empty
+/// text, unaware of each other; the result has them all merged. Importing it into an empty
+/// document merges every branch.
+fn concurrent_history(branches: u64, ops: usize) -> Vec<u8> {
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move |n: usize| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        (x % n as u64) as usize
+    };
+    let mut merged = Doc::with_peer(PeerId(1));
+    for b in 0..branches {
+        let mut d = Doc::with_peer(PeerId(100 + b));
+        let t = d.text("body");
+        for _ in 0..ops {
+            let len = d.text_len(t);
+            if len > 10 && next(5) == 0 {
+                let at = next(len - 1);
+                d.delete(t, at, 1).unwrap();
+            } else {
+                let at = next(len + 1);
+                let c = char::from(b'a' + next(26) as u8);
+                d.insert(t, at, &c.to_string()).unwrap();
+            }
+        }
+        merged
+            .import(&d.export_since(&VersionVector::new()))
+            .unwrap();
+    }
+    merged.export_since(&VersionVector::new())
+}
+
+const BRANCHES: u64 = 24;
+const OPS: usize = 3000;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn edits_of_one_document_flow_while_another_merges_a_long_history() {
+    let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (a_id, b_id) = (identity(da.path()), identity(db.path()));
+    let (big, live) = (big(), live());
+    allow(
+        da.path(),
+        &[
+            (b_id, &big, Access::ReadWrite),
+            (b_id, &live, Access::ReadWrite),
+        ],
+    );
+    allow(
+        db.path(),
+        &[
+            (a_id, &big, Access::ReadWrite),
+            (a_id, &live, Access::ReadWrite),
+        ],
+    );
+
+    // A holds the long history (imported as one edit) and a small live document.
+    let started = std::time::Instant::now();
+    let history = concurrent_history(BRANCHES, OPS);
+    assert!(
+        history.len() >= NodeOptions::new(da.path()).heavy_update,
+        "the catch-up is a heavy update ({} bytes)",
+        history.len()
+    );
+    let a = start(listening(da.path(), false)).await;
+    a.create_doc(&big).await.unwrap();
+    a.create_doc(&live).await.unwrap();
+    let (big_text, big_version) = a
+        .edit_versioned(&big, move |d| {
+            d.import(&history).unwrap();
+            let t = d.text("body");
+            d.text_to_string(t)
+        })
+        .await
+        .unwrap();
+    eprintln!("history ready in {:?}", started.elapsed());
+    a.edit(&live, |d| {
+        let t = d.text("body");
+        d.insert(t, 0, "start ").unwrap();
+    })
+    .await
+    .unwrap();
+
+    // B dials A: both documents open, the big one's catch-up is merged off B's hub.
+    let mut ob = options(db.path());
+    ob.peers = vec![a.addr(Transport::Quic).unwrap()];
+    let b = start(ob).await;
+    let mut events = b.subscribe();
+    let remote = RemoteId::Node(a_id);
+    let started = std::time::Instant::now();
+
+    // Edits of the live document reach B one after the other, all while B has not finished
+    // the big one: B's `DocChanged` for `big` comes only after all of them.
+    let mut seen_big = false;
+    const WORDS: [&str; 5] = ["one ", "two ", "three ", "four ", "five "];
+    for (i, word) in WORDS.into_iter().enumerate() {
+        let (_, version) = a
+            .edit_versioned(&live, move |d| {
+                let t = d.text("body");
+                let n = d.text_len(t);
+                d.insert(t, n, word).unwrap();
+            })
+            .await
+            .unwrap();
+        loop {
+            let e = tokio::time::timeout(Duration::from_secs(120), events.recv())
+                .await
+                .expect("B hears of the live edit")
+                .expect("events");
+            match e {
+                NodeEvent::DocChanged { doc, origin, .. } if doc == big => {
+                    assert_eq!(origin, ChangeOrigin::Remote(remote.clone()));
+                    seen_big = true;
+                }
+                NodeEvent::DocChanged {
+                    doc, version: v, ..
+                } if doc == live && v.includes(&version) => break,
+                _ => {}
+            }
+        }
+        assert!(
+            !seen_big,
+            "live edit {i} reached B only after the big merge finished"
+        );
+        eprintln!("live edit {i} at B after {:?}", started.elapsed());
+    }
+
+    // The big document then arrives whole, and B acknowledges it (so it is durable there).
+    eventually(120, "B has the big document", || {
+        let b = b.clone();
+        let big = big.clone();
+        let big_text = big_text.clone();
+        async move {
+            b.read(&big, move |d| {
+                d.get_text("body").map(|t| d.text_to_string(t)) == Some(big_text)
+            })
+            .await
+            .unwrap_or(false)
+        }
+    })
+    .await;
+    eprintln!("big merged at B after {:?}", started.elapsed());
+    eventually(60, "B acknowledges the big document", || {
+        let a = a.clone();
+        let big = big.clone();
+        let big_version = big_version.clone();
+        async move {
+            a.sync_status(&big)
+                .await
+                .unwrap()
+                .iter()
+                .any(|s| s.remote == RemoteId::Node(b_id) && s.durable.includes(&big_version))
+        }
+    })
+    .await;
+    a.shutdown().await.unwrap();
+    b.shutdown().await.unwrap();
+    drop(b);
+
+    // Restarted, B has both documents from its own storage.
+    let b = start(options(db.path())).await;
+    let got = b
+        .read(&big, |d| d.get_text("body").map(|t| d.text_to_string(t)))
+        .await
+        .unwrap();
+    assert_eq!(got, Some(big_text));
+    let live_text = b
+        .read(&live, |d| d.get_text("body").map(|t| d.text_to_string(t)))
+        .await
+        .unwrap();
+    assert_eq!(live_text.as_deref(), Some("start one two three four five "));
+    b.shutdown().await.unwrap();
+}
