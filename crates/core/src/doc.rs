@@ -524,29 +524,64 @@ impl Doc {
         let containers = &mut self.containers;
         let values = &mut self.values;
         let mut frontier = Vec::new();
+        // Spans that continue one another (same peer, next sequence number, the previous
+        // operation as only parent: typing, and most of any history) go into the causal graph as
+        // one push when the run of them ends, which leaves the graph exactly as pushing them one
+        // by one would. `batch` is the run being gathered, `parents` its first span's parents.
+        let mut batch: Option<(PeerId, u64, usize)> = None;
         let mut parents = Vec::new();
+        let flush = |graph: &mut CausalGraph,
+                     batch: &mut Option<(PeerId, u64, usize)>,
+                     parents: &[Lv],
+                     frontier: &mut Vec<Lv>| {
+            if let Some((peer, seq, len)) = batch.take() {
+                let range = graph.push(peer, seq, len, parents);
+                if frontier.len() == 1 && parents == frontier.as_slice() {
+                    frontier[0] = range.end - 1;
+                } else {
+                    advance_frontier(frontier, parents, range);
+                }
+            }
+        };
         // Chunk container index -> document container index.
         let mut index: Vec<Option<u32>> = Vec::new();
         let mut seq_touched: Vec<u32> = Vec::new();
-        // The last operation pushed: most spans name it as their only parent.
+        // The last operation read and its local version: most spans name it as their only parent.
         let mut last: Option<(OpId, Lv)> = None;
         let head = encoding::decode_with(bytes, table, &limits, |s| {
-            if graph.next_seq(s.peer) != s.seq {
-                return false;
-            }
-            parents.clear();
-            match (s.parents, last) {
-                ([p], Some((id, lv))) if *p == id => parents.push(lv),
+            let continues = match (&mut batch, s.parents, last) {
+                (Some((peer, seq, len)), [p], Some((id, _))) => {
+                    *p == id && *peer == s.peer && *seq + *len as u64 == s.seq
+                }
+                _ => false,
+            };
+            let lv = match (continues, &mut batch, last) {
+                (true, Some((_, _, len)), Some((_, last_lv))) => {
+                    *len += s.len;
+                    last_lv + 1
+                }
                 _ => {
-                    for p in s.parents {
-                        match graph.id_to_lv(*p) {
-                            Some(lv) => parents.push(lv),
-                            None => return false,
+                    flush(graph, &mut batch, &parents, &mut frontier);
+                    if graph.next_seq(s.peer) != s.seq {
+                        return false;
+                    }
+                    parents.clear();
+                    match (s.parents, last) {
+                        ([p], Some((id, lv))) if *p == id => parents.push(lv),
+                        _ => {
+                            for p in s.parents {
+                                match graph.id_to_lv(*p) {
+                                    Some(lv) => parents.push(lv),
+                                    None => return false,
+                                }
+                            }
+                            parents.sort_unstable();
                         }
                     }
-                    parents.sort_unstable();
+                    batch = Some((s.peer, s.seq, s.len));
+                    graph.len()
                 }
-            }
+            };
             let ci = s.container as usize;
             if index.len() <= ci {
                 index.resize(ci + 1, None);
@@ -555,15 +590,13 @@ impl Doc {
             if s.prop.is_none() && seq_touched.last() != Some(&container) {
                 seq_touched.push(container);
             }
-            let range = graph.push(s.peer, s.seq, s.len, &parents);
             last = Some((
                 OpId {
                     peer: s.peer,
                     seq: s.seq + (s.len as u64 - 1),
                 },
-                range.end - 1,
+                lv + s.len - 1,
             ));
-            advance_frontier(&mut frontier, &parents, range.clone());
             let ops = SpanOps {
                 len: s.len,
                 kind: s.kind,
@@ -574,12 +607,13 @@ impl Doc {
                 prop: s.prop,
             };
             if record {
-                record_span_ops(&mut runs, values, container, range.start, ops, s.text_at);
+                record_span_ops(&mut runs, values, container, lv, ops, s.text_at);
             } else {
-                push_span_ops(log, values, container, range.start, ops);
+                push_span_ops(log, values, container, lv, ops);
             }
             true
         })?;
+        flush(graph, &mut batch, &parents, &mut frontier);
         Ok(head.map(|head| InOrder {
             head,
             frontier,
