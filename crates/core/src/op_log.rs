@@ -256,25 +256,13 @@ impl OpLog {
     pub(crate) fn runs_in(&self, range: Range<Lv>) -> impl Iterator<Item = OpRun> + '_ {
         let first_frozen = self.frozen.partition_point(|f| f.end <= range.start);
         let first_tail = self.tail.partition_point(|r| r.end() <= range.start);
-        let frozen = self.frozen[first_frozen..]
-            .iter()
-            .take_while(move |f| f.lv < range.end)
-            .flat_map(|f| f.runs());
-        let tail = self.tail[first_tail..].iter().cloned();
-        frozen
-            .chain(tail)
-            .skip_while(move |r| r.end() <= range.start)
-            .take_while(move |r| r.lv < range.end)
-            .map(move |mut r| {
-                if r.lv < range.start {
-                    let skip = range.start - r.lv;
-                    r = self.split_off_front(&r, skip);
-                }
-                if r.end() > range.end {
-                    r.len = range.end - r.lv;
-                }
-                r
-            })
+        RunsIn {
+            log: self,
+            range,
+            frozen: self.frozen[first_frozen..].iter(),
+            block: None,
+            tail: self.tail[first_tail..].iter(),
+        }
     }
 
     /// `run` without its first `skip` operations.
@@ -406,6 +394,65 @@ impl Frozen {
             content_at: self.content_at,
             container: 0,
             cursor: 0,
+        }
+    }
+}
+
+/// Iterator over the runs of an [`OpLog`] overlapping a range of local versions, trimmed to it
+/// (what [`OpLog::runs_in`] returns). One loop over the frozen blocks and then the tail: merges
+/// read the whole log through it, where a chain of iterator adapters cost as much as decoding.
+struct RunsIn<'a> {
+    log: &'a OpLog,
+    range: Range<Lv>,
+    /// Frozen blocks not started yet.
+    frozen: std::slice::Iter<'a, Frozen>,
+    /// The frozen block being read.
+    block: Option<FrozenRuns<'a>>,
+    tail: std::slice::Iter<'a, OpRun>,
+}
+
+impl RunsIn<'_> {
+    /// The next run of the log, untrimmed; `None` once past the range.
+    fn next_run(&mut self) -> Option<OpRun> {
+        loop {
+            if let Some(block) = &mut self.block {
+                if let Some(r) = block.next() {
+                    return Some(r);
+                }
+                self.block = None;
+            }
+            match self.frozen.next() {
+                Some(f) if f.lv < self.range.end => self.block = Some(f.runs()),
+                Some(_) => return None,
+                None => return self.tail.next().cloned(),
+            }
+        }
+    }
+}
+
+impl Iterator for RunsIn<'_> {
+    type Item = OpRun;
+
+    fn next(&mut self) -> Option<OpRun> {
+        loop {
+            let mut r = self.next_run()?;
+            if r.end() <= self.range.start {
+                continue;
+            }
+            if r.lv >= self.range.end {
+                // Runs are in version order: nothing later is in the range.
+                self.frozen = [].iter();
+                self.block = None;
+                self.tail = [].iter();
+                return None;
+            }
+            if r.lv < self.range.start {
+                r = self.log.split_off_front(&r, self.range.start - r.lv);
+            }
+            if r.end() > self.range.end {
+                r.len = self.range.end - r.lv;
+            }
+            return Some(r);
         }
     }
 }
