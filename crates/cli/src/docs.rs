@@ -1,13 +1,13 @@
 //! `weft doc ...`: documents in a data directory, and the crash-test helper.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::PathBuf;
-use std::time::Instant;
 
 use clap::{Subcommand, ValueEnum};
 use weft_peer::{Node, NodeOptions};
 use weft_sync::DocId;
 
+use crate::progress::{size, Progress};
 use crate::{doc_id, json_import, CliResult, DataDir};
 
 /// File formats for export and import.
@@ -94,8 +94,10 @@ pub(crate) enum DocCommand {
     },
 }
 
-/// Open the data directory's node without network (for offline commands).
+/// Open the data directory's node without network (for offline commands). Loading every
+/// document may take a while: on a terminal, the time shows while it runs.
 pub(crate) async fn open(data: &DataDir) -> Result<Node, String> {
+    let _busy = Progress::stderr().busy("loading the data directory");
     Node::start(NodeOptions::new(&data.dir)).await.map_err(|e| {
         let text = e.to_string();
         if text.contains("already open") {
@@ -104,13 +106,6 @@ pub(crate) async fn open(data: &DataDir) -> Result<Node, String> {
             text
         }
     })
-}
-
-fn progress(start: Instant, what: &str) {
-    eprintln!(
-        "[{:>7.1} ms] {what}",
-        start.elapsed().as_secs_f64() * 1000.0
-    );
 }
 
 pub(crate) async fn run(cmd: DocCommand) -> CliResult {
@@ -165,22 +160,27 @@ pub(crate) async fn run(cmd: DocCommand) -> CliResult {
             format,
             data,
         } => {
-            let start = Instant::now();
+            let mut progress = Progress::stderr();
             let node = open(&data).await?;
-            progress(start, "loaded the data directory");
-            let bytes = node
-                .read(&doc_id(&doc)?, move |d| match format {
+            progress.stage("loaded the data directory");
+            let bytes = {
+                let _busy = progress.busy(&format!("encoding {doc}"));
+                node.read(&doc_id(&doc)?, move |d| match format {
                     Format::Binary => d.save(),
                     Format::Json => format!("{:#}\n", d.to_json()).into_bytes(),
                 })
-                .await?;
+                .await?
+            };
             node.shutdown().await?;
-            progress(start, &format!("encoded {} bytes", bytes.len()));
+            progress.stage(&format!("encoded {}", size(bytes.len() as u64)));
             match out {
-                Some(path) => std::fs::write(&path, &bytes)?,
-                None => std::io::stdout().write_all(&bytes)?,
+                Some(path) => {
+                    let file = std::fs::File::create(&path)?;
+                    let what = format!("writing {}", path.display());
+                    progress.write_all(&what, file, &bytes)?;
+                }
+                None => progress.write_all("writing", std::io::stdout().lock(), &bytes)?,
             }
-            progress(start, "written");
         }
         DocCommand::Import {
             doc,
@@ -188,20 +188,19 @@ pub(crate) async fn run(cmd: DocCommand) -> CliResult {
             format,
             data,
         } => {
-            let start = Instant::now();
+            let mut progress = Progress::stderr();
             let format = format.unwrap_or(if file.extension().is_some_and(|e| e == "json") {
                 Format::Json
             } else {
                 Format::Binary
             });
             let bytes = if file.as_os_str() == "-" {
-                let mut b = Vec::new();
-                std::io::stdin().read_to_end(&mut b)?;
-                b
+                progress.read_all("reading stdin", std::io::stdin().lock(), None)?
             } else {
-                std::fs::read(&file)?
+                let f = std::fs::File::open(&file)?;
+                let total = f.metadata()?.len();
+                progress.read_all(&format!("reading {}", file.display()), f, Some(total))?
             };
-            progress(start, &format!("read {} bytes", bytes.len()));
             let unit = match format {
                 Format::Json => "roots changed",
                 Format::Binary => "operations applied",
@@ -211,11 +210,13 @@ pub(crate) async fn run(cmd: DocCommand) -> CliResult {
                 Format::Binary => None,
             };
             let node = open(&data).await?;
-            progress(start, "loaded the data directory");
+            progress.stage("loaded the data directory");
             let id = doc_id(&doc)?;
             node.create_doc(&id).await?;
-            let applied = node
-                .edit(&id, move |d| -> Result<usize, String> {
+            let merging = format!("merging {}", size(bytes.len() as u64));
+            let applied = {
+                let _busy = progress.busy(&merging);
+                node.edit(&id, move |d| -> Result<usize, String> {
                     match roots {
                         Some(roots) => json_import::write(d, &roots).map_err(|e| e.to_string()),
                         None => d
@@ -224,12 +225,12 @@ pub(crate) async fn run(cmd: DocCommand) -> CliResult {
                             .map_err(|e| e.to_string()),
                     }
                 })
-                .await??;
-            progress(
-                start,
-                &format!("merged and stored durably ({applied} {unit})"),
-            );
+                .await??
+            };
+            progress.stage("merged and stored durably");
             node.shutdown().await?;
+            // The result, also when stderr is not a terminal.
+            eprintln!("imported into {id}: {applied} {unit}");
         }
         DocCommand::Edit {
             doc,

@@ -7,6 +7,7 @@
 mod demo;
 mod docs;
 mod json_import;
+mod progress;
 mod serve;
 
 use std::path::PathBuf;
@@ -52,13 +53,19 @@ enum Command {
     #[command(subcommand)]
     Doc(docs::DocCommand),
     /// Let a peer read (or read and write) a document.
+    ///
+    /// Rules are per node and per connection: a writer vouches for every change it forwards,
+    /// including changes it received from peers that are read-only here.
     Allow {
         /// The peer's id, as `weft init` or `weft id` printed it.
         peer: NodeId,
         /// The document.
         #[arg(long)]
         doc: String,
-        /// Read only: the peer's changes are refused.
+        /// Read only: changes arriving over a connection with the peer are refused (the
+        /// connection is closed). Access is checked per connection, not per change author: a
+        /// node cannot tell who authored a change, so the peer's edits still arrive through
+        /// another node that lets it write and that this node lets write.
         #[arg(long)]
         read_only: bool,
         /// Take the peer's access away instead.

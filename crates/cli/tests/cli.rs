@@ -87,6 +87,50 @@ fn documents_export_import_edit_show_list() {
 }
 
 #[test]
+fn long_operations_draw_no_progress_when_stderr_is_not_a_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(d, &["init"]);
+    // A document large enough to be read and written in several pieces.
+    let mut x: u64 = 1;
+    let long: String = (0..200_000)
+        .map(|_| {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1);
+            char::from(b'a' + ((x >> 40) % 26) as u8)
+        })
+        .collect();
+    let json = d.join("big.json");
+    std::fs::write(&json, serde_json::json!({ "body": long }).to_string()).unwrap();
+    let from_json = run(d, &["doc", "import", "big", json.to_str().unwrap()]);
+    assert!(from_json.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&from_json.stderr),
+        "imported into \"big\": 1 roots changed\n"
+    );
+    let file = d.join("big.weft");
+    let export = run(d, &["doc", "export", "big", "-o", file.to_str().unwrap()]);
+    assert!(export.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&export.stderr),
+        "",
+        "export is quiet"
+    );
+    // To stdout: the same bytes, nothing else.
+    let to_stdout = run(d, &["doc", "export", "big"]);
+    assert_eq!(to_stdout.stdout, std::fs::read(&file).unwrap());
+    assert!(to_stdout.stderr.is_empty());
+
+    let import = run(d, &["doc", "import", "copy", file.to_str().unwrap()]);
+    assert!(import.status.success());
+    let stderr = String::from_utf8_lossy(&import.stderr);
+    assert_eq!(
+        stderr, "imported into \"copy\": 200000 operations applied\n",
+        "only the result"
+    );
+    assert!(ok(d, &["doc", "show", "copy"]).contains(&long));
+}
+
+#[test]
 fn json_documents_import_and_export_every_container_kind() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
