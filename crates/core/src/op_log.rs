@@ -468,6 +468,13 @@ struct FrozenRuns<'a> {
 
 impl FrozenRuns<'_> {
     fn uvarint(&mut self) -> Option<u64> {
+        // Most values (lengths, position deltas) fit in one byte.
+        if let Some((&b, rest)) = self.bytes.split_first() {
+            if b < 0x80 {
+                self.bytes = rest;
+                return Some(u64::from(b));
+            }
+        }
         // The bytes were written by `Frozen::pack`; a failure only ends the iteration.
         let (v, n) = decode_uvarint(self.bytes, 0).ok()?;
         self.bytes = self.bytes.get(n..)?;

@@ -418,19 +418,50 @@ impl Tracker {
         }
         let half = CHUNK_MAX / 2;
         let moved: Vec<Item> = self.chunks[at.chunk].items.split_off(half);
-        self.chunks[at.chunk].recount();
-        let key = self.chunk_of_key.len() as u32;
-        for it in &moved {
-            self.index_item(it.id, it.len, key);
-        }
         let mut chunk = Chunk {
             items: moved,
             ..Chunk::default()
         };
         chunk.recount();
+        let left = &mut self.chunks[at.chunk];
+        left.cur -= chunk.cur;
+        left.end -= chunk.end;
+        left.total -= chunk.total;
+        // The index maps every char to its chunk's key, so the half with fewer chars to index
+        // takes the new key (the other keeps the old one).
+        let index_cost = |items: &[Item]| -> usize {
+            items
+                .iter()
+                .map(|it| {
+                    if it.id + it.len == PLACEHOLDER_BASE + PLACEHOLDER_LEN {
+                        1
+                    } else {
+                        it.len
+                    }
+                })
+                .sum()
+        };
+        let key = self.chunk_of_key.len() as u32;
+        let old_key = self.keys[at.chunk];
+        let rekey_left = index_cost(&self.chunks[at.chunk].items) < index_cost(&chunk.items);
+        let right_key = if rekey_left {
+            self.keys[at.chunk] = key;
+            for i in 0..half {
+                let it = &self.chunks[at.chunk].items[i];
+                let (id, len) = (it.id, it.len);
+                self.index_item(id, len, key);
+            }
+            old_key
+        } else {
+            for it in &chunk.items {
+                self.index_item(it.id, it.len, key);
+            }
+            key
+        };
         self.chunks.insert(at.chunk + 1, chunk);
-        self.keys.insert(at.chunk + 1, key);
+        self.keys.insert(at.chunk + 1, right_key);
         self.chunk_of_key.push(0);
+        self.chunk_of_key[self.keys[at.chunk] as usize] = at.chunk;
         for (i, k) in self.keys.iter().enumerate().skip(at.chunk + 1) {
             self.chunk_of_key[*k as usize] = i;
         }
