@@ -147,7 +147,9 @@ impl DerefMut for LazyLog {
 
 /// [`push_span_ops`](crate::doc::push_span_ops), recording the sequence run in `runs` instead of
 /// pushing it into an op log; `text_at` is the byte offset of a text insert's text in the
-/// chunk's content. Values and map/counter operations go into `values` at once.
+/// chunk's content. Values and map/counter operations go into `values` at once. Inlined into
+/// the loader's span visitor, which calls it for every span.
+#[inline]
 pub(crate) fn record_span_ops(
     runs: &mut Vec<OpRun>,
     values: &mut ValueLog,
