@@ -626,7 +626,8 @@ impl Rope {
             utf16: n + astral,
             bytes: to - from,
         };
-        leaf.text.replace_range(from..to, "");
+        // `drain` is a memmove; `replace_range` goes through the general splice.
+        leaf.text.drain(from..to);
         leaf.chars -= removed.chars;
         leaf.utf16 -= removed.utf16;
         self.len.sub(removed);
@@ -647,7 +648,7 @@ impl Rope {
         head.recount();
         let tail = &mut self.leaves[j];
         let cut = tail.byte_of_char(end - last.chars);
-        tail.text.replace_range(..cut, "");
+        tail.text.drain(..cut);
         tail.text.shrink_to_fit();
         tail.recount();
         self.leaves.drain(i + 1..j);
