@@ -147,6 +147,7 @@ async fn node(dir: String) -> Result<(), Error> {
     let token = node.issue_browser_token(&doc, Access::ReadWrite).await?;
     println!("ws {}", node.ws_addr().ok_or("no ws")?);
     println!("token {token}");
+    println!("pid {}", std::process::id());
     std::io::stdout().flush()?;
     tokio::task::spawn_blocking(|| {
         let mut s = String::new();
@@ -245,24 +246,39 @@ enum Cmd {
 
 async fn load(a: Args) -> Result<bool, Error> {
     let dir = tempfile::tempdir()?;
-    let mut child = Command::new(std::env::current_exe()?)
+    // `WS_LOAD_NODE_WRAP` runs the node under a tool (a heap profiler: `heaptrack`,
+    // `valgrind --tool=massif`); the node says its own pid.
+    let wrap = std::env::var("WS_LOAD_NODE_WRAP").unwrap_or_default();
+    let mut words = wrap.split_whitespace();
+    let mut command = match words.next() {
+        Some(tool) => {
+            let mut c = Command::new(tool);
+            c.args(words).arg(std::env::current_exe()?);
+            c
+        }
+        None => Command::new(std::env::current_exe()?),
+    };
+    let mut child = command
         .arg("--node")
         .arg(dir.path())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()?;
-    let pid = child.id().to_string();
     let me = "self";
     let mut out = BufReader::new(child.stdout.take().ok_or("stdout")?);
-    let (mut addr, mut token) = (String::new(), String::new());
-    for _ in 0..2 {
+    let (mut addr, mut token, mut pid) = (String::new(), String::new(), String::new());
+    while addr.is_empty() || token.is_empty() || pid.is_empty() {
         let mut line = String::new();
-        out.read_line(&mut line)?;
+        if out.read_line(&mut line)? == 0 {
+            return Err("the node ended before saying its address".into());
+        }
         match line.trim().split_once(' ') {
             Some(("ws", v)) => addr = v.to_string(),
             Some(("token", v)) => token = v.to_string(),
-            _ => return Err(format!("unexpected line from the node: {line}").into()),
+            Some(("pid", v)) => pid = v.to_string(),
+            // A wrapping tool's own output.
+            _ => print!("{line}"),
         }
     }
     let load_start = loadavg();

@@ -129,7 +129,7 @@ struct Conn {
 
 /// A presence the hub relays.
 struct HeldPresence {
-    presence: Presence,
+    presence: Arc<Presence>,
     expires: Millis,
     from: u64,
 }
@@ -146,10 +146,11 @@ const ACK_DELAY: Duration = Duration::from_millis(250);
 const ACK_PIGGYBACK: Duration = Duration::from_millis(100);
 
 /// Frames are put together into one write up to this many bytes (a single larger frame goes
-/// alone). Within the protocol's minimum frame limit, so every receiver takes such a message;
-/// small, because the WebSocket writer keeps a buffer as large as the largest message it wrote,
-/// and a queue holds up to `send_queue` writes.
-const COALESCE_BYTES: usize = 4 * 1024;
+/// alone), by the hub and again by the connection's writer. Within the protocol's minimum frame
+/// limit, so every receiver takes such a message; small, because the WebSocket writer keeps a
+/// buffer as large as the largest message it wrote, and a queue holds up to `send_queue`
+/// writes.
+pub(crate) const COALESCE_BYTES: usize = 4 * 1024;
 const _: () = assert!(COALESCE_BYTES as u64 <= Limits::MIN_FRAME_LEN);
 
 struct DocMeta {
@@ -753,9 +754,14 @@ impl Hub {
                     // At most as many as a session keeps (the newest ones arrive live anyway).
                     let live = held.values().filter(|h| h.from != c && h.expires > now);
                     for h in live.take(most) {
-                        let mut p = h.presence.clone();
-                        p.ttl_ms = h.expires.0 - now.0;
-                        conn.session.set_presence(&doc, &p);
+                        let ttl_ms = h.expires.0 - now.0;
+                        if h.presence.ttl_ms == ttl_ms {
+                            conn.session.set_presence_shared(&doc, &h.presence);
+                        } else {
+                            let mut p = (*h.presence).clone();
+                            p.ttl_ms = ttl_ms;
+                            conn.session.set_presence(&doc, &p);
+                        }
                     }
                 }
             }
@@ -769,6 +775,8 @@ impl Hub {
         let now = self.now();
         let held = self.presence.entry(doc.clone()).or_default();
         held.retain(|_, h| h.expires > now);
+        // One copy, shared by every session it goes to.
+        let presence = Arc::new(presence.clone());
         if presence.ttl_ms == 0 {
             held.remove(&presence.origin);
         } else if held.len() < MAX_PRESENCE || held.contains_key(&presence.origin) {
@@ -782,7 +790,7 @@ impl Hub {
             );
         }
         for (id, other) in self.conns.iter_mut() {
-            if *id != from && other.session.set_presence(doc, presence) {
+            if *id != from && other.session.set_presence_shared(doc, &presence) {
                 self.to_pump.insert(*id);
             }
         }
@@ -845,19 +853,21 @@ impl Hub {
                 .filter(|(_, h)| h.from == c)
                 .map(|(k, _)| *k)
                 .collect();
-            let gone: Vec<Presence> = keys
+            let gone: Vec<Arc<Presence>> = keys
                 .iter()
                 .filter_map(|k| held.remove(k))
-                .map(|h| Presence {
-                    seq: h.presence.seq + 1,
-                    ttl_ms: 0,
-                    payload: Vec::new(),
-                    ..h.presence
+                .map(|h| {
+                    Arc::new(Presence {
+                        origin: h.presence.origin,
+                        seq: h.presence.seq + 1,
+                        ttl_ms: 0,
+                        payload: Vec::new(),
+                    })
                 })
                 .collect();
             for p in gone {
                 for (id, other) in self.conns.iter_mut() {
-                    if other.session.set_presence(doc, &p) {
+                    if other.session.set_presence_shared(doc, &p) {
                         self.to_pump.insert(*id);
                     }
                 }

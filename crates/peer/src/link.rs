@@ -9,7 +9,7 @@ use std::time::Duration;
 use tokio::sync::{mpsc, Notify};
 
 use crate::error::LinkError;
-use crate::hub::{HubMsg, Out};
+use crate::hub::{HubMsg, Out, COALESCE_BYTES};
 use crate::node::{RemoteId, Shared, Transport};
 use crate::storage::TokenGrant;
 
@@ -32,6 +32,33 @@ static NEXT_CONN: AtomicU64 = AtomicU64::new(1);
 /// A fresh connection number.
 pub(crate) fn next_conn() -> u64 {
     NEXT_CONN.fetch_add(1, Ordering::Relaxed)
+}
+
+/// Writes that queued up behind `first` while the last one was being written, appended to it
+/// (whole frames, at most [`COALESCE_BYTES`] in all; one that does not fit is left in `carry`):
+/// a connection that fell behind (a burst of presence when many clients join) catches up in a
+/// few large writes instead of one system call per frame, so its queue and the session behind
+/// it do not fill up.
+fn gather(
+    mut first: Vec<u8>,
+    queue: &mut mpsc::Receiver<Out>,
+    carry: &mut Option<Vec<u8>>,
+) -> Vec<u8> {
+    while first.len() < COALESCE_BYTES {
+        let Ok(Out(more)) = queue.try_recv() else {
+            break;
+        };
+        if first.len() + more.len() > COALESCE_BYTES {
+            *carry = Some(more);
+            break;
+        }
+        if first.capacity() < first.len() + more.len() {
+            // One allocation for the whole write, not one per doubling.
+            first.reserve_exact(COALESCE_BYTES - first.len());
+        }
+        first.extend_from_slice(&more);
+    }
+    first
 }
 
 /// Run an authenticated connection until it ends; returns why it ended (as the transport saw
@@ -69,7 +96,16 @@ pub(crate) async fn run(
         let stop = stop.clone();
         let read_end = read_end.clone();
         tokio::spawn(async move {
-            while let Some(Out(frame)) = out_rx.recv().await {
+            let mut carry = None;
+            loop {
+                let frame = match carry.take() {
+                    Some(frame) => frame,
+                    None => match out_rx.recv().await {
+                        Some(Out(frame)) => frame,
+                        None => break,
+                    },
+                };
+                let frame = gather(frame, &mut out_rx, &mut carry);
                 if let Err(reason) = wr.write(frame).await {
                     let _ = hub.send(HubMsg::Closed { conn, reason }).await;
                     break;

@@ -37,6 +37,10 @@ enum Control {
     /// This side's `Open` of the channel in this slot, encoded when it is sent: as an `Answer`
     /// when the peer's `Open` of the document has arrived by then.
     Open(usize),
+    /// A presence on the channel in this slot, encoded when it is sent (not sent if the channel
+    /// closed by then). Shared: an application relaying one user's presence to a thousand
+    /// sessions queues one allocation, not a thousand frames.
+    Presence(usize, Arc<Presence>),
 }
 
 /// Counters of one session, for tests, benchmarks and monitoring.
@@ -352,6 +356,22 @@ impl SyncSession {
     /// not open on both sides, either side lacks the presence capability, or the payload is
     /// longer than [`Limits::max_presence_len`](crate::Limits).
     pub fn set_presence(&mut self, id: &DocId, presence: &Presence) -> bool {
+        self.queue_presence(id, presence, || Arc::new(presence.clone()))
+    }
+
+    /// Like [`set_presence`](Self::set_presence), for an application relaying one presence to
+    /// many sessions: each session queues a reference to `presence` rather than its own copy,
+    /// and encodes it when it is sent.
+    pub fn set_presence_shared(&mut self, id: &DocId, presence: &Arc<Presence>) -> bool {
+        self.queue_presence(id, presence, || presence.clone())
+    }
+
+    fn queue_presence(
+        &mut self,
+        id: &DocId,
+        presence: &Presence,
+        shared: impl FnOnce() -> Arc<Presence>,
+    ) -> bool {
         let Some(peer) = &self.peer else {
             return false;
         };
@@ -368,15 +388,7 @@ impl SyncSession {
         if !self.channel_of(id).is_some_and(Channel::is_ready) {
             return false;
         }
-        let frame = Message::Presence {
-            channel: slot as u64,
-            origin: presence.origin,
-            seq: presence.seq,
-            ttl_ms: presence.ttl_ms,
-            payload: &presence.payload,
-        }
-        .encode_frame();
-        self.control.push_back(Control::Frame(frame));
+        self.control.push_back(Control::Presence(slot, shared()));
         true
     }
 

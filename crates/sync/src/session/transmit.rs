@@ -11,7 +11,7 @@ use crate::feed::COMPACT_MAX_OPS;
 use crate::message::{Hello, Message, MAX_ID_LEN, PROTOCOL_VERSION};
 use crate::relative;
 use crate::store::DocStore;
-use crate::types::{Access, Capabilities};
+use crate::types::{Access, Capabilities, Presence};
 
 /// Most entries in one `Ack` message; a longer one is split (each message stays well under the
 /// protocol's minimum frame limit).
@@ -59,7 +59,7 @@ impl SyncSession {
             // Only the Close (queued alone when the session ended) goes out.
             return match self.control.pop_front()? {
                 Control::Frame(frame) => Some(frame),
-                Control::Open(_) => None,
+                Control::Open(_) | Control::Presence(..) => None,
             };
         }
         self.peer.as_ref()?;
@@ -72,6 +72,7 @@ impl SyncSession {
             let frame = match control {
                 Control::Frame(frame) => Some(frame),
                 Control::Open(slot) => self.open_frame(slot),
+                Control::Presence(slot, presence) => self.presence_frame(slot, &presence),
             };
             if frame.is_some() {
                 return frame;
@@ -203,6 +204,21 @@ impl SyncSession {
         } else {
             open
         })
+    }
+
+    /// A presence on the channel in `slot`, unless the channel closed since it was queued.
+    fn presence_frame(&self, slot: usize, presence: &Presence) -> Option<Vec<u8>> {
+        self.channels.get(slot)?.as_ref()?;
+        Some(
+            Message::Presence {
+                channel: slot as u64,
+                origin: presence.origin,
+                seq: presence.seq,
+                ttl_ms: presence.ttl_ms,
+                payload: &presence.payload,
+            }
+            .encode_frame(),
+        )
     }
 
     /// Largest update data per message: this side's chunk length, within the peer's frame limit.
