@@ -92,7 +92,7 @@ pub(crate) struct DeletedChunk {
 }
 
 /// Most items in one chunk before it splits in two.
-const CHUNK_MAX: usize = 64;
+const CHUNK_MAX: usize = 32;
 
 /// A run of items in document order with their counts cached.
 #[derive(Debug, Default)]
