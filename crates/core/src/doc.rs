@@ -29,6 +29,11 @@ use crate::version::{Frontier, VersionVector};
 /// of a long history; below this size replaying is fast and the file size matters more.
 pub(crate) const STATE_MIN_SPANS: usize = 8192;
 
+/// Most runs [`Doc::load`] reserves room for before it has read them (a chunk's span count is
+/// only bounded by [`Limits::max_spans`](encoding::Limits::max_spans), and a few bytes can claim
+/// millions of spans): 2.6 MB of runs.
+const RESERVE_RUNS_MAX: usize = 1 << 16;
+
 /// Options for a [`Doc`]. Defaults suit most applications.
 #[derive(Clone, Debug)]
 #[non_exhaustive]
@@ -607,6 +612,10 @@ impl Doc {
                 prop: s.prop,
             };
             if record {
+                if runs.is_empty() {
+                    // One run per span, or fewer: one allocation instead of a dozen that copy.
+                    runs.reserve(s.spans.min(RESERVE_RUNS_MAX));
+                }
                 record_span_ops(&mut runs, values, container, lv, ops, s.text_at);
             } else {
                 push_span_ops(log, values, container, lv, ops);

@@ -233,6 +233,34 @@ impl<'a> RleUintDecoder<'a> {
     }
 }
 
+/// A column whose values a caller takes one at a time, knowing how many it holds (say, one per
+/// span): [`Column::read`] is the next value, and a column that runs out is an error.
+pub(crate) trait Column {
+    /// The next value; `offset` is reported if the column has none left.
+    fn read(&mut self, offset: usize) -> Result<u64, DecodeError>;
+}
+
+impl Column for RleUintDecoder<'_> {
+    /// [`Iterator::next`] without the `Option` around the result: the span reader takes seven
+    /// values per span through here.
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    fn read(&mut self, offset: usize) -> Result<u64, DecodeError> {
+        match self.next_value() {
+            Ok(Some(value)) => Ok(value),
+            Ok(None) => Err(DecodeError::Invalid {
+                offset,
+                what: "column shorter than the span count",
+            }),
+            Err(error) => {
+                // Stop after the first error, as `next` does.
+                self.unread = 0;
+                self.run = Run::NONE;
+                Err(error)
+            }
+        }
+    }
+}
+
 impl Iterator for RleUintDecoder<'_> {
     type Item = Result<u64, DecodeError>;
 
@@ -293,6 +321,15 @@ impl<'a> DeltaDecoder<'a> {
             deltas: RleUintDecoder::new(reader, len)?,
             previous: 0,
         })
+    }
+}
+
+impl Column for DeltaDecoder<'_> {
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    fn read(&mut self, offset: usize) -> Result<u64, DecodeError> {
+        let delta = unzigzag(self.deltas.read(offset)?);
+        self.previous = self.previous.wrapping_add(delta as u64);
+        Ok(self.previous)
     }
 }
 

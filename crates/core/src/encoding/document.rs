@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 
+use super::column::Column;
 use super::PeerTable;
 use super::{
     crc32, DecodeError, DeltaDecoder, DeltaEncoder, Reader, RleUintDecoder, RleUintEncoder, Writer,
@@ -413,6 +414,9 @@ pub(crate) struct SpanRef<'a> {
     pub(crate) values: &'a [Stored],
     /// Map and counter operations.
     pub(crate) prop: Option<&'a Prop>,
+    /// How many spans the chunk says it holds (checked against [`Limits::max_spans`], but a
+    /// few bytes can claim that many: size buffers from it only up to a bound).
+    pub(crate) spans: usize,
 }
 
 impl SpanRef<'_> {
@@ -1167,14 +1171,8 @@ fn peer_at(peers: &[PeerId], idx: u64, offset: usize) -> Result<PeerId, DecodeEr
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
-fn next<T>(
-    it: &mut impl Iterator<Item = Result<T, DecodeError>>,
-    offset: usize,
-) -> Result<T, DecodeError> {
-    it.next().unwrap_or(Err(DecodeError::Invalid {
-        offset,
-        what: "column shorter than the span count",
-    }))
+fn next(column: &mut impl Column, offset: usize) -> Result<u64, DecodeError> {
+    column.read(offset)
 }
 
 /// Read the span columns of a chunk of format `version`, handing each span to `visit`;
@@ -1445,6 +1443,7 @@ fn read_spans(
             text_at,
             values: &values,
             prop: prop.as_ref(),
+            spans: n,
         };
         if !visit(span) {
             return Ok(false);
