@@ -12,6 +12,7 @@ use crate::encoding::{self, ChunkHead, DecodeError, PeerTable};
 use crate::error::{EditError, ImportError};
 use crate::events::{push_patch, Diff, ListOp, Patch, PatchQueue, Slot};
 use crate::id::{OpId, PeerId};
+#[cfg(not(target_arch = "wasm32"))]
 use crate::lazy_log::{record_span_ops, LazyLog, Recorded};
 use crate::merge::{self, TransformedOp};
 use crate::op_log::{OpKind, OpLog, OpRun};
@@ -29,10 +30,16 @@ use crate::version::{Frontier, VersionVector};
 /// of a long history; below this size replaying is fast and the file size matters more.
 pub(crate) const STATE_MIN_SPANS: usize = 8192;
 
+#[cfg(not(target_arch = "wasm32"))]
 /// Most runs [`Doc::load`] reserves room for before it has read them (a chunk's span count is
 /// only bounded by [`Limits::max_spans`](encoding::Limits::max_spans), and a few bytes can claim
 /// millions of spans): 2.6 MB of runs.
 const RESERVE_RUNS_MAX: usize = 1 << 16;
+
+/// In wasm, where the package's size comes first, the op log is built as a document loads (the
+/// deferred build is native only: about 3 KB of gzipped wasm, see `crate::lazy_log`).
+#[cfg(target_arch = "wasm32")]
+type LazyLog = OpLog;
 
 /// Options for a [`Doc`]. Defaults suit most applications.
 #[derive(Clone, Debug)]
@@ -461,6 +468,7 @@ impl Doc {
             head,
             frontier,
             seq_touched,
+            #[cfg(not(target_arch = "wasm32"))]
             runs,
         }) = self.push_in_order(bytes, None, true)?
         else {
@@ -478,6 +486,7 @@ impl Doc {
             .iter()
             .map(|id| self.containers.get_or_create(id))
             .collect();
+        #[cfg(not(target_arch = "wasm32"))]
         let recorded = Recorded {
             runs,
             content: head.content,
@@ -485,7 +494,10 @@ impl Doc {
         match head.state {
             Some(texts) => {
                 // The texts are here: the op log is built when something first needs it.
-                self.log = LazyLog::deferred(recorded);
+                #[cfg(not(target_arch = "wasm32"))]
+                {
+                    self.log = LazyLog::deferred(recorded);
+                }
                 for (i, rope) in table.iter().zip(texts) {
                     let e = &mut self.containers.entries[*i as usize];
                     if let State::Text(r) = &mut e.state {
@@ -496,7 +508,10 @@ impl Doc {
                 self.frontier = frontier;
             }
             None => {
-                self.log = LazyLog::built(recorded.build());
+                #[cfg(not(target_arch = "wasm32"))]
+                {
+                    self.log = LazyLog::built(recorded.build());
+                }
                 self.merge_new(0, Some(seq_touched), false, &mut ImportReport::default())?
             }
         }
@@ -525,7 +540,10 @@ impl Doc {
         let limits = self.options.limits.clone();
         let graph = &mut self.graph;
         let log: &mut OpLog = &mut self.log;
+        #[cfg(not(target_arch = "wasm32"))]
         let mut runs = Vec::new();
+        #[cfg(target_arch = "wasm32")]
+        let _ = record;
         let containers = &mut self.containers;
         let values = &mut self.values;
         let mut frontier = Vec::new();
@@ -611,15 +629,16 @@ impl Doc {
                 values: s.values,
                 prop: s.prop,
             };
+            #[cfg(not(target_arch = "wasm32"))]
             if record {
                 if runs.is_empty() {
                     // One run per span, or fewer: one allocation instead of a dozen that copy.
                     runs.reserve(s.spans.min(RESERVE_RUNS_MAX));
                 }
                 record_span_ops(&mut runs, values, container, lv, ops, s.text_at);
-            } else {
-                push_span_ops(log, values, container, lv, ops);
+                return true;
             }
+            push_span_ops(log, values, container, lv, ops);
             true
         })?;
         flush(graph, &mut batch, &parents, &mut frontier);
@@ -627,6 +646,7 @@ impl Doc {
             head,
             frontier,
             seq_touched,
+            #[cfg(not(target_arch = "wasm32"))]
             runs,
         }))
     }
@@ -1521,6 +1541,7 @@ struct InOrder {
     /// Sequence containers that got operations (may repeat).
     seq_touched: Vec<u32>,
     /// The sequence runs, when recorded instead of pushed into the op log.
+    #[cfg(not(target_arch = "wasm32"))]
     runs: Vec<OpRun>,
 }
 

@@ -130,6 +130,7 @@ mod history;
 mod id;
 mod json;
 mod json_write;
+#[cfg(not(target_arch = "wasm32"))]
 mod lazy_log;
 mod merge;
 mod op_log;

@@ -409,6 +409,7 @@ pub(crate) struct SpanRef<'a> {
     pub(crate) text: &'a str,
     /// The byte offset of `text` in [`ChunkHead::content`] (for a span without text: where the
     /// next insert's text starts).
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
     pub(crate) text_at: usize,
     /// List inserts: the values. Empty otherwise.
     pub(crate) values: &'a [Stored],
@@ -416,6 +417,7 @@ pub(crate) struct SpanRef<'a> {
     pub(crate) prop: Option<&'a Prop>,
     /// How many spans the chunk says it holds (checked against [`Limits::max_spans`], but a
     /// few bytes can claim that many: size buffers from it only up to a bound).
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
     pub(crate) spans: usize,
 }
 
@@ -453,6 +455,7 @@ pub(crate) struct ChunkHead {
     pub(crate) state: Option<Vec<Rope>>,
     /// The inserted text of every text insert span, concatenated in span order (the content
     /// section): [`SpanRef::text`] is the part at [`SpanRef::text_at`].
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
     pub(crate) content: String,
 }
 
