@@ -365,7 +365,8 @@ impl<'a> Region<'a> {
             diff: DiffScratch::default(),
             deleted: Vec::new(),
         };
-        for (r, parents) in WalkPlan::new(graph, &[end..new.start]).iter() {
+        let caught_up = end..new.start;
+        for (r, parents) in WalkPlan::new(graph, std::slice::from_ref(&caught_up)).iter() {
             walk.replay_run(r, parents, None)?;
         }
         let len = walk.replay_new(new.clone(), text_len, out)?;

@@ -87,9 +87,8 @@ pub fn replay_concurrent(
         let a = txn.agent;
         let missing = missing_ancestors(trace, i, &mut merged[a]);
         let doc = &mut agents[a];
-        // One import for all of them: the merge runs once. Imported one by one, a history with
-        // several roots (git-makefile-x2) re-walks the whole document for every update that is
-        // concurrent with an unmerged root's branch, since no single common point exists.
+        // One import for all of them: the merge runs once (one by one, each import would merge
+        // on its own, continuing the tracker the document keeps while it has several heads).
         match missing.as_slice() {
             [] => {}
             [t] => {

@@ -71,8 +71,12 @@ impl Kept {
     /// every parent named in that part of the graph is the common point or after it (so is in
     /// the tracker, or will be by then). Conservative: a parent before the common point that is
     /// one of its ancestors would do too, but telling costs a graph walk.
+    ///
+    /// Also refused when more operations arrived since the tracker was kept than it holds
+    /// (a long stretch of typing, say): replaying them all costs at least what the tracker saves,
+    /// and a new tracker from the region's own common point may need far fewer.
     pub(super) fn can_continue(&self, graph: &CausalGraph, region: Range<Lv>) -> bool {
-        if self.end > region.start {
+        if self.end > region.start || region.start - self.end > self.ops_held() {
             return false;
         }
         let base = self.base();

@@ -20,9 +20,11 @@
 //! records its left and right origins at the version it was made, and [`Tracker::integrate`]
 //! places concurrent inserts at the same point so that runs never interleave.
 //!
-//! This implementation keeps items in a vector and finds positions by scanning it: simple, and
-//! fast while the concurrent region is small (the tracker is dropped after each concurrent region
-//! of history). A tree keyed by position and id would make large concurrent merges logarithmic.
+//! This implementation keeps items in chunks of a vector and finds positions by scanning the
+//! chunks' cached counts: simple, and fast while the concurrent region is small (the tracker is
+//! dropped after each concurrent region of history, or kept only while the document has several
+//! heads, see `merge::kept`). A tree keyed by position and id would make large concurrent merges
+//! logarithmic.
 
 use std::ops::Range;
 
