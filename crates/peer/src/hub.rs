@@ -62,6 +62,11 @@ pub(crate) enum HubMsg {
     Api(Api),
     /// Imports deferred for `doc` were applied to a copy of it on a blocking thread.
     Worked { doc: DocId, worked: Box<Worked> },
+    /// A large stored document was loaded in the background.
+    Loaded {
+        doc: DocId,
+        result: Result<Box<Doc>, NodeError>,
+    },
 }
 
 /// A local edit or read, run on the hub.
@@ -195,6 +200,8 @@ pub(crate) struct HubConfig {
     pub dialled: HashSet<NodeId>,
     /// Received updates of at least this many bytes are imported off the hub.
     pub heavy_update: usize,
+    /// Stored documents being loaded in the background ([`HubMsg::Loaded`]).
+    pub loading: Vec<DocId>,
 }
 
 pub(crate) struct Hub {
@@ -236,8 +243,12 @@ impl Hub {
                 (id.clone(), meta)
             })
             .collect();
+        let mut work = DocWork::new(cfg.heavy_update);
+        for doc in &cfg.loading {
+            work.start_loading(doc);
+        }
         let hub = Hub {
-            work: DocWork::new(cfg.heavy_update),
+            work,
             me,
             cfg,
             start: Instant::now(),
@@ -390,6 +401,7 @@ impl Hub {
             HubMsg::Persisted { durable, failed } => self.persisted(durable, failed),
             HubMsg::Api(api) => self.api(api),
             HubMsg::Worked { doc, worked } => self.worked(doc, worked),
+            HubMsg::Loaded { doc, result } => self.loaded(doc, result),
         }
     }
 
@@ -400,10 +412,13 @@ impl Hub {
                 let _ = reply.send(created);
             }
             Api::Docs { reply } => {
-                let _ = reply.send(self.docs.keys().cloned().collect());
+                let mut docs: Vec<DocId> = self.docs.keys().cloned().collect();
+                docs.extend(self.work.loading().cloned());
+                docs.sort();
+                let _ = reply.send(docs);
             }
             Api::Edit { doc, f, reply } => self.edit(doc, f, reply),
-            Api::Read { doc, f } => f(self.docs.get(&doc)),
+            Api::Read { doc, f } => self.read(doc, f),
             Api::Peers { reply } => {
                 let peers = self
                     .conns
@@ -505,7 +520,7 @@ impl Hub {
 
     /// Create an empty document if there is none; true when created.
     fn ensure_doc(&mut self, doc: &DocId) -> bool {
-        if self.docs.contains_key(doc) {
+        if self.docs.contains_key(doc) || self.work.holds(doc) {
             return false;
         }
         let d = Doc::with_peer(self.cfg.edit_peer);

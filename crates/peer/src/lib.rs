@@ -19,8 +19,10 @@
 //!   the document. Meanwhile that document is *busy*: its other incoming changes and local edits
 //!   queue behind the merge, in arrival order, and reads and exports see it as it was. Every
 //!   other document keeps flowing. As for any change, the merged one is forwarded, persisted,
-//!   and acknowledged only once durable. Compaction snapshots are encoded by the storage
-//!   writer, and documents are loaded at start on a blocking thread.
+//!   and acknowledged only once durable. Stored documents of at least that size load in the
+//!   background after [`Node::start`] returns ([`NodeEvent::Loaded`]); until then edits and
+//!   reads of them wait, and peers get them once loaded. Compaction snapshots are encoded by
+//!   the storage writer, off the hub.
 //! - **Storage** ([`Storage`], by default [`RedbStorage`] in `weft.redb`): every change is
 //!   appended in a transaction committed with immediate durability before it is acknowledged,
 //!   to the local caller ([`Node::edit`] returns then) and to peers (sync `Ack`s, which give
@@ -94,9 +96,11 @@
 //!
 //! # Limits of this version
 //!
-//! Access is enforced per connection, not per change author (above). An update under
-//! [`NodeOptions::heavy_update`] bytes is still merged on the hub, whatever the merge costs; a
-//! node loads all its documents before it starts serving any.
+//! Access is enforced per connection, not per change author (above). Heavy work is recognised
+//! by size: an update under [`NodeOptions::heavy_update`] bytes is merged on the hub whatever
+//! the merge costs, and smaller stored documents are loaded before the node starts. A
+//! document that fails to load in the background is logged and not served (peers asking for
+//! it get no answer for it; it is never replaced by an empty one).
 
 mod dial;
 mod error;

@@ -16,7 +16,7 @@ use weft_sync::{Access, DeclineReason, DocId, Limits, Presence};
 use crate::error::{LinkError, NodeError};
 use crate::hub::{Api, Hub, HubConfig, HubMsg};
 use crate::identity::{Identity, NodeId, ParseNodeIdError};
-use crate::storage::{RedbStorage, Storage, TokenGrant};
+use crate::storage::{RedbStorage, Storage, StoredDoc, TokenGrant};
 use crate::{persist, quic, token, ws};
 
 /// Name of the database file in a data directory.
@@ -54,7 +54,9 @@ pub struct NodeOptions {
     pub reconnect: (Duration, Duration),
     /// A received update of at least this many bytes (typically the catch-up of a long
     /// history) is imported on a blocking thread, so that the merge does not hold up the other
-    /// documents; later changes to that document queue behind it (see the crate docs).
+    /// documents; later changes to that document queue behind it (see the crate docs). Stored
+    /// documents of at least this many bytes are loaded in the background after the node
+    /// starts ([`NodeEvent::Loaded`]).
     pub heavy_update: usize,
 }
 
@@ -256,6 +258,14 @@ pub enum NodeEvent {
         /// The presence.
         presence: Presence,
     },
+    /// A large stored document finished loading in the background (see
+    /// [`NodeOptions::heavy_update`]); until then requests for it wait, and it is not synced.
+    Loaded {
+        /// The document.
+        doc: DocId,
+        /// Its version.
+        version: VersionVector,
+    },
     /// mDNS found a known node; it is dialled.
     Discovered {
         /// Where it said it is.
@@ -354,26 +364,47 @@ fn random_peer() -> Result<PeerId, NodeError> {
     Ok(PeerId(u64::from_le_bytes(b)))
 }
 
-/// Load every stored document (on a blocking thread).
-fn load_docs(storage: &dyn Storage, peer: PeerId) -> Result<BTreeMap<DocId, Doc>, NodeError> {
-    let mut docs = BTreeMap::new();
+/// Decode a stored document.
+pub(crate) fn decode_doc(id: &DocId, stored: &StoredDoc, peer: PeerId) -> Result<Doc, NodeError> {
+    let corrupt = |error| NodeError::CorruptDoc {
+        doc: id.clone(),
+        error,
+    };
+    let mut doc = match &stored.snapshot {
+        Some(s) => Doc::load_with_options(s, peer, DocOptions::default()).map_err(corrupt)?,
+        None => Doc::with_peer(peer),
+    };
+    doc.import_all(stored.changes.iter().map(Vec::as_slice))
+        .map_err(corrupt)?;
+    Ok(doc)
+}
+
+/// Stored documents, read at start (on a blocking thread): the small ones decoded, the ones of
+/// at least `heavy` stored bytes left for the hub to load in the background.
+struct StoredDocs {
+    docs: BTreeMap<DocId, Doc>,
+    later: Vec<(DocId, StoredDoc)>,
+}
+
+fn load_docs(storage: &dyn Storage, peer: PeerId, heavy: usize) -> Result<StoredDocs, NodeError> {
+    let mut loaded = StoredDocs {
+        docs: BTreeMap::new(),
+        later: Vec::new(),
+    };
     for id in storage.docs()? {
         let Some(stored) = storage.load(&id)? else {
             continue;
         };
-        let corrupt = |error| NodeError::CorruptDoc {
-            doc: id.clone(),
-            error,
-        };
-        let mut doc = match &stored.snapshot {
-            Some(s) => Doc::load_with_options(s, peer, DocOptions::default()).map_err(corrupt)?,
-            None => Doc::with_peer(peer),
-        };
-        doc.import_all(stored.changes.iter().map(Vec::as_slice))
-            .map_err(corrupt)?;
-        docs.insert(id, doc);
+        let size = stored.snapshot.as_ref().map_or(0, Vec::len)
+            + stored.changes.iter().map(Vec::len).sum::<usize>();
+        if size >= heavy {
+            loaded.later.push((id, stored));
+        } else {
+            let doc = decode_doc(&id, &stored, peer)?;
+            loaded.docs.insert(id, doc);
+        }
     }
-    Ok(docs)
+    Ok(loaded)
 }
 
 impl Node {
@@ -395,10 +426,11 @@ impl Node {
             .map_err(|_| NodeError::Stopped)??
         };
         let edit_peer = random_peer()?;
-        let (docs, rules) = {
+        let heavy = options.heavy_update;
+        let (StoredDocs { docs, later }, rules) = {
             let storage = storage.clone();
             tokio::task::spawn_blocking(move || -> Result<_, NodeError> {
-                let docs = load_docs(storage.as_ref(), edit_peer)?;
+                let docs = load_docs(storage.as_ref(), edit_peer, heavy)?;
                 let rules: HashMap<(NodeId, DocId), Access> = storage
                     .rules()?
                     .into_iter()
@@ -423,6 +455,7 @@ impl Node {
                 known: known.clone(),
                 dialled: options.peers.iter().map(|p| p.id).collect(),
                 heavy_update: options.heavy_update,
+                loading: later.iter().map(|(id, _)| id.clone()).collect(),
             },
             docs,
             jobs_tx,
@@ -430,6 +463,24 @@ impl Node {
             hub_tx.downgrade(),
         );
         tokio::spawn(hub.run(hub_rx));
+        if !later.is_empty() {
+            // Large documents load one after the other on a blocking thread; the hub serves
+            // the others meanwhile.
+            let hub = hub_tx.clone();
+            tokio::spawn(async move {
+                for (doc, stored) in later {
+                    let id = doc.clone();
+                    let result =
+                        tokio::task::spawn_blocking(move || decode_doc(&id, &stored, edit_peer))
+                            .await
+                            .unwrap_or(Err(NodeError::Stopped))
+                            .map(Box::new);
+                    if hub.send(HubMsg::Loaded { doc, result }).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
         tokio::spawn(persist::run(storage.clone(), jobs_rx, hub_tx.clone()));
         let (stop_tx, stop_rx) = watch::channel(false);
         let shared = Arc::new(Shared {

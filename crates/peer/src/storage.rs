@@ -140,18 +140,15 @@ pub struct RedbStorage {
 
 impl RedbStorage {
     /// Open (or create) the database file at `path`. An interrupted commit from a crash is
-    /// rolled back by redb's checksums on open.
+    /// rolled back by redb's checksums on open. A new database is made beside `path`
+    /// (`*.new`) and renamed into place once complete, so a crash while creating it leaves no
+    /// database rather than a file redb cannot open.
     pub fn open(path: &Path) -> Result<RedbStorage, StorageError> {
-        let database = redb::Database::create(path).map_err(db)?;
-        let txn = database.begin_write().map_err(db)?;
-        {
-            txn.open_table(DOCS).map_err(db)?;
-            txn.open_table(CHANGES).map_err(db)?;
-            txn.open_table(SNAPSHOTS).map_err(db)?;
-            txn.open_table(ACCESS).map_err(db)?;
-            txn.open_table(TOKENS).map_err(db)?;
+        if !path.exists() {
+            create_whole(path)?;
         }
-        txn.commit().map_err(db)?;
+        let database = redb::Database::create(path).map_err(db)?;
+        init_tables(&database)?;
         Ok(RedbStorage { db: database })
     }
 
@@ -169,6 +166,47 @@ impl RedbStorage {
 }
 
 use redb::{ReadableDatabase, ReadableTable};
+
+/// Create every table (a no-op when they exist), committed durably.
+fn init_tables(database: &redb::Database) -> Result<(), StorageError> {
+    let txn = database.begin_write().map_err(db)?;
+    {
+        txn.open_table(DOCS).map_err(db)?;
+        txn.open_table(CHANGES).map_err(db)?;
+        txn.open_table(SNAPSHOTS).map_err(db)?;
+        txn.open_table(ACCESS).map_err(db)?;
+        txn.open_table(TOKENS).map_err(db)?;
+    }
+    txn.commit().map_err(db)
+}
+
+/// Make a new, complete database at `path`: built at `path` + `.new`, then renamed (and the
+/// rename made durable), so that `path` never holds half a database file.
+fn create_whole(path: &Path) -> Result<(), StorageError> {
+    let io = |what: &str, e: std::io::Error| {
+        StorageError::Other(format!("{what} {}: {e}", path.display()))
+    };
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".new");
+    let tmp = std::path::PathBuf::from(tmp);
+    // A leftover from a crash during an earlier creation.
+    match std::fs::remove_file(&tmp) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(io("removing a partial", e)),
+    }
+    {
+        let database = redb::Database::create(&tmp).map_err(db)?;
+        init_tables(&database)?;
+    }
+    std::fs::rename(&tmp, path).map_err(|e| io("creating", e))?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| io("syncing the directory of", e))?;
+    }
+    Ok(())
+}
 
 impl Storage for RedbStorage {
     fn docs(&self) -> Result<Vec<DocId>, StorageError> {
@@ -374,5 +412,23 @@ mod tests {
         assert!(s.rules().unwrap().is_empty());
         assert_eq!(s.token([1; 32]).unwrap().unwrap().doc, b);
         assert_eq!(s.token([2; 32]).unwrap(), None);
+    }
+
+    #[test]
+    fn a_creation_cut_short_leaves_no_database_and_the_next_open_creates_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("weft.redb");
+        // What a process killed while creating the database leaves: part of a file beside it.
+        std::fs::write(dir.path().join("weft.redb.new"), [0u8; 100]).unwrap();
+        let s = RedbStorage::open(&path).unwrap();
+        s.create(&DocId::new("a").unwrap()).unwrap();
+        drop(s);
+        assert!(!dir.path().join("weft.redb.new").exists());
+        let s = RedbStorage::open(&path).unwrap();
+        assert_eq!(s.docs().unwrap().len(), 1);
+        // An existing database is opened as it is, never replaced.
+        drop(s);
+        std::fs::write(&path, b"not a database").unwrap();
+        assert!(RedbStorage::open(&path).is_err());
     }
 }

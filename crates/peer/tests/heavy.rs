@@ -1,14 +1,14 @@
 //! Heavy work off the network loop: while a node merges the catch-up of a long concurrent
-//! history of one document (on a blocking thread), edits of another document keep flowing to it
-//! over a real QUIC connection, and the big document still arrives whole and durable.
+//! history of one document (on a blocking thread), and later while it loads that document from
+//! its storage after a restart, edits of another document keep flowing to it over a real QUIC
+//! connection; the big document still arrives whole, durable, and loads complete.
 
 mod common;
 
-use std::time::Duration;
-
 use common::*;
+use tokio::sync::broadcast;
 use weft_core::{Doc, PeerId, VersionVector};
-use weft_peer::{ChangeOrigin, NodeEvent, NodeOptions, RemoteId, Transport};
+use weft_peer::{ChangeOrigin, Node, NodeEvent, NodeOptions, RemoteId, Transport};
 use weft_sync::{Access, DocId};
 
 fn big() -> DocId {
@@ -112,39 +112,13 @@ async fn edits_of_one_document_flow_while_another_merges_a_long_history() {
 
     // Edits of the live document reach B one after the other, all while B has not finished
     // the big one: B's `DocChanged` for `big` comes only after all of them.
-    let mut seen_big = false;
-    const WORDS: [&str; 5] = ["one ", "two ", "three ", "four ", "five "];
-    for (i, word) in WORDS.into_iter().enumerate() {
-        let (_, version) = a
-            .edit_versioned(&live, move |d| {
-                let t = d.text("body");
-                let n = d.text_len(t);
-                d.insert(t, n, word).unwrap();
-            })
-            .await
-            .unwrap();
-        loop {
-            let e = tokio::time::timeout(Duration::from_secs(120), events.recv())
-                .await
-                .expect("B hears of the live edit")
-                .expect("events");
-            match e {
-                NodeEvent::DocChanged { doc, origin, .. } if doc == big => {
-                    assert_eq!(origin, ChangeOrigin::Remote(remote.clone()));
-                    seen_big = true;
-                }
-                NodeEvent::DocChanged {
-                    doc, version: v, ..
-                } if doc == live && v.includes(&version) => break,
-                _ => {}
-            }
-        }
-        assert!(
-            !seen_big,
-            "live edit {i} reached B only after the big merge finished"
-        );
-        eprintln!("live edit {i} at B after {:?}", started.elapsed());
-    }
+    let words = ["one ", "two ", "three ", "four ", "five "];
+    live_edits_reach_b(&a, &mut events, &words, |e| {
+        matches!(e, NodeEvent::DocChanged { doc, origin, .. }
+            if *doc == big && *origin == ChangeOrigin::Remote(remote.clone()))
+    })
+    .await;
+    eprintln!("live edits at B after {:?}", started.elapsed());
 
     // The big document then arrives whole, and B acknowledges it (so it is durable there).
     eventually(120, "B has the big document", || {
@@ -174,12 +148,29 @@ async fn edits_of_one_document_flow_while_another_merges_a_long_history() {
         }
     })
     .await;
-    a.shutdown().await.unwrap();
     b.shutdown().await.unwrap();
     drop(b);
 
-    // Restarted, B has both documents from its own storage.
-    let b = start(options(db.path())).await;
+    // Restarted and dialling A again, B loads the big document from its storage (one long
+    // stored update) in the background, while the live document syncs: the live edits reach
+    // B before the big document has loaded.
+    let mut ob = options(db.path());
+    ob.peers = vec![a.addr(Transport::Quic).unwrap()];
+    let b = start(ob).await;
+    let mut events = b.subscribe();
+    let words = ["six ", "seven ", "eight "];
+    live_edits_reach_b(
+        &a,
+        &mut events,
+        &words,
+        |e| matches!(e, NodeEvent::Loaded { doc, .. } if *doc == big),
+    )
+    .await;
+    assert_eq!(b.docs().await.unwrap(), [big.clone(), live.clone()]);
+    next_event(&mut events, 120, |e| {
+        matches!(e, NodeEvent::Loaded { doc, .. } if *doc == big).then_some(())
+    })
+    .await;
     let got = b
         .read(&big, |d| d.get_text("body").map(|t| d.text_to_string(t)))
         .await
@@ -189,6 +180,40 @@ async fn edits_of_one_document_flow_while_another_merges_a_long_history() {
         .read(&live, |d| d.get_text("body").map(|t| d.text_to_string(t)))
         .await
         .unwrap();
-    assert_eq!(live_text.as_deref(), Some("start one two three four five "));
+    assert_eq!(
+        live_text.as_deref(),
+        Some("start one two three four five six seven eight ")
+    );
     b.shutdown().await.unwrap();
+    a.shutdown().await.unwrap();
+}
+
+/// A appends each of `words` to the live document, each time waiting until B reports it;
+/// panics if B reported an event `big` accepts before the last one arrived.
+async fn live_edits_reach_b(
+    a: &Node,
+    events: &mut broadcast::Receiver<NodeEvent>,
+    words: &[&'static str],
+    big: impl Fn(&NodeEvent) -> bool,
+) {
+    for (i, &word) in words.iter().enumerate() {
+        let (_, version) = a
+            .edit_versioned(&live(), move |d| {
+                let t = d.text("body");
+                let n = d.text_len(t);
+                d.insert(t, n, word).unwrap();
+            })
+            .await
+            .unwrap();
+        let arrived = next_event(events, 120, |e| {
+            assert!(
+                !big(e),
+                "live edit {i} reached B only after the big document: {e:?}"
+            );
+            matches!(e, NodeEvent::DocChanged { doc, version: v, .. }
+                if *doc == live() && v.includes(&version))
+            .then_some(())
+        });
+        arrived.await;
+    }
 }

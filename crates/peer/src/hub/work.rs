@@ -17,13 +17,19 @@
 //! - reads and exports to peers see the document as it was before the queued changes.
 //!
 //! Other documents, and other traffic of the same connections, flow meanwhile.
+//!
+//! Large stored documents load the same way: the hub starts with them *loading* (known, but not
+//! in its map), edits and reads of them queue, and when a document arrives from the loading
+//! thread ([`HubMsg::Loaded`]) it opens with the connected peers allowed to see it and the
+//! line runs.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::sync::Arc;
 
 use weft_core::{Doc, ImportError};
 use weft_sync::{AppliedImport, DeferredImport, DocId, DocStore, ProtocolError};
 
-use super::{DocFn, Hub, HubMsg};
+use super::{access_for, open_doc, DocFn, DocMeta, Hub, HubMsg, ReadFn};
 use crate::error::{LinkError, NodeError};
 use crate::node::{ChangeOrigin, NodeEvent};
 use crate::persist::Waiter;
@@ -34,13 +40,17 @@ pub(crate) enum Queued {
     Import { conn: u64, import: DeferredImport },
     /// A local edit.
     Edit { f: DocFn, reply: Waiter },
+    /// A read of a document still loading.
+    Read { f: ReadFn },
 }
 
 /// The line of one busy document.
 #[derive(Default)]
 struct Line {
-    /// A copy of the document is being worked on.
+    /// A copy of the document is being worked on, or the document is loading.
     running: bool,
+    /// The document is loading (not in the hub's map yet).
+    loading: bool,
     queue: VecDeque<Queued>,
 }
 
@@ -75,12 +85,16 @@ pub(crate) struct DocWork {
     /// Updates of at least this many bytes make their document busy.
     heavy: usize,
     lines: HashMap<DocId, Line>,
+    /// Stored documents that failed to load: never served, never replaced by an empty one.
+    broken: HashSet<DocId>,
 }
 
 /// What to do next for a busy document, from [`DocWork::next`].
 pub(crate) enum Next {
     /// Apply this edit now, on the hub (edits are short).
     Edit { f: DocFn, reply: Waiter },
+    /// Run this read now.
+    Read { f: ReadFn },
     /// Run this batch on a blocking thread; [`DocWork::done`] when it returns.
     Batch(Vec<(u64, DeferredImport)>),
     /// Nothing to do now (a batch is running, or the line is empty and the document free).
@@ -92,7 +106,36 @@ impl DocWork {
         DocWork {
             heavy,
             lines: HashMap::new(),
+            broken: HashSet::new(),
         }
+    }
+
+    /// `doc` is being loaded in the background: everything for it waits.
+    pub(crate) fn start_loading(&mut self, doc: &DocId) {
+        let line = self.lines.entry(doc.clone()).or_default();
+        line.running = true;
+        line.loading = true;
+    }
+
+    /// Whether `doc` is still loading.
+    pub(crate) fn is_loading(&self, doc: &DocId) -> bool {
+        self.lines.get(doc).is_some_and(|l| l.loading)
+    }
+
+    /// The documents still loading.
+    pub(crate) fn loading(&self) -> impl Iterator<Item = &DocId> {
+        self.lines.iter().filter(|(_, l)| l.loading).map(|(d, _)| d)
+    }
+
+    /// Whether `doc` exists in storage though not in the hub's map (loading, or broken).
+    pub(crate) fn holds(&self, doc: &DocId) -> bool {
+        self.is_loading(doc) || self.broken.contains(doc)
+    }
+
+    /// `doc` failed to load: it is broken from now on; what waited for it is returned.
+    fn failed(&mut self, doc: &DocId) -> VecDeque<Queued> {
+        self.broken.insert(doc.clone());
+        self.lines.remove(doc).map(|l| l.queue).unwrap_or_default()
     }
 
     /// Whether changes to `doc` must queue.
@@ -135,6 +178,7 @@ impl DocWork {
                 Next::Wait
             }
             Some(Queued::Edit { f, reply }) => Next::Edit { f, reply },
+            Some(Queued::Read { f }) => Next::Read { f },
             Some(Queued::Import { conn, import }) => {
                 let mut batch = vec![(conn, import)];
                 while let Some(Queued::Import { .. }) = line.queue.front() {
@@ -148,10 +192,11 @@ impl DocWork {
         }
     }
 
-    /// The batch of `doc` returned.
+    /// The batch of `doc` returned, or it finished loading.
     pub(crate) fn done(&mut self, doc: &DocId) {
         if let Some(line) = self.lines.get_mut(doc) {
             line.running = false;
+            line.loading = false;
         }
     }
 }
@@ -207,6 +252,63 @@ impl Hub {
         self.persist(doc, Some(reply));
     }
 
+    /// A read: now, or once the document has loaded.
+    pub(super) fn read(&mut self, doc: DocId, f: ReadFn) {
+        if self.work.is_loading(&doc) {
+            self.work.enqueue(&doc, Queued::Read { f });
+        } else {
+            f(self.docs.get(&doc));
+        }
+    }
+
+    /// A large stored document finished loading: it joins the others, opens with the
+    /// connected peers allowed to see it, and what waited for it runs.
+    pub(super) fn loaded(&mut self, doc: DocId, result: Result<Box<Doc>, NodeError>) {
+        let d = match result {
+            Ok(d) => *d,
+            Err(e) => {
+                tracing::error!(%doc, "cannot load the document, it is not served: {e}");
+                for item in self.work.failed(&doc) {
+                    match item {
+                        Queued::Edit { reply, .. } => {
+                            let _ = reply.send(Err(NodeError::NoSuchDoc(doc.clone())));
+                        }
+                        Queued::Read { f } => f(None),
+                        Queued::Import { .. } => {}
+                    }
+                }
+                return;
+            }
+        };
+        let version = d.version();
+        let mut meta = DocMeta::new(&d);
+        meta.issued = version.clone();
+        meta.durable = Arc::new(version.clone());
+        self.meta.insert(doc.clone(), meta);
+        self.docs.insert(doc.clone(), d);
+        self.work.done(&doc);
+        let Hub {
+            conns,
+            docs,
+            cfg,
+            meta,
+            to_pump,
+            ..
+        } = self;
+        for (id, c) in conns.iter_mut() {
+            if let Some(a) = access_for(&cfg.rules, &c.remote, c.grant.as_ref(), &doc) {
+                open_doc(&mut c.session, docs, meta, &doc, a);
+                to_pump.insert(*id);
+            }
+        }
+        tracing::info!(%doc, "loaded");
+        let _ = self.events.send(NodeEvent::Loaded {
+            doc: doc.clone(),
+            version,
+        });
+        self.advance(&doc);
+    }
+
     /// A session deferred an update from connection `conn`: queue it, start the line.
     pub(super) fn deferred(&mut self, conn: u64, import: DeferredImport) {
         let doc = import.doc().clone();
@@ -221,6 +323,7 @@ impl Hub {
             match self.work.next(doc) {
                 Next::Wait => return,
                 Next::Edit { f, reply } => self.apply_edit(doc, f, reply),
+                Next::Read { f } => f(self.docs.get(doc)),
                 Next::Batch(imports) => {
                     let Some(d) = self.docs.get(doc) else {
                         // Documents are never removed; nothing to import into.
