@@ -210,6 +210,8 @@ pub(crate) struct Hub {
     docs: BTreeMap<DocId, Doc>,
     meta: HashMap<DocId, DocMeta>,
     conns: BTreeMap<u64, Conn>,
+    /// What other nodes acknowledged, per document, kept across their connections (a
+    /// browser's is read from its session).
     status: BTreeMap<(RemoteId, DocId), VersionVector>,
     to_pump: BTreeSet<u64>,
     /// When the delayed acknowledgements (`DocMeta::ack_later`) go out.
@@ -440,7 +442,7 @@ impl Hub {
             Api::Status { doc, reply } => {
                 let connected: HashSet<&RemoteId> =
                     self.conns.values().map(|c| &c.remote).collect();
-                let list = self
+                let mut list: Vec<PeerSync> = self
                     .status
                     .iter()
                     .filter(|((_, d), _)| *d == doc)
@@ -450,6 +452,18 @@ impl Hub {
                         connected: connected.contains(r),
                     })
                     .collect();
+                // Browsers that acknowledged something, from their sessions.
+                list.extend(self.conns.values().filter_map(|c| {
+                    let RemoteId::Browser(_) = c.remote else {
+                        return None;
+                    };
+                    let durable = c.session.peer_durable(&doc).filter(|v| !v.is_empty())?;
+                    Some(PeerSync {
+                        remote: c.remote.clone(),
+                        durable: durable.clone(),
+                        connected: true,
+                    })
+                }));
                 let _ = reply.send(list);
             }
             Api::Allow {
@@ -740,15 +754,24 @@ impl Hub {
             }
             Event::ImportDeferred { import } => self.deferred(c, import),
             Event::Acked { doc, version } => {
-                let entry = self
-                    .status
-                    .entry((remote.clone(), doc.clone()))
-                    .or_default();
-                entry.merge(&version);
+                // A node's status outlives its connection; a browser's connection number is
+                // never seen again, so its status is read from its session while it is
+                // connected, and not copied here on every acknowledgement.
+                let version = match remote {
+                    RemoteId::Node(_) => {
+                        let entry = self
+                            .status
+                            .entry((remote.clone(), doc.clone()))
+                            .or_default();
+                        entry.merge(&version);
+                        entry.clone()
+                    }
+                    RemoteId::Browser(_) => version,
+                };
                 let _ = self.events.send(NodeEvent::PeerAcked {
                     remote,
                     doc,
-                    version: entry.clone(),
+                    version,
                 });
             }
             Event::Presence { doc, presence } => {

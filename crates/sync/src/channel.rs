@@ -1,10 +1,12 @@
 //! [`Channel`]: what one session knows about one document it syncs.
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::sync::Arc;
 
 use weft_core::{PeerTable, VersionVector};
 
+use crate::acked::PeerDurable;
 use crate::feed::{FeedPos, LiveUpdate};
 use crate::types::{Access, DocId};
 
@@ -47,7 +49,7 @@ pub(crate) struct Channel {
     /// nothing the peer lacks.
     pub(crate) imported: bool,
     /// The peer's durable version, from its `Ack`s.
-    pub(crate) peer_durable: VersionVector,
+    pub(crate) peer_durable: PeerDurable,
     /// This side's durable version, as the application reported it (shared with the
     /// application and other sessions when it passes one with `acknowledge_shared`).
     pub(crate) durable: Arc<VersionVector>,
@@ -93,7 +95,7 @@ impl Channel {
             latest: None,
             updates: VecDeque::new(),
             imported: false,
-            peer_durable: VersionVector::new(),
+            peer_durable: PeerDurable::default(),
             durable: Arc::default(),
             announced: Arc::default(),
             ack_due: false,
@@ -118,13 +120,13 @@ impl Channel {
 
     /// The channel's *base*: per peer, the larger of its counts in the two sides' `Open`s. Both
     /// sides know it once the channel is ready; acknowledgements are written against it.
-    pub(crate) fn base(&self) -> VersionVector {
+    pub(crate) fn base(&self) -> Cow<'_, VersionVector> {
         if let Some(base) = &self.settled {
-            return base.clone();
+            return Cow::Borrowed(base);
         }
         let mut base = self.opened.clone();
         base.merge(&self.peer_opened);
-        base
+        Cow::Owned(base)
     }
 
     /// When both `Open`s are known and this side's is sent, keep only their join: an `Answer`
@@ -132,7 +134,7 @@ impl Channel {
     /// is not read: it repeats what the first one said.)
     pub(crate) fn settle(&mut self) {
         if self.settled.is_none() && self.open_sent && self.is_ready() {
-            let base = self.base();
+            let base = self.base().into_owned();
             self.opened = VersionVector::new();
             self.peer_opened = VersionVector::new();
             self.settled = Some(base);

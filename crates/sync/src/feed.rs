@@ -134,7 +134,18 @@ impl LiveUpdate {
 
     /// Whether a peer known to have `sent` (and the update's base) has all of the update.
     pub(crate) fn sent_by(&self, sent: &VersionVector) -> bool {
-        self.delta.iter().all(|&(p, n)| sent.get(p) >= n)
+        self.sent_by_with(|p| sent.get(p))
+    }
+
+    /// Like `sent_by`, with the peer's count of each peer's operations from `has`.
+    pub(crate) fn sent_by_with(&self, has: impl Fn(PeerId) -> u64) -> bool {
+        self.delta.iter().all(|&(p, n)| has(p) >= n)
+    }
+
+    /// The entries of the update's version above its base: whose operations it holds, up to
+    /// where.
+    pub(crate) fn added(&self) -> impl Iterator<Item = (PeerId, u64)> + '_ {
+        self.delta.iter().copied()
     }
 
     pub(crate) fn position(&self) -> FeedPos {

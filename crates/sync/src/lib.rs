@@ -98,6 +98,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod acked;
 mod channel;
 mod codec;
 mod deferred;

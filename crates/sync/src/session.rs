@@ -304,6 +304,7 @@ impl SyncSession {
             ch.imported = false;
             if ch.updates.is_empty() && update.sent_by(&ch.belief) {
                 ch.floor = ch.latest.clone();
+                ch.peer_durable.sent_update(update);
                 return;
             }
         } else if continues && ch.updates.len() < crate::channel::MAX_QUEUED_UPDATES {
@@ -418,7 +419,7 @@ impl SyncSession {
     /// The peer's durable version of `id`, as far as its acknowledgements tell: everything in
     /// it is stored on the peer. `None` when the document is not open.
     pub fn peer_durable(&self, id: &DocId) -> Option<&VersionVector> {
-        self.channel_of(id).map(|ch| &ch.peer_durable)
+        self.channel_of(id).map(|ch| ch.peer_durable.version())
     }
 
     /// Whether both sides have opened `id`.

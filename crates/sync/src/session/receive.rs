@@ -281,18 +281,20 @@ impl SyncSession {
     fn on_ack(&mut self, channel: u64, durable: &[u8]) -> Result<(), ProtocolError> {
         let slot = self.opened_slot(channel)?;
         let ch = self.slot_mut(slot)?;
-        let base = ch.base();
-        let version = if durable.is_empty() {
-            base
-        } else {
-            relative::read_sparse(durable, &base)?
+        let version = {
+            let base = ch.base();
+            if durable.is_empty() {
+                base.into_owned()
+            } else {
+                relative::read_sparse(durable, &base)?
+            }
         };
-        // `includes` without walking the whole durable version: an acknowledgement usually
-        // lists a few peers, the durable version every peer that ever edited.
-        if version.iter().all(|(p, n)| ch.peer_durable.get(p) >= n) {
+        // Looks up only the acknowledged entries (an acknowledgement usually lists a few peers,
+        // the durable version every peer that ever edited), and keeps the durable version as a
+        // feed position shared with other sessions plus what lies beyond it.
+        if !ch.peer_durable.raise(&version) {
             return Ok(());
         }
-        ch.peer_durable.merge(&version);
         // What the peer stored, it has: `belief` takes what the feed position it reached does
         // not already say (floors only rise), so that while the peer follows the feed `belief`
         // stays small however many peers edit.
@@ -304,7 +306,7 @@ impl SyncSession {
         }
         let event = Event::Acked {
             doc: ch.doc.clone(),
-            version: ch.peer_durable.clone(),
+            version: ch.peer_durable.to_version(),
         };
         self.events.push_back(event);
         Ok(())

@@ -109,6 +109,7 @@ impl SyncSession {
         if let Some(update) = ch.updates.pop_front() {
             // A shared update continuing from what the peer has: no version work.
             ch.floor = Some(update.position());
+            ch.peer_durable.sent_update(&update);
             let compact = if compact_ok {
                 update
                     .compact(&ch.table, docs.doc(&ch.doc))
@@ -140,7 +141,10 @@ impl SyncSession {
         // latest position, following the feed again says so (and `belief` stays small);
         // otherwise `belief` takes it.
         match ch.latest.as_ref().filter(|l| *l.version == version) {
-            Some(latest) => ch.floor = Some(latest.clone()),
+            Some(latest) => {
+                ch.floor = Some(latest.clone());
+                ch.peer_durable.sent_position(latest);
+            }
             None => {
                 ch.belief = since.clone();
                 ch.belief.merge(&version);
