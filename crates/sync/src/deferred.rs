@@ -1,19 +1,5 @@
 //! [`DeferredImport`]: received changes whose import the application runs itself, off the
 //! thread that drives the sessions.
-//!
-//! Importing a large update (the catch-up of a long concurrent history) can take a long time.
-//! An application that drives many documents from one loop would stall all of them while it
-//! runs. When its [`DocStore::defer_import`](crate::DocStore::defer_import) says so, the session
-//! does not import the update during `handle_bytes`: it hands it out as
-//! [`Event::ImportDeferred`](crate::Event::ImportDeferred). The application applies it
-//! ([`DeferredImport::apply`], on any thread, to the document or a copy of it), then reports
-//! the outcome with [`SyncSession::finish_import`](crate::SyncSession::finish_import). Until then the session knows nothing of
-//! these changes: it neither echoes them (the document it exports from lacks them) nor counts on
-//! the peer having them.
-//!
-//! The application must keep the order of changes per document: once an update for a document
-//! is deferred, later updates for it must be deferred too (`defer_import` is told every one)
-//! until the earlier ones are applied, and local edits in between applied in their place.
 
 use weft_core::{Doc, ImportError, ImportReport, PeerTable};
 
@@ -30,8 +16,21 @@ enum Encoding {
     Compact(PeerTable),
 }
 
-/// Changes from the peer for one document, waiting to be applied by the application. See the
-/// [module documentation](self).
+/// Changes from the peer for one document, waiting to be applied by the application.
+///
+/// Importing a large update (the catch-up of a long concurrent history) can take a long time.
+/// An application that drives many documents from one loop would stall all of them while it
+/// runs. When its [`DocStore::defer_import`](crate::DocStore::defer_import) says so, the session
+/// does not import the update during `handle_bytes`: it hands it out as
+/// [`Event::ImportDeferred`](crate::Event::ImportDeferred). The application applies it
+/// ([`DeferredImport::apply`], on any thread, to the document or a copy of it), then reports
+/// the outcome with [`SyncSession::finish_import`](crate::SyncSession::finish_import). Until
+/// then the session knows nothing of these changes: it neither echoes them (the document it
+/// exports from lacks them) nor counts on the peer having them.
+///
+/// The application must keep the order of changes per document: once an update for a document
+/// is deferred, later updates for it must be deferred too (`defer_import` is told every one)
+/// until the earlier ones are applied, and local edits in between applied in their place.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DeferredImport {
     doc: DocId,
@@ -39,7 +38,8 @@ pub struct DeferredImport {
     encoding: Encoding,
 }
 
-/// What applying a [`DeferredImport`] did, for [`SyncSession::finish_import`](crate::SyncSession::finish_import).
+/// What applying a [`DeferredImport`] did, for
+/// [`SyncSession::finish_import`](crate::SyncSession::finish_import).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AppliedImport {
     /// The document's report.
