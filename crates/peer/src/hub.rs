@@ -155,7 +155,7 @@ const ACK_PIGGYBACK: Duration = Duration::from_millis(100);
 /// limit, so every receiver takes such a message; small, because the WebSocket writer keeps a
 /// buffer as large as the largest message it wrote, and a queue holds up to `send_queue`
 /// writes.
-pub(crate) const COALESCE_BYTES: usize = 4 * 1024;
+pub(crate) const COALESCE_BYTES: usize = 2 * 1024;
 const _: () = assert!(COALESCE_BYTES as u64 <= Limits::MIN_FRAME_LEN);
 
 struct DocMeta {

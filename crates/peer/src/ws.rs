@@ -4,7 +4,7 @@
 //!
 //! - `GET /sync` with `Upgrade: websocket`: a sync connection. Binary messages carry sync
 //!   frames; anything else closes the connection. Limits: 1 MiB + 64 bytes per message and
-//!   frame, 8 KiB read buffer, 16 KiB write buffer, 1 MiB most buffered for writing.
+//!   frame, 1 KiB read buffer, 1 MiB most buffered for writing.
 //! - Other `GET` requests: files from [`NodeOptions::web_root`](crate::NodeOptions) when set.
 //! - Nothing else (405/404).
 //!
@@ -38,14 +38,16 @@ const HEAD_TIMEOUT: Duration = Duration::from_secs(5);
 const MAX_FILE: u64 = 32 << 20;
 
 /// WebSocket limits: small buffers, messages no longer than the largest sync frame. The read
-/// buffer is zero-filled up to its size on every read, so it is resident memory per connection:
-/// 4 KiB holds the small live messages whole, and longer ones take more reads.
+/// buffer is zero-filled up to its size on every read, so it is resident memory per connection
+/// (a thousand browsers: 1 MiB per KiB): 1 KiB holds the small live messages whole (an edit, an
+/// acknowledgement, a presence), and longer ones take more reads. The write buffer grows to the
+/// largest message written, which the hub keeps small (`COALESCE_BYTES`).
 pub(crate) fn ws_config(max_frame: u64) -> WebSocketConfig {
     let max = usize::try_from(max_frame)
         .unwrap_or(usize::MAX)
         .saturating_add(64);
     WebSocketConfig::default()
-        .read_buffer_size(4 * 1024)
+        .read_buffer_size(1024)
         .write_buffer_size(16 * 1024)
         .max_write_buffer_size(1 << 20)
         .max_message_size(Some(max))
@@ -171,11 +173,13 @@ impl Head {
 
 /// Read the request head; returns it and any bytes after it.
 async fn read_head(stream: &mut TcpStream) -> Result<(Head, Vec<u8>), LinkError> {
+    // Read straight into `buf` (no buffer on the stack: it would be part of every
+    // connection's task for as long as the connection lives).
     let mut buf = Vec::with_capacity(1024);
-    let mut chunk = [0u8; 1024];
     loop {
+        buf.reserve(1024);
         let n = stream
-            .read(&mut chunk)
+            .read_buf(&mut buf)
             .await
             .map_err(|e| LinkError::Transport(e.to_string()))?;
         if n == 0 {
@@ -183,7 +187,6 @@ async fn read_head(stream: &mut TcpStream) -> Result<(Head, Vec<u8>), LinkError>
                 "closed before the request head".into(),
             ));
         }
-        buf.extend_from_slice(&chunk[..n]);
         let mut headers = [httparse::EMPTY_HEADER; 32];
         let mut req = httparse::Request::new(&mut headers);
         match req.parse(&buf) {
@@ -328,7 +331,8 @@ async fn handle(shared: &Arc<Shared>, mut stream: TcpStream) -> Result<(), LinkE
                 peer.short()
             )));
         }
-        link::run(
+        // Boxed, like the browser's below: see there.
+        Box::pin(link::run(
             shared,
             link::next_conn(),
             RemoteId::Node(peer),
@@ -336,7 +340,7 @@ async fn handle(shared: &Arc<Shared>, mut stream: TcpStream) -> Result<(), LinkE
             Transport::WebSocket,
             Reader { stream: source },
             Writer { sink },
-        )
+        ))
         .await;
         return Ok(());
     }
@@ -388,7 +392,9 @@ async fn handle(shared: &Arc<Shared>, mut stream: TcpStream) -> Result<(), LinkE
     let ws = WebSocketStream::from_partially_read(stream, rest, Role::Server, Some(config)).await;
     let (sink, source) = ws.split();
     let conn = link::next_conn();
-    link::run(
+    // Boxed: a task is as large as the largest state of its future for as long as it lives;
+    // with the connection's future apart, this one's is only as large as the handshake's.
+    Box::pin(link::run(
         shared,
         conn,
         RemoteId::Browser(conn),
@@ -396,7 +402,7 @@ async fn handle(shared: &Arc<Shared>, mut stream: TcpStream) -> Result<(), LinkE
         Transport::WebSocket,
         Reader { stream: source },
         Writer { sink },
-    )
+    ))
     .await;
     Ok(())
 }

@@ -22,7 +22,7 @@ const MAX_ACK_ENTRIES: usize = 1000;
 const PART_HEADER: u64 = 1 + 4 * 10;
 
 /// Room for control frames an idle session keeps.
-const SPARE_CONTROL: usize = 16;
+const SPARE_CONTROL: usize = 4;
 
 impl SyncSession {
     /// The next frame to send to the peer, if any. Reads the documents in `docs` to export what
