@@ -183,10 +183,13 @@ mod tests {
         let mut out = Vec::new();
         for p in 1..=peers {
             let mut other = Doc::with_peer(PeerId(p));
-            other.import(&doc.export_since(&VersionVector::new())).expect("import");
+            other
+                .import(&doc.export_since(&VersionVector::new()))
+                .expect("import");
             let t = other.text("t");
             other.insert(t, 0, "ab").expect("insert");
-            doc.import(&other.export_since(&doc.version())).expect("import");
+            doc.import(&other.export_since(&doc.version()))
+                .expect("import");
             out.push(feed.advance(&doc).expect("a change"));
         }
         out
