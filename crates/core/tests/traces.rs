@@ -75,8 +75,9 @@ fn node_nodecc_converges_to_its_final_text() {
     converges_in_every_delivery_order("node_nodecc");
 }
 
-/// Slow like node_nodecc (375 agents, five root transactions: about 3 minutes in release); CI
-/// runs it in release in the `slow-traces` step.
+/// Slow like node_nodecc (375 agents, five root transactions: one and a half to two minutes in
+/// release, most of it building the per-agent replay); CI runs it in release in the
+/// `slow-traces` step.
 #[test]
 #[ignore = "slow: run with --release -- --ignored"]
 fn git_makefile_x2_converges() {
