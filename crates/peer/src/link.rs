@@ -154,3 +154,38 @@ pub(crate) async fn run(
     }
     reason
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queued_writes_join_the_first_up_to_the_limit() {
+        let (tx, mut rx) = mpsc::channel::<Out>(8);
+        let half = COALESCE_BYTES / 2;
+        for byte in 1..=4u8 {
+            tx.try_send(Out(vec![byte; half])).expect("room");
+        }
+        let mut carry = None;
+        // The first and the next one fit; the third would not, and waits.
+        let write = gather(vec![0; 2], &mut rx, &mut carry);
+        assert_eq!(write.len(), 2 + half);
+        assert_eq!(carry.as_deref(), Some(&vec![2u8; half][..]));
+        // The carried write goes first next time, with what fits behind it (exactly the limit).
+        let first = carry.take().expect("carried");
+        let write = gather(first, &mut rx, &mut carry);
+        assert_eq!(write.len(), COALESCE_BYTES);
+        assert!(write[..half].iter().all(|&b| b == 2));
+        assert!(write[half..].iter().all(|&b| b == 3));
+        assert!(carry.is_none());
+        // A write at the limit goes alone; nothing queued is taken or lost.
+        let write = gather(vec![9; COALESCE_BYTES], &mut rx, &mut carry);
+        assert_eq!(write.len(), COALESCE_BYTES);
+        assert!(carry.is_none());
+        let write = gather(vec![5], &mut rx, &mut carry);
+        assert_eq!(write.len(), 1 + half);
+        assert!(write[1..].iter().all(|&b| b == 4));
+        assert!(carry.is_none());
+        assert!(rx.try_recv().is_err());
+    }
+}
