@@ -46,6 +46,10 @@
 //!
 //! The machine running it is usually shared: read the figures with the load average printed
 //! at the start and end.
+//!
+//! `WS_LOAD_NODE_WRAP` runs the node under a tool, for example a heap profiler:
+//! `WS_LOAD_NODE_WRAP=heaptrack ws_load --clients 1000 --secs 10` (then `heaptrack_print`), or
+//! `WS_LOAD_NODE_WRAP="valgrind --tool=massif"`.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};

@@ -382,6 +382,9 @@ async fn handle(shared: &Arc<Shared>, mut stream: TcpStream) -> Result<(), LinkE
         .await;
         return Err(LinkError::Auth("missing or unknown token".into()));
     };
+    // The request head is not needed past the handshake: free it rather than keep it for as
+    // long as the connection lives.
+    drop(head);
     let response = format!(
         "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"
     );
