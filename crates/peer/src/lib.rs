@@ -15,8 +15,8 @@
 //!   and catches up from the peer's version vector once it drains. Nothing buffers without bound.
 //! - **Heavy work is off the hub.** A received update of at least
 //!   [`NodeOptions::heavy_update`] bytes (64 KiB by default: typically the catch-up of a long
-//!   history) is merged into a copy of its document on a blocking thread; the copy then replaces
-//!   the document. Meanwhile that document is *busy*: its other incoming changes and local edits
+//!   history) is merged into a copy of its document on a blocking thread (the copy costs the
+//!   document's memory again while the merge runs); the copy then replaces the document. Meanwhile that document is *busy*: its other incoming changes and local edits
 //!   queue behind the merge, in arrival order, and reads and exports see it as it was. Every
 //!   other document keeps flowing. As for any change, the merged one is forwarded, persisted,
 //!   and acknowledged only once durable. Stored documents of at least that size load in the

@@ -120,20 +120,35 @@ async fn edits_of_one_document_flow_while_another_merges_a_long_history() {
     .await;
     eprintln!("live edits at B after {:?}", started.elapsed());
 
-    // The big document then arrives whole, and B acknowledges it (so it is durable there).
-    eventually(120, "B has the big document", || {
-        let b = b.clone();
-        let big = big.clone();
-        let big_text = big_text.clone();
+    // A local edit of the big document on B meanwhile waits its turn behind the merge (or
+    // goes first, if the catch-up has not arrived yet): either way it is neither lost nor
+    // undone by the merge.
+    b.edit(&big, |d| {
+        let t = d.text("body");
+        d.insert(t, 0, "B:").unwrap();
+    })
+    .await
+    .unwrap();
+
+    // The big document then arrives whole on B, B's edit reaches A, and B acknowledges A's
+    // history (so it is durable there).
+    let body = |d: &Doc| d.get_text("body").map(|t| d.text_to_string(t));
+    eventually(120, "B has the big document and A has B's edit", || {
+        let (a, b, big) = (a.clone(), b.clone(), big.clone());
         async move {
-            b.read(&big, move |d| {
-                d.get_text("body").map(|t| d.text_to_string(t)) == Some(big_text)
-            })
-            .await
-            .unwrap_or(false)
+            let at_a = a.read(&big, body).await.unwrap();
+            let at_b = b.read(&big, body).await.unwrap();
+            at_a == at_b
         }
     })
     .await;
+    let merged = b.read(&big, body).await.unwrap().unwrap();
+    assert_eq!(merged.chars().count(), big_text.chars().count() + 2);
+    assert_eq!(
+        merged.replacen("B:", "", 1),
+        big_text,
+        "A's history and B's edit"
+    );
     eprintln!("big merged at B after {:?}", started.elapsed());
     eventually(60, "B acknowledges the big document", || {
         let a = a.clone();
@@ -171,11 +186,8 @@ async fn edits_of_one_document_flow_while_another_merges_a_long_history() {
         matches!(e, NodeEvent::Loaded { doc, .. } if *doc == big).then_some(())
     })
     .await;
-    let got = b
-        .read(&big, |d| d.get_text("body").map(|t| d.text_to_string(t)))
-        .await
-        .unwrap();
-    assert_eq!(got, Some(big_text));
+    let got = b.read(&big, body).await.unwrap();
+    assert_eq!(got, Some(merged));
     let live_text = b
         .read(&live, |d| d.get_text("body").map(|t| d.text_to_string(t)))
         .await
