@@ -238,3 +238,68 @@ fn sessions_beyond_the_shared_compact_forms_still_get_compact_updates() {
         assert_eq!(text(docs), text(&star.hub_docs));
     }
 }
+
+#[test]
+fn acknowledgements_through_the_feed_give_each_client_its_exact_durable_version() {
+    let mut star = Star::new(4);
+    let ack = |star: &mut Star, c: usize| {
+        let (_, client, docs) = &mut star.links[c];
+        let stored = docs[&id()].version();
+        client.acknowledge(&id(), &stored);
+    };
+    let check = |star: &Star, c: usize| {
+        let (hub, _, docs) = &star.links[c];
+        assert_eq!(
+            hub.peer_durable(&id()),
+            Some(&docs[&id()].version()),
+            "client {c}"
+        );
+    };
+    for round in 0..12 {
+        star.edit(round % 4, 0, "ab");
+        star.drive();
+        // Client 0 stores after every change, client 1 every third, client 3 never.
+        ack(&mut star, 0);
+        if round % 3 == 2 {
+            ack(&mut star, 1);
+        }
+        star.drive();
+        check(&star, 0);
+        if round % 3 == 2 {
+            check(&star, 1);
+        }
+        let (hub, _, _) = &star.links[3];
+        assert_eq!(
+            hub.peer_durable(&id()),
+            Some(&weft_core::VersionVector::new())
+        );
+    }
+    // Client 1's connection falls behind the feed and catches up with one export; what it
+    // acknowledges then is still reported exactly.
+    for _ in 0..40 {
+        star.edit(0, 0, "z");
+        let (hub, client, docs) = &mut star.links[0];
+        while let Some(f) = client.poll_transmit(docs) {
+            hub.handle_bytes(Millis(0), &f, &mut star.hub_docs)
+                .expect("honest client");
+        }
+        while hub.poll_event().is_some() {}
+        let update = star.feed.advance(&star.hub_docs[&id()]).expect("a change");
+        for (h, _, _) in &mut star.links {
+            h.notify_update(&star.hub_docs, &id(), &update);
+        }
+    }
+    star.drive();
+    for c in [0, 1] {
+        ack(&mut star, c);
+    }
+    star.drive();
+    check(&star, 0);
+    check(&star, 1);
+    // And the feed again after it.
+    star.edit(2, 0, "w");
+    star.drive();
+    ack(&mut star, 1);
+    star.drive();
+    check(&star, 1);
+}
