@@ -122,16 +122,18 @@ pub(crate) async fn run(cmd: DocCommand) -> CliResult {
         }
         DocCommand::List { data } => {
             let node = open(&data).await?;
+            let mut out = String::new();
             for id in node.docs().await? {
                 let (ops, texts) = node
                     .read(&id, |d| (d.version().total(), d.text_names().count()))
                     .await?;
-                println!(
-                    "{}\t{ops} operations\t{texts} texts",
+                out.push_str(&format!(
+                    "{}\t{ops} operations\t{texts} texts\n",
                     String::from_utf8_lossy(id.as_bytes())
-                );
+                ));
             }
             node.shutdown().await?;
+            to_stdout(out.as_bytes())?;
         }
         DocCommand::Show { doc, json, data } => {
             let node = open(&data).await?;
@@ -152,7 +154,7 @@ pub(crate) async fn run(cmd: DocCommand) -> CliResult {
                 })
                 .await?;
             node.shutdown().await?;
-            print!("{out}");
+            to_stdout(out.as_bytes())?;
         }
         DocCommand::Export {
             doc,
@@ -179,7 +181,11 @@ pub(crate) async fn run(cmd: DocCommand) -> CliResult {
                     let what = format!("writing {}", path.display());
                     progress.write_all(&what, file, &bytes)?;
                 }
-                None => progress.write_all("writing", std::io::stdout().lock(), &bytes)?,
+                None => quiet_pipe(progress.write_all(
+                    "writing to stdout",
+                    std::io::stdout().lock(),
+                    &bytes,
+                ))?,
             }
         }
         DocCommand::Import {
@@ -265,6 +271,21 @@ pub(crate) async fn run(cmd: DocCommand) -> CliResult {
         }
     }
     Ok(())
+}
+
+/// Write `bytes` to stdout. A reader that stopped reading (`weft doc show | head`) is not an
+/// error.
+fn to_stdout(bytes: &[u8]) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    quiet_pipe(out.write_all(bytes).and_then(|()| out.flush()))
+}
+
+/// A broken pipe on stdout is the reader's choice, not a failure.
+fn quiet_pipe(r: std::io::Result<()>) -> std::io::Result<()> {
+    match r {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        r => r,
+    }
 }
 
 /// Append `0;1;2;...` to text "log" of `doc`, one durable change each: prints `start N` (the

@@ -131,6 +131,32 @@ fn long_operations_draw_no_progress_when_stderr_is_not_a_terminal() {
 }
 
 #[test]
+fn a_reader_that_stops_early_is_not_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(d, &["init"]);
+    ok(d, &["doc", "edit", "notes", "--append", "hello"]);
+    for args in [["doc", "show", "notes"], ["doc", "export", "notes"]] {
+        let mut child = weft()
+            .args(args)
+            .arg("--data")
+            .arg(d)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Like `weft doc show notes | head -c 0`: the reader is gone before anything is written.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "weft {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+#[test]
 fn json_documents_import_and_export_every_container_kind() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
