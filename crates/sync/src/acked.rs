@@ -19,10 +19,11 @@ use weft_core::{PeerId, VersionVector};
 
 use crate::feed::{FeedPos, LiveUpdate};
 
-/// Most feed steps remembered past the floor. A peer acknowledging once a second while the
-/// feed moves 20 times a second needs about 20; past the limit the oldest are forgotten and
-/// the floor jumps by checking a whole version instead (still correct, a little more work).
-const MAX_STEPS: usize = 48;
+/// Most feed steps remembered past the floor (16 bytes each, per session). A peer acknowledging
+/// once a second while the feed moves 20 times a second needs about 20; past the limit the
+/// oldest are forgotten and the floor jumps by checking a whole version instead (still correct,
+/// a little more work).
+const MAX_STEPS: usize = 32;
 
 /// A feed position handed to the peer.
 #[derive(Debug)]
