@@ -719,6 +719,12 @@ impl Hub {
                         }
                         let _ = self.events.send(NodeEvent::Refused { remote, doc });
                     }
+                    Some(_) if self.work.is_broken(&doc) => {
+                        // Stored but unreadable: not served, and not replaced by an empty one.
+                        if let Some(conn) = self.conns.get_mut(&c) {
+                            conn.session.decline(&doc, DeclineReason::NotFound);
+                        }
+                    }
                     Some(access) => {
                         self.ensure_doc(&doc);
                         let Hub {

@@ -100,7 +100,7 @@
 //! by size: an update under [`NodeOptions::heavy_update`] bytes is merged on the hub whatever
 //! the merge costs, and smaller stored documents are loaded before the node starts. A
 //! document that fails to load in the background is logged and not served (peers asking for
-//! it get no answer for it; it is never replaced by an empty one).
+//! it are declined with "not found"; it is never replaced by an empty one).
 
 mod dial;
 mod error;

@@ -8,7 +8,11 @@ mod common;
 use common::*;
 use tokio::sync::broadcast;
 use weft_core::{Doc, PeerId, VersionVector};
-use weft_peer::{ChangeOrigin, Node, NodeEvent, NodeOptions, RemoteId, Transport};
+use weft_peer::{
+    ChangeOrigin, Node, NodeError, NodeEvent, NodeOptions, RedbStorage, RemoteId, Storage,
+    Transport, DB_FILE,
+};
+use weft_sync::DeclineReason;
 use weft_sync::{Access, DocId};
 
 fn big() -> DocId {
@@ -228,4 +232,56 @@ async fn live_edits_reach_b(
         });
         arrived.await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_stored_document_that_fails_to_load_is_neither_served_nor_replaced() {
+    let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (a_id, b_id) = (identity(da.path()), identity(db.path()));
+    let big = big();
+    allow(da.path(), &[(b_id, &big, Access::ReadWrite)]);
+    allow(db.path(), &[(a_id, &big, Access::ReadWrite)]);
+    // B's database holds a large document whose stored update is garbage.
+    let garbage = vec![0x57u8; 100_000];
+    {
+        let s = RedbStorage::open(&db.path().join(DB_FILE)).unwrap();
+        s.create(&big).unwrap();
+        s.append(&[(big.clone(), garbage.clone())]).unwrap();
+    }
+    let b = start(listening(db.path(), false)).await;
+    let err = b.read(&big, |_| ()).await.unwrap_err();
+    assert!(matches!(err, NodeError::NoSuchDoc(_)), "{err:?}");
+    assert!(
+        !b.create_doc(&big).await.unwrap(),
+        "not replaced by an empty one"
+    );
+
+    // A peer asking for it is told it is not here.
+    let mut oa = options(da.path());
+    oa.peers = vec![b.addr(Transport::Quic).unwrap()];
+    let a = start(oa).await;
+    let mut events = a.subscribe();
+    a.create_doc(&big).await.unwrap();
+    next_event(&mut events, 30, |e| match e {
+        NodeEvent::Declined { doc, reason, .. } if *doc == big => Some(*reason),
+        _ => None,
+    })
+    .await
+    .eq(&DeclineReason::NotFound)
+    .then_some(())
+    .expect("declined as not found");
+    a.shutdown().await.unwrap();
+    b.shutdown().await.unwrap();
+    drop(b);
+    // The stored bytes are untouched (once the stopped node has let go of the database).
+    let path = db.path().join(DB_FILE);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let s = loop {
+        match RedbStorage::open(&path) {
+            Ok(s) => break s,
+            Err(e) => assert!(std::time::Instant::now() < deadline, "{e}"),
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    assert_eq!(s.load(&big).unwrap().unwrap().changes, vec![garbage]);
 }

@@ -127,6 +127,11 @@ impl DocWork {
         self.lines.iter().filter(|(_, l)| l.loading).map(|(d, _)| d)
     }
 
+    /// Whether `doc` failed to load.
+    pub(crate) fn is_broken(&self, doc: &DocId) -> bool {
+        self.broken.contains(doc)
+    }
+
     /// Whether `doc` exists in storage though not in the hub's map (loading, or broken).
     pub(crate) fn holds(&self, doc: &DocId) -> bool {
         self.is_loading(doc) || self.broken.contains(doc)
@@ -275,6 +280,12 @@ impl Hub {
                         }
                         Queued::Read { f } => f(None),
                         Queued::Import { .. } => {}
+                    }
+                }
+                // Peers waiting for it learn that it is not here.
+                for (id, c) in self.conns.iter_mut() {
+                    if c.session.decline(&doc, weft_sync::DeclineReason::NotFound) {
+                        self.to_pump.insert(*id);
                     }
                 }
                 return;
