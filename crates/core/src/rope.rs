@@ -94,7 +94,6 @@ use leaf::{bytes_of, chars_of, count, cut_into_leaves, seek, utf16_of, Counts, L
 /// A rope of plain text, indexed by chars, UTF-16 code units and UTF-8 bytes.
 /// See the module docs for the design.
 #[derive(Clone)]
-#[allow(dead_code)] // Until the text container uses it.
 pub(crate) struct Rope {
     /// In document order; never empty. No leaf is empty unless it is the only one.
     leaves: Vec<Leaf>,
