@@ -127,24 +127,46 @@ impl LazyLog {
     }
 }
 
+// Every local edit reaches the op log through these, so the check that the log is built is
+// inlined and the build itself kept out of line.
 impl Deref for LazyLog {
     type Target = OpLog;
 
+    #[inline]
     fn deref(&self) -> &OpLog {
         match &self.deferred {
             None => &self.built,
-            Some(d) => d.log.get_or_init(|| d.runs.build()),
+            Some(d) => d.build_shared(),
         }
     }
 }
 
 impl DerefMut for LazyLog {
+    #[inline]
     fn deref_mut(&mut self) -> &mut OpLog {
+        if self.deferred.is_some() {
+            self.build_now();
+        }
+        &mut self.built
+    }
+}
+
+impl LazyLog {
+    /// Builds the log from the recorded runs (or takes the one `&self` built) and drops them.
+    #[cold]
+    #[inline(never)]
+    fn build_now(&mut self) {
         if let Some(d) = self.deferred.take() {
             let Deferred { runs, log } = *d;
             self.built = log.into_inner().unwrap_or_else(|| runs.build());
         }
-        &mut self.built
+    }
+}
+
+impl Deferred {
+    /// The log built from the recorded runs, built on first use through `&self`.
+    fn build_shared(&self) -> &OpLog {
+        self.log.get_or_init(|| self.runs.build())
     }
 }
 
