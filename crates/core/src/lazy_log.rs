@@ -19,7 +19,7 @@ use std::ops::{Deref, DerefMut};
 use std::sync::OnceLock;
 
 use crate::causal_graph::Lv;
-use crate::containers::{PropOp, ValueLog};
+use crate::containers::ValueLog;
 use crate::doc::{SpanOps, LIST_PLACEHOLDER};
 use crate::op_log::{OpKind, OpLog, OpRun};
 
@@ -183,22 +183,8 @@ pub(crate) fn record_span_ops(
     s: SpanOps<'_>,
     text_at: usize,
 ) {
-    if let Some(p) = s.prop {
-        values.props.push(PropOp {
-            lv,
-            container,
-            prop: p.clone(),
-        });
+    if !s.push_values(values, container, lv) {
         return;
-    }
-    let list_insert = s.kind == OpKind::Insert && s.text.is_empty();
-    if list_insert {
-        values.elems.extend(
-            s.values
-                .iter()
-                .enumerate()
-                .map(|(i, v)| (lv + i, v.clone())),
-        );
     }
     runs.push(OpRun {
         container,
@@ -207,7 +193,7 @@ pub(crate) fn record_span_ops(
         kind: s.kind,
         pos: s.pos,
         fwd: s.fwd,
-        content_at: if list_insert { NO_TEXT } else { text_at },
+        content_at: if s.is_list_insert() { NO_TEXT } else { text_at },
     });
 }
 

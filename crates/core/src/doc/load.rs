@@ -302,6 +302,38 @@ pub(crate) struct SpanOps<'a> {
     pub(crate) prop: Option<&'a Prop>,
 }
 
+impl SpanOps<'_> {
+    /// Whether the span inserts list elements (their values beside placeholder chars).
+    #[inline]
+    pub(crate) fn is_list_insert(&self) -> bool {
+        self.kind == OpKind::Insert && self.text.is_empty()
+    }
+
+    /// Puts what the span carries besides its sequence run into `values`: a map or counter
+    /// operation, or a list insert's elements. Returns `false` when the span is a map or counter
+    /// operation, which has no sequence run.
+    #[inline]
+    pub(crate) fn push_values(&self, values: &mut ValueLog, container: u32, lv: Lv) -> bool {
+        if let Some(p) = self.prop {
+            values.props.push(PropOp {
+                lv,
+                container,
+                prop: p.clone(),
+            });
+            return false;
+        }
+        if self.is_list_insert() {
+            values.elems.extend(
+                self.values
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| (lv + i, v.clone())),
+            );
+        }
+        true
+    }
+}
+
 /// What [`Doc::push_in_order`] read.
 pub(super) struct InOrder {
     head: ChunkHead,
@@ -337,12 +369,7 @@ pub(crate) fn push_span_ops(
     lv: Lv,
     s: SpanOps<'_>,
 ) {
-    if let Some(p) = s.prop {
-        values.props.push(PropOp {
-            lv,
-            container,
-            prop: p.clone(),
-        });
+    if !s.push_values(values, container, lv) {
         return;
     }
     let run = OpRun {
@@ -354,14 +381,8 @@ pub(crate) fn push_span_ops(
         fwd: s.fwd,
         content_at: 0,
     };
-    if s.kind == OpKind::Insert && s.text.is_empty() {
+    if s.is_list_insert() {
         // A list insert: one placeholder char per element in the op log, the values beside it.
-        values.elems.extend(
-            s.values
-                .iter()
-                .enumerate()
-                .map(|(i, v)| (lv + i, v.clone())),
-        );
         log.push_run(&run, &LIST_PLACEHOLDER.repeat(s.len));
     } else {
         log.push_run(&run, s.text);
