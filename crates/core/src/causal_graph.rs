@@ -137,6 +137,30 @@ impl CausalGraph {
             .map_or(0, |i| self.peers[*i].next_seq())
     }
 
+    /// Append `len` operations by `peer`, made on top of the version `heads` (so `heads` are their
+    /// first operation's parents): a local edit. Returns their local versions.
+    ///
+    /// Typing is a long series of these, each continuing the last entry, so that case touches
+    /// only the last entry and the peer's last run.
+    #[inline]
+    pub(crate) fn push_local(&mut self, peer: PeerId, len: usize, heads: &[Lv]) -> Range<Lv> {
+        if let (Some((p, idx)), Some(last), [head]) = (self.last_peer, self.entries.last_mut(), heads)
+        {
+            // The last entry is the peer's newest operations, so its last run ends there too.
+            if p == peer && last.peer == idx && *head + 1 == last.end {
+                let start = last.end;
+                last.end += len;
+                if let Some(r) = self.peers[idx as usize].runs.last_mut() {
+                    debug_assert_eq!(r.lv + r.len, start);
+                    r.len += len;
+                }
+                return start..start + len;
+            }
+        }
+        let seq = self.next_seq(peer);
+        self.push(peer, seq, len, heads)
+    }
+
     /// Append `len` operations by `peer` starting at `seq` whose first operation has `parents`
     /// (sorted local versions, all already known). Returns their local versions.
     ///

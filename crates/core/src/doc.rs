@@ -20,7 +20,7 @@ use crate::patch::TextPatch;
 use crate::pending::Pending;
 use crate::rope::Rope;
 use crate::transaction::Transaction;
-use crate::unit::TextUnit;
+use crate::unit::{char_count, TextUnit};
 pub use crate::value::TextId;
 use crate::value::{Container, ContainerId, ContainerKind};
 use crate::version::{Frontier, VersionVector};
@@ -299,9 +299,9 @@ impl Doc {
         if s.is_empty() {
             return Ok(());
         }
-        let n = s.chars().count();
+        let n = char_count(s);
         let lv = self.push_local(n);
-        self.log.push_insert(text.0, lv, at, s);
+        self.log.push_insert(text.0, lv, at, s, n);
         self.rope_mut(text).insert(at, s);
         if self.patch_queue.on {
             self.record_text_insert(text, at, s);
@@ -355,11 +355,14 @@ impl Doc {
 
     /// Record `n` local operations in the causal graph on top of the current version.
     pub(crate) fn push_local(&mut self, n: usize) -> Lv {
-        let seq = self.graph.next_seq(self.peer);
-        let range = self.graph.push(self.peer, seq, n, &self.frontier);
+        let range = self.graph.push_local(self.peer, n, &self.frontier);
         // A local operation is made on the whole current version: it is the only head now.
-        self.frontier.clear();
-        self.frontier.push(range.end - 1);
+        if let [head] = self.frontier.as_mut_slice() {
+            *head = range.end - 1;
+        } else {
+            self.frontier.clear();
+            self.frontier.push(range.end - 1);
+        }
         range.start
     }
 

@@ -93,19 +93,22 @@ impl OpLog {
         }
     }
 
-    /// Append an insert of `text` (non-empty) at `pos`, as operations starting at `lv`: a local
-    /// edit (see [`OpLog::push_run`] for decoded ones).
-    pub(crate) fn push_insert(&mut self, container: u32, lv: Lv, pos: usize, text: &str) {
-        self.insert(container, lv, pos, text, true);
+    /// Append an insert of `text` (non-empty, `chars` chars long: the caller has counted them) at
+    /// `pos`, as operations starting at `lv`: a local edit (see [`OpLog::push_run`] for decoded
+    /// ones).
+    pub(crate) fn push_insert(
+        &mut self,
+        container: u32,
+        lv: Lv,
+        pos: usize,
+        text: &str,
+        chars: usize,
+    ) {
+        self.insert_chars(container, lv, pos, text, chars, true);
     }
 
-    /// [`OpLog::push_insert`]; `pack` to compress text segments as they fill up (see
-    /// [`Content`]).
-    fn insert(&mut self, container: u32, lv: Lv, pos: usize, text: &str, pack: bool) {
-        self.insert_chars(container, lv, pos, text, text.chars().count(), pack);
-    }
-
-    /// [`OpLog::insert`] of `text`, which has `n` chars.
+    /// Append an insert of `text`, which has `n` chars; `pack` to compress text segments as they
+    /// fill up (see [`Content`]).
     fn insert_chars(
         &mut self,
         container: u32,
@@ -322,7 +325,7 @@ mod tests {
             };
             if local {
                 for (k, ch) in word.chars().enumerate() {
-                    log.push_insert(0, lv + k, k, ch.encode_utf8(&mut [0; 4]));
+                    log.push_insert(0, lv + k, k, ch.encode_utf8(&mut [0; 4]), 1);
                 }
             } else {
                 log.push_run(&run, &word);
@@ -365,7 +368,7 @@ mod tests {
         assert_eq!(texts(&log), all);
         // Reading filled caches; the next write drops them.
         let cached = log.heap_size();
-        log.push_insert(0, log.len(), 0, "x");
+        log.push_insert(0, log.len(), 0, "x", 1);
         assert!(log.heap_size() < cached);
         assert_eq!(texts(&log), format!("x{all}"));
     }
@@ -390,8 +393,8 @@ mod tests {
             for len in [1, 2, 3, 40] {
                 let mut bulk = OpLog::default();
                 let mut single = OpLog::default();
-                bulk.push_insert(0, 0, 0, &"x".repeat(100));
-                single.push_insert(0, 0, 0, &"x".repeat(100));
+                bulk.push_insert(0, 0, 0, &"x".repeat(100), 100);
+                single.push_insert(0, 0, 0, &"x".repeat(100), 100);
                 let mut lv = 100;
                 for &(pos, n, fwd) in before {
                     let run = OpRun {
@@ -448,7 +451,7 @@ mod tests {
                 assert_eq!(log.text_of(r), t);
             }
             // Typing goes on after the cut.
-            log.push_insert(0, cut, 0, "more");
+            log.push_insert(0, cut, 0, "more", 4);
             expected.clear();
             assert_eq!(
                 log.text_of(&log.runs_in(cut..cut + 4).next().unwrap()),
@@ -461,8 +464,8 @@ mod tests {
     #[test]
     fn typing_and_backspace_are_single_runs() {
         let mut log = OpLog::default();
-        log.push_insert(0, 0, 0, "he");
-        log.push_insert(0, 2, 2, "llo");
+        log.push_insert(0, 0, 0, "he", 2);
+        log.push_insert(0, 2, 2, "llo", 3);
         log.push_delete(0, 5, 4, 1);
         log.push_delete(0, 6, 3, 1);
         log.push_delete(0, 7, 2, 1);
@@ -476,7 +479,7 @@ mod tests {
     #[test]
     fn runs_in_splits_runs_with_multibyte_text() {
         let mut log = OpLog::default();
-        log.push_insert(0, 0, 0, "añb😀c");
+        log.push_insert(0, 0, 0, "añb😀c", 5);
         let r: Vec<_> = log.runs_in(2..4).collect();
         assert_eq!(r.len(), 1);
         assert_eq!(r[0].pos, 2);
@@ -491,7 +494,7 @@ mod tests {
         for i in 0..5 * FREEZE_RUNS {
             lv += i % 3; // local versions of map or counter operations
             if i % 2 == 0 {
-                log.push_insert(1, lv, 0, "ab");
+                log.push_insert(1, lv, 0, "ab", 2);
                 want.push((lv, 2));
                 lv += 2;
             } else {
@@ -511,7 +514,7 @@ mod tests {
     #[test]
     fn truncate_cuts_runs_and_text() {
         let mut log = OpLog::default();
-        log.push_insert(0, 0, 0, "añb");
+        log.push_insert(0, 0, 0, "añb", 3);
         log.push_delete(0, 3, 0, 2);
         log.truncate(2);
         assert_eq!(log.len(), 2);
@@ -567,7 +570,7 @@ mod tests {
                 let lv = log.len();
                 match p {
                     Push::Insert(c, pos, text) => {
-                        log.push_insert(*c, lv, *pos, text);
+                        log.push_insert(*c, lv, *pos, text, text.chars().count());
                         for (i, ch) in text.chars().enumerate() {
                             model.push((*c, Some(ch), pos + i));
                         }
@@ -588,7 +591,7 @@ mod tests {
             prop_assert_eq!(log.len(), cut);
             prop_assert_eq!(expand(&log, 0..cut), model.clone());
             // And it keeps working after the cut.
-            log.push_insert(0, cut, 0, "z");
+            log.push_insert(0, cut, 0, "z", 1);
             model.push((0, Some('z'), 0));
             prop_assert_eq!(expand(&log, 0..model.len()), model);
         }
@@ -599,7 +602,7 @@ mod tests {
         let mut log = OpLog::default();
         for i in 0..10_000 {
             // Type a word, jump elsewhere: one run per word.
-            log.push_insert(0, log.len(), (i * 37) % 1000, "word ");
+            log.push_insert(0, log.len(), (i * 37) % 1000, "word ", 5);
         }
         assert!(log.tail.len() < 2 * FREEZE_RUNS);
         assert!(log.frozen.len() > 300);

@@ -15,6 +15,16 @@ pub(crate) fn byte_len_of_chars(s: &str, chars: usize) -> Option<usize> {
     }
 }
 
+/// Number of chars in `s`: its length for ASCII text (what is typed, mostly), a count otherwise.
+#[inline]
+pub(crate) fn char_count(s: &str) -> usize {
+    if s.is_ascii() {
+        s.len()
+    } else {
+        s.chars().count()
+    }
+}
+
 /// The unit that positions and lengths in a document's text API count.
 ///
 /// Changing the unit never changes what is stored: the op log always counts Unicode scalar
