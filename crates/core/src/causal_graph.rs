@@ -144,7 +144,8 @@ impl CausalGraph {
     /// only the last entry and the peer's last run.
     #[inline]
     pub(crate) fn push_local(&mut self, peer: PeerId, len: usize, heads: &[Lv]) -> Range<Lv> {
-        if let (Some((p, idx)), Some(last), [head]) = (self.last_peer, self.entries.last_mut(), heads)
+        if let (Some((p, idx)), Some(last), [head]) =
+            (self.last_peer, self.entries.last_mut(), heads)
         {
             // The last entry is the peer's newest operations, so its last run ends there too.
             if p == peer && last.peer == idx && *head + 1 == last.end {
