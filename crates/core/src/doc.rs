@@ -259,6 +259,7 @@ impl Doc {
     }
 
     /// Start a transaction: edits made through it become one change. See [`Transaction`].
+    #[inline]
     pub fn transaction(&mut self) -> Transaction<'_> {
         Transaction::new(self)
     }

@@ -32,6 +32,7 @@ pub struct Transaction<'a> {
 }
 
 impl<'a> Transaction<'a> {
+    #[inline]
     pub(crate) fn new(doc: &'a mut Doc) -> Self {
         let start = doc.op_count();
         Transaction {
@@ -147,7 +148,12 @@ impl<'a> Transaction<'a> {
 }
 
 impl Drop for Transaction<'_> {
+    #[inline]
     fn drop(&mut self) {
+        if self.time.is_none() && self.message.is_none() {
+            // Nothing to record: the operations are in the log and the graph already.
+            return;
+        }
         let end = self.doc.op_count();
         self.doc
             .record_change(self.start..end, self.time, self.message.take());

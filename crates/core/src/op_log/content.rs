@@ -144,19 +144,38 @@ impl Content {
     /// Append `text`; returns its offset and whether it went into the segment that held the
     /// previous text (so a run may extend across the two). When that starts a new segment, the
     /// one before the previous one is compressed if `pack`.
+    #[inline]
     pub(super) fn push(&mut self, text: &str, pack: bool) -> (usize, bool) {
         self.drop_caches();
         if pack {
             self.credit += PACK_CREDIT;
         }
+        // Typing: the text fits in the room the last segment already has.
+        if let (Some(start), Some(Segment::Raw(last))) =
+            (self.starts.last(), self.segments.last_mut())
+        {
+            let len = last.len();
+            if len + text.len() <= last.capacity().min(SEGMENT_BYTES) {
+                match text.as_bytes() {
+                    // One byte is one ASCII char: no call to copy it.
+                    [b] => last.push(char::from(*b)),
+                    _ => last.push_str(text),
+                }
+                return (start + len, true);
+            }
+        }
+        self.push_growing(text)
+    }
+
+    /// [`Content::push`] when the last segment must grow or a new one start.
+    #[cold]
+    fn push_growing(&mut self, text: &str) -> (usize, bool) {
         let at = self.len();
         match self.segments.last_mut() {
             Some(Segment::Raw(last)) if last.len() + text.len() <= SEGMENT_BYTES => {
-                if last.capacity() - last.len() < text.len() {
-                    // Grow by doubling, but never past the segment size.
-                    let want = (last.capacity() * 2).clamp(last.len() + text.len(), SEGMENT_BYTES);
-                    last.reserve_exact(want - last.len());
-                }
+                // Grow by doubling, but never past the segment size.
+                let want = (last.capacity() * 2).clamp(last.len() + text.len(), SEGMENT_BYTES);
+                last.reserve_exact(want - last.len());
                 last.push_str(text);
                 (at, true)
             }
@@ -219,12 +238,18 @@ impl Content {
     }
 
     /// Drop the unpacked copies of packed segments.
+    #[inline]
     pub(super) fn drop_caches(&mut self) {
         if std::mem::take(self.cached.0.get_mut()) {
-            for s in &mut self.segments {
-                if let Segment::Packed { unpacked, .. } = s {
-                    unpacked.take();
-                }
+            self.drop_unpacked();
+        }
+    }
+
+    #[cold]
+    fn drop_unpacked(&mut self) {
+        for s in &mut self.segments {
+            if let Segment::Packed { unpacked, .. } = s {
+                unpacked.take();
             }
         }
     }
