@@ -3,7 +3,7 @@
 use std::ops::Range;
 
 use super::content::Content;
-use super::{OpKind, OpLog, OpRun};
+use super::{OpKind, OpLog, OpRun, FREEZE_RUNS};
 use crate::causal_graph::Lv;
 use crate::encoding::varint::{decode_uvarint, push_uvarint, unzigzag, zigzag};
 use crate::unit::byte_len_of_chars;
@@ -45,7 +45,8 @@ impl Frozen {
     /// the content), where the last insert's text ends.
     pub(super) fn pack(runs: &[OpRun], next_text: usize, content: &Content) -> Frozen {
         // Byte length of each insert's text: up to the next insert's.
-        let mut text_end = vec![0; runs.len()];
+        assert!(runs.len() <= FREEZE_RUNS, "a frozen block holds at most FREEZE_RUNS runs");
+        let mut text_end = [0; FREEZE_RUNS];
         let mut end = next_text;
         for (i, r) in runs.iter().enumerate().rev() {
             if r.kind == OpKind::Insert {
