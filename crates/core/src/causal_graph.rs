@@ -98,6 +98,7 @@ pub(crate) struct CausalGraph {
 
 impl CausalGraph {
     /// Number of operations.
+    #[inline]
     pub(crate) fn len(&self) -> Lv {
         self.entries.last().map_or(0, |e| e.end)
     }

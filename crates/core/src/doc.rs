@@ -355,6 +355,7 @@ impl Doc {
     }
 
     /// Record `n` local operations in the causal graph on top of the current version.
+    #[inline]
     pub(crate) fn push_local(&mut self, n: usize) -> Lv {
         let range = self.graph.push_local(self.peer, n, &self.frontier);
         // A local operation is made on the whole current version: it is the only head now.
@@ -368,6 +369,7 @@ impl Doc {
     }
 
     /// Number of operations this replica has (its history length).
+    #[inline]
     pub(crate) fn op_count(&self) -> Lv {
         self.graph.len()
     }
