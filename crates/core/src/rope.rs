@@ -89,7 +89,7 @@ mod leaf;
 mod tests;
 
 use fenwick::Fenwick;
-use leaf::{bytes_of, chars_of, count, cut_into_leaves, seek, utf16_of, Counts, Leaf, Unit};
+use leaf::{bytes_of, chars_of, cut_into_leaves, seek_back, utf16_of, Counts, Leaf, Unit, View, EMPTY};
 
 /// A rope of plain text, indexed by chars, UTF-16 code units and UTF-8 bytes.
 /// See the module docs for the design.
@@ -105,6 +105,13 @@ pub(crate) struct Rope {
     cursor: usize,
     /// The start of `leaves[cursor]`.
     cursor_start: Counts,
+    /// The cursor leaf's counts as `index` has them: edits in the cursor leaf reach the index
+    /// only when the cursor moves on (see `sync_index`).
+    indexed: Counts,
+    /// The split of the cursor leaf: the text of leaf `cursor` is `leaves[cursor].text` followed
+    /// by `after.text`. Empty when the split is closed (or at the leaf's end); the leaf's own
+    /// cached counts describe only its head, `after`'s its tail.
+    after: Leaf,
     /// Largest leaf in bytes: [`MAX_LEAF`], smaller in tests.
     max_leaf: usize,
 }
@@ -158,6 +165,8 @@ impl Rope {
             len: Counts::default(),
             cursor: 0,
             cursor_start: Counts::default(),
+            indexed: Counts::default(),
+            after: Leaf::default(),
             max_leaf,
         };
         rope.reindex(0);
@@ -203,31 +212,34 @@ impl Rope {
         }
         let (i, start) = self.find(char_pos, chars_of);
         self.move_cursor(i, start);
-        let max_leaf = self.max_leaf;
-        let leaf = &mut self.leaves[i];
-        let at = leaf.byte_of_char(char_pos - start.chars);
-        let needed = leaf.text.len() + text.len();
-        if needed <= max_leaf {
-            let added = Counts::of(text);
-            if leaf.text.capacity() < needed {
-                // Leaves that get edited are given room for a full leaf at once.
-                leaf.text.reserve_exact(max_leaf - leaf.text.len());
-            }
-            leaf.text.insert_str(at, text);
-            leaf.chars += added.chars;
-            leaf.utf16 += added.utf16;
-            self.index.add(i, added);
-            self.len.add(added);
-        } else {
-            let mut joined = String::with_capacity(needed);
+        let offset = char_pos - start.chars;
+        if self.view(i).counts().bytes + text.len() > self.max_leaf {
+            self.close_split();
+            let leaf = &self.leaves[i];
+            let at = leaf.byte_of_char(offset);
+            let mut joined = String::with_capacity(leaf.text.len() + text.len());
             joined.push_str(&leaf.text[..at]);
             joined.push_str(text);
             joined.push_str(&leaf.text[at..]);
-            let pieces = cut_into_leaves(&joined, Self::fill(max_leaf));
+            let pieces = cut_into_leaves(&joined, Self::fill(self.max_leaf));
             self.leaves.splice(i..=i, pieces);
             // Leaves before `i` did not move, so the cursor start still holds.
             self.reindex(i);
+            return;
         }
+        if offset != self.leaves[i].chars {
+            self.move_split(offset);
+        }
+        let added = Counts::of(text);
+        let leaf = &mut self.leaves[i];
+        if leaf.text.capacity() < leaf.text.len() + text.len() {
+            // Leaves that get edited are given room for a full leaf at once.
+            leaf.text.reserve_exact(self.max_leaf - leaf.text.len());
+        }
+        leaf.text.push_str(text);
+        leaf.chars += added.chars;
+        leaf.utf16 += added.utf16;
+        self.len.add(added);
     }
 
     /// Removes the chars in `chars`.
@@ -244,39 +256,48 @@ impl Rope {
             return;
         }
         let (mut i, mut first) = self.find(start, chars_of);
-        if start == first.chars + self.leaves[i].chars && i + 1 < self.leaves.len() {
+        let counts = self.view(i).counts();
+        if start == first.chars + counts.chars && i + 1 < self.leaves.len() {
             // Starting at the end of a leaf: the range begins in the next one.
-            first.add(self.leaves[i].counts());
+            first.add(counts);
             i += 1;
         }
         self.move_cursor(i, first);
-        if end > first.chars + self.leaves[i].chars {
+        let offset = end - first.chars;
+        if offset > self.view(i).chars() {
+            self.close_split();
             self.remove_across(i, first, start, end);
             return;
         }
+        // The split goes to the end of the range, and the range is cut off the head.
+        if offset != self.leaves[i].chars {
+            self.move_split(offset);
+        }
         let leaf = &mut self.leaves[i];
-        let offset = start - first.chars;
         let n = end - start;
-        let (from, to, astral) = if leaf.is_ascii() {
-            (offset, offset + n, 0)
+        let removed = if leaf.is_ascii() {
+            Counts {
+                chars: n,
+                utf16: n,
+                bytes: n,
+            }
         } else {
-            let from = leaf.seek::<false>(offset).byte;
-            let removed = seek::<false>(&leaf.text.as_bytes()[from..], n);
-            (from, from + removed.byte, removed.astral)
+            let from = seek_back::<false>(leaf.text.as_bytes(), n);
+            Counts {
+                chars: n,
+                utf16: n + from.astral,
+                bytes: leaf.text.len() - from.byte,
+            }
         };
-        let removed = Counts {
-            chars: n,
-            utf16: n + astral,
-            bytes: to - from,
-        };
-        // `drain` is a memmove; `replace_range` goes through the general splice.
-        leaf.text.drain(from..to);
+        leaf.text.truncate(leaf.text.len() - removed.bytes);
         leaf.chars -= removed.chars;
         leaf.utf16 -= removed.utf16;
         self.len.sub(removed);
-        match (leaf.text.len() < self.min_leaf()).then(|| self.merge_small(i)) {
-            Some(Some(merged)) => self.reindex(merged),
-            _ => self.index.sub(i, removed),
+        if leaf.text.len() + self.after.text.len() < self.min_leaf() {
+            self.close_split();
+            if let Some(merged) = self.merge_small(i) {
+                self.reindex(merged);
+            }
         }
     }
 
@@ -350,25 +371,83 @@ impl Rope {
     }
 
     /// Puts the cursor on leaf `i` (starting at `start`) for an edit there. The leaf the cursor
-    /// leaves gives back its spare capacity: only the leaf being edited keeps room to grow, so
-    /// the rope holds little more than its text.
+    /// leaves closes its split and gives back its spare capacity: only the leaf being edited
+    /// keeps room to grow, so the rope holds little more than its text.
+    #[inline]
     fn move_cursor(&mut self, i: usize, start: Counts) {
+        // Staying put is the common case, and `start` is then `cursor_start` already.
         if i != self.cursor {
-            if let Some(old) = self.leaves.get_mut(self.cursor) {
-                old.text.shrink_to_fit();
-            }
+            self.leave_cursor(i, start);
         }
-        self.cursor = i;
-        self.cursor_start = start;
     }
 
-    /// After leaves were added or removed: rebuilds the index and the total,
-    /// and puts the cursor on leaf `cursor`.
+    #[inline(never)]
+    fn leave_cursor(&mut self, i: usize, start: Counts) {
+        self.close_split();
+        let old = &mut self.leaves[self.cursor];
+        old.text.shrink_to_fit();
+        let delta = old.counts().wrapping_sub(self.indexed);
+        self.index.add(self.cursor, delta);
+        self.cursor = i;
+        self.cursor_start = start;
+        self.indexed = self.leaves[i].counts();
+    }
+
+    /// Moves the cursor leaf's split to char `char_offset` of the leaf: the text between the old
+    /// and the new split moves between the head and `after`.
+    fn move_split(&mut self, char_offset: usize) {
+        let at = self.view(self.cursor).position(char_offset);
+        let head = &mut self.leaves[self.cursor];
+        let after = &mut self.after;
+        let split = head.text.len();
+        if at.bytes < split {
+            if after.text.capacity() < self.max_leaf {
+                // Room for a whole leaf once, so moving the split never reallocates.
+                after.text.reserve_exact(self.max_leaf - after.text.len());
+            }
+            after.text.insert_str(0, &head.text[at.bytes..]);
+            head.text.truncate(at.bytes);
+        } else {
+            head.text.push_str(&after.text[..at.bytes - split]);
+            after.text.drain(..at.bytes - split);
+        }
+        after.chars = after.chars + head.chars - at.chars;
+        after.utf16 = after.utf16 + head.utf16 - at.utf16;
+        head.chars = at.chars;
+        head.utf16 = at.utf16;
+    }
+
+    /// Joins the cursor leaf's two pieces back into its `text`.
+    fn close_split(&mut self) {
+        if self.after.text.is_empty() {
+            return;
+        }
+        let head = &mut self.leaves[self.cursor];
+        head.text.push_str(&self.after.text);
+        head.chars += self.after.chars;
+        head.utf16 += self.after.utf16;
+        self.after.text.clear();
+        self.after.chars = 0;
+        self.after.utf16 = 0;
+    }
+
+    /// Leaf `i` as readers see it, split or not.
+    fn view(&self, i: usize) -> View<'_> {
+        View {
+            head: &self.leaves[i],
+            tail: if i == self.cursor { &self.after } else { &EMPTY },
+        }
+    }
+
+    /// After leaves were added or removed (with the split closed): rebuilds the index and the
+    /// total, and puts the cursor on leaf `cursor`.
     fn reindex(&mut self, cursor: usize) {
+        debug_assert!(self.after.text.is_empty(), "reindex with the split open");
         self.index.rebuild(&self.leaves);
         self.len = self.index.prefix(self.leaves.len());
         self.cursor = cursor;
         self.cursor_start = self.index.prefix(cursor);
+        self.indexed = self.leaves[cursor].counts();
     }
 
     /// The leaf holding offset `target` in `unit`, with its start. A target on
@@ -377,17 +456,17 @@ impl Rope {
     fn find(&self, target: usize, unit: Unit) -> (usize, Counts) {
         let c = self.cursor;
         let start = self.cursor_start;
-        let leaf = &self.leaves[c];
+        let counts = self.view(c).counts();
         let from = unit(&start);
         if target >= from {
-            let to = from + unit(&leaf.counts());
+            let to = from + unit(&counts);
             if target <= to {
                 return (c, start);
             }
             if let Some(next) = self.leaves.get(c + 1) {
                 if target <= to + unit(&next.counts()) {
                     let mut next_start = start;
-                    next_start.add(leaf.counts());
+                    next_start.add(counts);
                     return (c + 1, next_start);
                 }
             }
@@ -399,10 +478,18 @@ impl Rope {
                 return (c - 1, prev_start);
             }
         }
-        let (mut i, mut start) = self.index.search(target, unit);
+        // The index is exact up to the cursor leaf and off by the cursor leaf's pending `delta`
+        // after it: a target past the cursor leaf is searched for shifted by `delta`.
+        let (mut i, mut start) = if target < from {
+            self.index.search(target, unit)
+        } else {
+            let delta = counts.wrapping_sub(self.indexed);
+            let (i, start) = self.index.search(target.wrapping_sub(unit(&delta)), unit);
+            (i, start.wrapping_add(delta))
+        };
         if i == self.leaves.len() {
             i -= 1;
-            start.sub(self.leaves[i].counts());
+            start.sub(self.view(i).counts());
         }
         (i, start)
     }
@@ -413,7 +500,7 @@ impl Rope {
     pub(crate) fn char_to_utf16(&self, char_pos: usize) -> usize {
         self.check_char_pos(char_pos);
         let (i, start) = self.find(char_pos, chars_of);
-        let leaf = &self.leaves[i];
+        let leaf = self.view(i);
         let offset = char_pos - start.chars;
         if leaf.is_bmp() {
             return start.utf16 + offset;
@@ -428,7 +515,7 @@ impl Rope {
             return None;
         }
         let (i, start) = self.find(utf16_pos, utf16_of);
-        let leaf = &self.leaves[i];
+        let leaf = self.view(i);
         let offset = utf16_pos - start.utf16;
         if leaf.is_bmp() {
             return Some(start.chars + offset);
@@ -444,7 +531,7 @@ impl Rope {
     pub(crate) fn char_to_byte(&self, char_pos: usize) -> usize {
         self.check_char_pos(char_pos);
         let (i, start) = self.find(char_pos, chars_of);
-        start.bytes + self.leaves[i].byte_of_char(char_pos - start.chars)
+        start.bytes + self.view(i).byte_of_char(char_pos - start.chars)
     }
 
     /// The char position at byte offset `byte_pos`, or `None` if it is past
@@ -454,20 +541,7 @@ impl Rope {
             return None;
         }
         let (i, start) = self.find(byte_pos, bytes_of);
-        let leaf = &self.leaves[i];
-        let offset = byte_pos - start.bytes;
-        if !leaf.text.is_char_boundary(offset) {
-            return None;
-        }
-        if leaf.is_ascii() {
-            return Some(start.chars + offset);
-        }
-        let bytes = leaf.text.as_bytes();
-        if offset <= bytes.len() / 2 {
-            Some(start.chars + count(&bytes[..offset]).chars)
-        } else {
-            Some(start.chars + leaf.chars - count(&bytes[offset..]).chars)
-        }
+        Some(start.chars + self.view(i).char_of_byte(byte_pos - start.bytes)?)
     }
 
     /// Appends the chars in `chars` to `out`.
@@ -487,14 +561,15 @@ impl Rope {
         let mut offset = start - first.chars;
         let mut wanted = end - start;
         loop {
-            let leaf = &self.leaves[i];
+            let leaf = self.view(i);
             let from = leaf.byte_of_char(offset);
-            if wanted <= leaf.chars - offset {
-                out.push_str(&leaf.text[from..leaf.byte_of_char(offset + wanted)]);
+            let chars = leaf.chars();
+            if wanted <= chars - offset {
+                leaf.write(from, leaf.byte_of_char(offset + wanted), out);
                 return;
             }
-            out.push_str(&leaf.text[from..]);
-            wanted -= leaf.chars - offset;
+            leaf.write(from, leaf.counts().bytes, out);
+            wanted -= chars - offset;
             offset = 0;
             i += 1;
         }
@@ -502,8 +577,10 @@ impl Rope {
 
     /// The text in order, as string slices (none of them empty).
     pub(crate) fn chunks(&self) -> impl Iterator<Item = &str> + '_ {
-        self.leaves
-            .iter()
+        let (upto, rest) = self.leaves.split_at(self.cursor + 1);
+        upto.iter()
+            .chain([&self.after])
+            .chain(rest)
             .map(|leaf| leaf.text.as_str())
             .filter(|chunk| !chunk.is_empty())
     }
@@ -513,6 +590,7 @@ impl Rope {
         self.leaves.capacity() * std::mem::size_of::<Leaf>()
             + self.index.tree.capacity() * std::mem::size_of::<Counts>()
             + self.leaves.iter().map(|l| l.text.capacity()).sum::<usize>()
+            + self.after.text.capacity()
     }
 
     fn check_char_pos(&self, char_pos: usize) {
@@ -527,21 +605,36 @@ impl Rope {
     #[cfg(test)]
     fn check_invariants(&self) {
         assert!(!self.leaves.is_empty(), "a rope has at least one leaf");
+        assert!(self.cursor < self.leaves.len(), "cursor in range");
+        assert_eq!(
+            self.after.counts(),
+            Counts::of(&self.after.text),
+            "split tail counts"
+        );
         let mut total = Counts::default();
+        let delta = self.view(self.cursor).counts().wrapping_sub(self.indexed);
+        let indexed = |i: usize, total: Counts| {
+            if i > self.cursor {
+                total.wrapping_sub(delta)
+            } else {
+                total
+            }
+        };
         for (i, leaf) in self.leaves.iter().enumerate() {
             assert_eq!(leaf.counts(), Counts::of(&leaf.text), "leaf {i} counts");
+            let whole = self.view(i).counts();
             assert!(
-                !leaf.text.is_empty() || self.leaves.len() == 1,
+                whole.bytes > 0 || self.leaves.len() == 1,
                 "leaf {i} of {} is empty",
                 self.leaves.len()
             );
-            assert!(leaf.text.len() <= self.max_leaf, "leaf {i} too big");
-            assert_eq!(self.index.prefix(i), total, "index prefix of leaf {i}");
-            total.add(leaf.counts());
+            assert!(whole.bytes <= self.max_leaf, "leaf {i} too big");
+            assert_eq!(self.index.prefix(i), indexed(i, total), "index prefix {i}");
+            total.add(whole);
         }
-        assert_eq!(self.index.prefix(self.leaves.len()), total, "index total");
+        let n = self.leaves.len();
+        assert_eq!(self.index.prefix(n), indexed(n, total), "index total");
         assert_eq!(self.len, total, "cached total");
-        assert!(self.cursor < self.leaves.len(), "cursor in range");
         assert_eq!(
             self.index.prefix(self.cursor),
             self.cursor_start,

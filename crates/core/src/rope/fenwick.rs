@@ -26,18 +26,11 @@ impl Fenwick {
         }
     }
 
+    /// Adds `delta` (a [`Counts::wrapping_sub`] difference, so it may shrink a leaf) to `leaf`.
     pub(super) fn add(&mut self, leaf: usize, delta: Counts) {
         let mut i = leaf + 1;
         while i < self.tree.len() {
-            self.tree[i].add(delta);
-            i += i & i.wrapping_neg();
-        }
-    }
-
-    pub(super) fn sub(&mut self, leaf: usize, delta: Counts) {
-        let mut i = leaf + 1;
-        while i < self.tree.len() {
-            self.tree[i].sub(delta);
+            self.tree[i] = self.tree[i].wrapping_add(delta);
             i += i & i.wrapping_neg();
         }
     }

@@ -38,6 +38,25 @@ impl Counts {
         self.utf16 -= other.utf16;
         self.bytes -= other.bytes;
     }
+
+    /// `self + other` modulo `usize::MAX + 1`: adding a [`Counts::wrapping_sub`] difference
+    /// undoes it, even when some of its units went down.
+    pub(super) fn wrapping_add(self, other: Counts) -> Counts {
+        Counts {
+            chars: self.chars.wrapping_add(other.chars),
+            utf16: self.utf16.wrapping_add(other.utf16),
+            bytes: self.bytes.wrapping_add(other.bytes),
+        }
+    }
+
+    /// `self - other` modulo `usize::MAX + 1`: a change that may be negative in any unit.
+    pub(super) fn wrapping_sub(self, other: Counts) -> Counts {
+        Counts {
+            chars: self.chars.wrapping_sub(other.chars),
+            utf16: self.utf16.wrapping_sub(other.utf16),
+            bytes: self.bytes.wrapping_sub(other.bytes),
+        }
+    }
 }
 
 /// Picks one unit out of [`Counts`]; the searches are generic over it.
@@ -105,6 +124,23 @@ impl Leaf {
         }
     }
 
+    /// The char offset at byte `offset`, or `None` if it is past the end or not on a char
+    /// boundary.
+    pub(super) fn char_of_byte(&self, offset: usize) -> Option<usize> {
+        if !self.text.is_char_boundary(offset) {
+            return None;
+        }
+        if self.is_ascii() {
+            return Some(offset);
+        }
+        let bytes = self.text.as_bytes();
+        if offset <= bytes.len() / 2 {
+            Some(count(&bytes[..offset]).chars)
+        } else {
+            Some(self.chars - count(&bytes[offset..]).chars)
+        }
+    }
+
     /// [`seek`] in this leaf, scanning from whichever end is nearer `target`.
     pub(super) fn seek<const UTF16: bool>(&self, target: usize) -> Scan {
         let bytes = self.text.as_bytes();
@@ -117,6 +153,98 @@ impl Leaf {
             byte: back.byte,
             chars: self.chars - back.chars,
             astral: (self.utf16 - self.chars) - back.astral,
+        }
+    }
+}
+
+/// A leaf with no text: the second piece of every leaf but the cursor's.
+pub(super) static EMPTY: Leaf = Leaf {
+    text: String::new(),
+    chars: 0,
+    utf16: 0,
+};
+
+/// A leaf as readers see it: its text in two pieces, `head` then `tail`. Only the cursor leaf
+/// with its split open has a non-empty `tail` (see the rope's module docs).
+#[derive(Clone, Copy)]
+pub(super) struct View<'a> {
+    pub(super) head: &'a Leaf,
+    pub(super) tail: &'a Leaf,
+}
+
+impl View<'_> {
+    pub(super) fn counts(&self) -> Counts {
+        let mut c = self.head.counts();
+        c.add(self.tail.counts());
+        c
+    }
+
+    pub(super) fn chars(&self) -> usize {
+        self.head.chars + self.tail.chars
+    }
+
+    /// No surrogate pairs: UTF-16 offsets equal char offsets.
+    pub(super) fn is_bmp(&self) -> bool {
+        self.head.is_bmp() && self.tail.is_bmp()
+    }
+
+    /// [`Leaf::seek`] across both pieces.
+    pub(super) fn seek<const UTF16: bool>(&self, target: usize) -> Scan {
+        let head = self.head;
+        let in_head = if UTF16 { head.utf16 } else { head.chars };
+        if target <= in_head {
+            return head.seek::<UTF16>(target);
+        }
+        let at = self.tail.seek::<UTF16>(target - in_head);
+        Scan {
+            byte: head.text.len() + at.byte,
+            chars: head.chars + at.chars,
+            astral: (head.utf16 - head.chars) + at.astral,
+        }
+    }
+
+    /// The position of char `char_offset` (`<= self.chars()`) in all three units.
+    pub(super) fn position(&self, char_offset: usize) -> Counts {
+        if self.head.is_ascii() && self.tail.is_ascii() {
+            return Counts {
+                chars: char_offset,
+                utf16: char_offset,
+                bytes: char_offset,
+            };
+        }
+        let at = self.seek::<false>(char_offset);
+        Counts {
+            chars: at.chars,
+            utf16: at.chars + at.astral,
+            bytes: at.byte,
+        }
+    }
+
+    /// Byte offset of the char at `char_offset` (`<= self.chars()`).
+    pub(super) fn byte_of_char(&self, char_offset: usize) -> usize {
+        match char_offset.checked_sub(self.head.chars) {
+            None | Some(0) => self.head.byte_of_char(char_offset),
+            Some(rest) => self.head.text.len() + self.tail.byte_of_char(rest),
+        }
+    }
+
+    /// The char offset at byte `offset`, or `None` if it is past the end or not on a char
+    /// boundary.
+    pub(super) fn char_of_byte(&self, offset: usize) -> Option<usize> {
+        match offset.checked_sub(self.head.text.len()) {
+            None | Some(0) => self.head.char_of_byte(offset),
+            Some(rest) => Some(self.head.chars + self.tail.char_of_byte(rest)?),
+        }
+    }
+
+    /// Appends bytes `from..to` (on char boundaries) to `out`.
+    pub(super) fn write(&self, from: usize, to: usize, out: &mut String) {
+        let split = self.head.text.len();
+        if from < split {
+            out.push_str(&self.head.text[from..to.min(split)]);
+        }
+        if to > split {
+            out.push_str(&self.tail.text[from.max(split) - split..to - split]);
         }
     }
 }

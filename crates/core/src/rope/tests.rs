@@ -1,4 +1,5 @@
 use super::leaf::seek_back;
+use super::leaf::{count, seek};
 use super::*;
 use proptest::prelude::*;
 
