@@ -370,28 +370,119 @@ fn clone_is_independent() {
     check(&b, "shared");
 }
 
+#[test]
+fn reads_see_the_whole_leaf_while_it_is_split() {
+    let text = MIXED.repeat(12);
+    let mut model = text.clone();
+    let mut rope = Rope::with_leaf_size(&text, 64);
+    // Type into the middle of a leaf: the leaf splits there and stays split while read.
+    let mut at = 40;
+    for piece in ["x", "😀", "é", "yz", "\u{301}"] {
+        rope.insert(at, piece);
+        model_insert(&mut model, at, piece);
+        at += piece.chars().count();
+        assert!(!rope.after.text.is_empty(), "split after typing {piece:?}");
+        check(&rope, &model);
+    }
+    // Backspace over what was typed and one char more, then jump back and forth in the leaf.
+    for _ in 0..7 {
+        rope.remove(at - 1..at);
+        model_remove(&mut model, at - 1..at);
+        at -= 1;
+        check(&rope, &model);
+    }
+    for (at, piece) in [(35, "a"), (44, "中"), (36, "𝄞b"), (45, "")] {
+        rope.insert(at, piece);
+        model_insert(&mut model, at, piece);
+        check(&rope, &model);
+    }
+    rope.remove(33..38);
+    model_remove(&mut model, 33..38);
+    check(&rope, &model);
+    // A copy keeps the split; editing the copy leaves the original alone.
+    let mut copy = rope.clone();
+    copy.insert(34, "!");
+    check(&rope, &model);
+    model_insert(&mut model, 34, "!");
+    check(&copy, &model);
+    // Another leaf, then a removal across leaves from inside the split one.
+    copy.insert(3, "q");
+    model_insert(&mut model, 3, "q");
+    check(&copy, &model);
+    copy.insert(30, "w");
+    model_insert(&mut model, 30, "w");
+    copy.remove(29..100);
+    model_remove(&mut model, 29..100);
+    check(&copy, &model);
+}
+
+#[test]
+fn typing_in_the_middle_moves_no_tail() {
+    let mut rope = Rope::from_str(&"a".repeat(600));
+    rope.insert(100, "b");
+    let tail = rope.after.text.as_ptr();
+    let head = rope.leaves[rope.cursor].text.as_ptr();
+    for i in 0..200 {
+        rope.insert(101 + i, "c");
+    }
+    for i in 0..50 {
+        rope.remove(300 - i..301 - i);
+    }
+    // The bytes after the split stayed where they were: typing appended to the head.
+    assert_eq!(rope.after.text.len(), 500);
+    assert_eq!(rope.after.text.as_ptr(), tail);
+    assert_eq!(rope.leaves[rope.cursor].text.as_ptr(), head);
+    assert_eq!(rope.len_chars(), 751);
+    rope.check_invariants();
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Pos {
+    /// This many chars after (or before) the end of the last edit, where typing goes on.
+    Caret(i8),
+    /// (position % (len + 1)): anywhere, often in another leaf.
+    Anywhere(usize),
+}
+
+impl Pos {
+    fn resolve(self, caret: usize, len: usize) -> usize {
+        match self {
+            Pos::Caret(d) => caret.saturating_add_signed(d.into()).min(len),
+            Pos::Anywhere(at) => at % (len + 1),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 enum Op {
-    /// Insert at (position % (len + 1)).
-    Insert(usize, String),
-    /// Remove (start % (len + 1)) plus up to `len` chars.
-    Remove(usize, usize),
+    /// Insert at a position.
+    Insert(Pos, String),
+    /// Remove up to `n` chars after a position, or before it when negative (a backspace).
+    Remove(Pos, isize),
+}
+
+fn pos_strategy() -> impl Strategy<Value = Pos> {
+    prop_oneof![
+        4 => Just(Pos::Caret(0)),
+        2 => (-8i8..8).prop_map(Pos::Caret),
+        1 => any::<i8>().prop_map(Pos::Caret),
+        2 => any::<usize>().prop_map(Pos::Anywhere),
+    ]
 }
 
 fn text_strategy() -> impl Strategy<Value = String> {
-    let piece = prop_oneof![
+    prop_oneof![
         4 => "[a-z ]{1,8}",
         2 => "[a-zé中😀\u{301}\n]{1,6}",
         1 => "[x😀]{20,120}",
-    ];
-    piece
+    ]
 }
 
 fn op_strategy() -> impl Strategy<Value = Op> {
+    let n = prop_oneof![3 => 1isize..4, 3 => -4isize..0, 1 => -200isize..200];
     prop_oneof![
-        3 => (any::<usize>(), text_strategy()).prop_map(|(at, s)| Op::Insert(at, s)),
-        2 => (any::<usize>(), prop_oneof![3 => 1usize..4, 1 => 1usize..200])
-            .prop_map(|(at, n)| Op::Remove(at, n)),
+        3 => (pos_strategy(), text_strategy()).prop_map(|(at, s)| Op::Insert(at, s)),
+        2 => (pos_strategy(), n).prop_map(|(at, n)| Op::Remove(at, n)),
     ]
 }
 
@@ -400,24 +491,31 @@ proptest! {
     fn matches_a_string_model(
         max_leaf in prop_oneof![Just(8usize), Just(16), Just(64), Just(MAX_LEAF)],
         initial in "[a-z😀é]{0,100}",
-        ops in proptest::collection::vec(op_strategy(), 1..60),
+        ops in proptest::collection::vec(op_strategy(), 1..80),
     ) {
         let mut rope = Rope::with_leaf_size(&initial, max_leaf);
         let mut model = initial.clone();
+        let mut caret = 0;
         check(&rope, &model);
         for op in ops {
             let len = model.chars().count();
             match op {
                 Op::Insert(at, text) => {
-                    let at = at % (len + 1);
+                    let at = at.resolve(caret, len);
                     rope.insert(at, &text);
                     model_insert(&mut model, at, &text);
+                    caret = at + text.chars().count();
                 }
                 Op::Remove(at, n) => {
-                    let at = at % (len + 1);
-                    let end = (at + n).min(len);
-                    rope.remove(at..end);
-                    model_remove(&mut model, at..end);
+                    let at = at.resolve(caret, len);
+                    let range = if n < 0 {
+                        at.saturating_sub(n.unsigned_abs())..at
+                    } else {
+                        at..(at + n.unsigned_abs()).min(len)
+                    };
+                    caret = range.start;
+                    rope.remove(range.clone());
+                    model_remove(&mut model, range);
                 }
             }
             check(&rope, &model);
