@@ -207,6 +207,31 @@ impl Rope {
             "Rope::insert: char position {char_pos} is past the end of the text ({} chars)",
             self.len.chars
         );
+        // One ASCII char typed at the split, with room: the common case, kept small.
+        let head = &mut self.leaves[self.cursor];
+        if let &[b] = text.as_bytes() {
+            if b.is_ascii()
+                && char_pos == self.cursor_start.chars + head.chars
+                && head.text.len() < head.text.capacity()
+                && head.text.len() + self.after.text.len() < self.max_leaf
+            {
+                head.text.push(char::from(b));
+                head.chars += 1;
+                head.utf16 += 1;
+                self.len.add(Counts {
+                    chars: 1,
+                    utf16: 1,
+                    bytes: 1,
+                });
+                return;
+            }
+        }
+        self.insert_slow(char_pos, text);
+    }
+
+    /// [`Rope::insert`] anywhere.
+    #[inline(never)]
+    fn insert_slow(&mut self, char_pos: usize, text: &str) {
         if text.is_empty() {
             return;
         }
@@ -252,6 +277,31 @@ impl Rope {
             "Rope::remove: char range {start}..{end} is not within the text ({} chars)",
             self.len.chars
         );
+        // Backspacing at the split in an ASCII head that stays big enough: the common case.
+        let min_leaf = self.min_leaf();
+        let head = &mut self.leaves[self.cursor];
+        let n = end - start;
+        if end == self.cursor_start.chars + head.chars
+            && n <= head.chars
+            && head.is_ascii()
+            && head.text.len() + self.after.text.len() >= n + min_leaf
+        {
+            head.text.truncate(head.text.len() - n);
+            head.chars -= n;
+            head.utf16 -= n;
+            self.len.sub(Counts {
+                chars: n,
+                utf16: n,
+                bytes: n,
+            });
+            return;
+        }
+        self.remove_slow(start, end);
+    }
+
+    /// [`Rope::remove`] of `start..end` anywhere.
+    #[inline(never)]
+    fn remove_slow(&mut self, start: usize, end: usize) {
         if start == end {
             return;
         }
