@@ -21,23 +21,52 @@
 //! find the leaf by one unit, read the other two off the descent, then scan
 //! inside that one leaf.
 //!
-//! # The cursor
+//! # The cursor and its split
 //!
 //! Edits are local, so the rope remembers the leaf of the last edit and its
 //! start offsets (`cursor`, `cursor_start`). A position inside that leaf or one
-//! of its two neighbours is found without touching the tree. Only the cursor's
-//! leaf keeps spare capacity (room for a full leaf, so typing does not
-//! reallocate); a leaf gives it back when the cursor moves on, so the rope's
-//! heap is its text plus about one leaf. An edit inside a
-//! leaf changes no leaf's start except those after it, and those are only ever
-//! read through the tree, which gets a point update.
+//! of its two neighbours is found without touching the tree.
+//!
+//! The cursor leaf is kept *split* at the last edit, like a gap buffer: its
+//! `text` holds the bytes before the split (the *head*) and the rope's `after`
+//! holds the bytes after it (the *tail*), each with its own cached counts. A
+//! char typed at the split is a `push` onto the head, a backspace there a
+//! `truncate`: the tail does not move, where an insert into the middle of a
+//! `String` would memmove it on every key. An edit elsewhere in the leaf first
+//! moves the split there (the bytes between the old and new place change
+//! sides, one memmove of the tail), so a run of typing pays that once. A
+//! removal moves the split to the range's end, then cuts the range off the
+//! head. Before the cursor moves to another leaf, and before anything that
+//! adds, removes or rebuilds leaves, the split is closed (the tail appended
+//! back), so only the cursor leaf is ever in two pieces and every structural
+//! operation sees whole leaves. Readers take `&self` and cannot close it: they
+//! see each leaf through a [`View`], its head and tail (empty but for the
+//! cursor leaf), which seeks and slices across the two.
+//!
+//! The tree is not told about each edit of the cursor leaf either: `indexed`
+//! keeps the cursor leaf's counts as the tree has them, and the difference is
+//! added to the tree (one point update, with wrapping arithmetic since a leaf
+//! may have shrunk) when the cursor moves on; a rebuild starts afresh. Until
+//! then the tree is exact up to the cursor leaf and off by that difference
+//! after it, so a search for an offset past the cursor leaf is shifted by it.
+//! `len` and `cursor_start` are always exact.
+//!
+//! Only the cursor's leaf keeps spare capacity: its head room for a full leaf,
+//! so typing does not reallocate, and `after` (kept across cursor moves) room
+//! for a full leaf too. A leaf gives its room back when the cursor moves on,
+//! so the rope's heap is its text plus about two leaves.
+//!
+//! `insert` and `remove` test for the common case first (one ASCII char typed
+//! at the split with room to spare; a backspace over ASCII there) in a body
+//! small enough to need no stack frame, and leave everything else to
+//! `insert_slow` / `remove_slow`.
 //!
 //! # Edits
 //!
-//! An insert that fits in its leaf is a `String::insert_str` (a memmove of at
-//! most one leaf) plus a point update of the tree. When it does not fit, the
-//! leaf and the new text are cut into leaves at most three quarters full, the
-//! leaves are spliced into the `Vec` and the tree is rebuilt, both O(L). A
+//! An insert that fits in its leaf is a push at the split (after moving it,
+//! at most one memmove of a leaf). When it does not fit, the split is closed,
+//! the leaf and the new text are cut into leaves at most three quarters full,
+//! the leaves are spliced into the `Vec` and the tree is rebuilt, both O(L). A
 //! removal inside one leaf is the mirror image; when it leaves the leaf under a
 //! quarter full, the leaf is merged into a neighbour that has room, and the
 //! tree is rebuilt. Splits leave leaves about half full and merges happen only
@@ -53,9 +82,9 @@
 //! Finding the byte offset of a char offset is free when the leaf is ASCII
 //! (bytes == chars, known from the cached counts), and the UTF-16 offset of a
 //! char offset is free when the leaf has no characters outside the Basic
-//! Multilingual Plane (utf16 == chars). Otherwise it is a scan ([`seek`],
-//! [`seek_back`]) from whichever end of the leaf is nearer, so at most half a
-//! leaf. The scan counts the bytes that start a char (and a 4-byte char) eight
+//! Multilingual Plane (utf16 == chars). Otherwise it is a scan ([`leaf::seek`],
+//! [`leaf::seek_back`]) from whichever end of the leaf (or of the head or tail
+//! of the split leaf) is nearer, so at most half a leaf. The scan counts the bytes that start a char (and a 4-byte char) eight
 //! at a time with bit tricks on a `u64`, 32 bytes per step, then finishes
 //! byte by byte.
 //!
@@ -70,7 +99,7 @@
 //! | operation | cost |
 //! | --- | --- |
 //! | `len_chars`, `len_utf16`, `len_bytes` | O(1) |
-//! | `insert` that fits in its leaf, `remove` within a leaf | O(log L + B), no log near the last edit |
+//! | `insert` that fits in its leaf, `remove` within a leaf | O(log L + B); O(k) at the split |
 //! | `insert` that overflows its leaf, `remove` that merges or spans leaves | O(L + B + k) (rare when typing) |
 //! | `char_to_utf16`, `utf16_to_char`, `char_to_byte`, `byte_to_char` | O(log L + B) |
 //! | `write_slice` | O(log L + B + k) |
