@@ -230,6 +230,7 @@ impl Rope {
     /// Inserts `text` at char position `char_pos`.
     ///
     /// Panics if `char_pos > self.len_chars()`.
+    #[inline]
     pub(crate) fn insert(&mut self, char_pos: usize, text: &str) {
         assert!(
             char_pos <= self.len.chars,
@@ -299,6 +300,7 @@ impl Rope {
     /// Removes the chars in `chars`.
     ///
     /// Panics if the range is decreasing or ends past `self.len_chars()`.
+    #[inline]
     pub(crate) fn remove(&mut self, chars: Range<usize>) {
         let Range { start, end } = chars;
         assert!(
