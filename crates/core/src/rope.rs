@@ -10,7 +10,8 @@
 //! The text is cut into *leaves*: a `Vec<Leaf>`, in document order, each leaf
 //! a `String` of at most [`MAX_LEAF`] bytes that caches its length in
 //! chars (Unicode scalar values) and UTF-16 code units (its length in bytes is
-//! the `String`'s). Leaves always start and end on char boundaries, and no leaf
+//! the `String`'s); the leaf being edited is the exception, kept in two pieces
+//! (see below). Leaves always start and end on char boundaries, and no leaf
 //! is empty unless it is the only one (the empty rope).
 //!
 //! Above the leaves is a Fenwick tree (binary indexed tree, [`Fenwick`]) of the
@@ -118,7 +119,9 @@ mod leaf;
 mod tests;
 
 use fenwick::Fenwick;
-use leaf::{bytes_of, chars_of, cut_into_leaves, seek_back, utf16_of, Counts, Leaf, Unit, View, EMPTY};
+use leaf::{
+    bytes_of, chars_of, cut_into_leaves, seek_back, utf16_of, Counts, Leaf, Unit, View, EMPTY,
+};
 
 /// A rope of plain text, indexed by chars, UTF-16 code units and UTF-8 bytes.
 /// See the module docs for the design.
@@ -135,7 +138,7 @@ pub(crate) struct Rope {
     /// The start of `leaves[cursor]`.
     cursor_start: Counts,
     /// The cursor leaf's counts as `index` has them: edits in the cursor leaf reach the index
-    /// only when the cursor moves on (see `sync_index`).
+    /// only when the cursor moves on (`leave_cursor`).
     indexed: Counts,
     /// The split of the cursor leaf: the text of leaf `cursor` is `leaves[cursor].text` followed
     /// by `after.text`. Empty when the split is closed (or at the leaf's end); the leaf's own
@@ -516,7 +519,11 @@ impl Rope {
     fn view(&self, i: usize) -> View<'_> {
         View {
             head: &self.leaves[i],
-            tail: if i == self.cursor { &self.after } else { &EMPTY },
+            tail: if i == self.cursor {
+                &self.after
+            } else {
+                &EMPTY
+            },
         }
     }
 
