@@ -176,19 +176,29 @@ impl OpLog {
         });
     }
 
+    #[inline]
     fn push(&mut self, run: OpRun) {
-        self.tail.push(run);
-        if self.tail.len() >= 2 * FREEZE_RUNS {
-            // Texts follow each other in version order, so an insert's text ends where the next
-            // one's starts: the blocks are packed without reading (maybe unpacking) any text.
-            let next_text = self.tail[FREEZE_RUNS..]
-                .iter()
-                .find(|r| r.kind == OpKind::Insert)
-                .map_or_else(|| self.content.len(), |r| r.content_at);
-            let frozen = Frozen::pack(&self.tail[..FREEZE_RUNS], next_text, &self.content);
-            self.frozen.push(frozen);
-            self.tail.drain(..FREEZE_RUNS);
+        if self.tail.len() + 1 >= 2 * FREEZE_RUNS {
+            self.freeze_oldest(&run);
         }
+        self.tail.push(run);
+    }
+
+    /// Packs the oldest `FREEZE_RUNS` runs of the tail into a frozen block; `next` is the run
+    /// about to be pushed after the tail (its text, if any, is in the content already).
+    #[cold]
+    #[inline(never)]
+    fn freeze_oldest(&mut self, next: &OpRun) {
+        // Texts follow each other in version order, so an insert's text ends where the next
+        // one's starts: the blocks are packed without reading (maybe unpacking) any text.
+        let next_text = self.tail[FREEZE_RUNS..]
+            .iter()
+            .chain(std::iter::once(next))
+            .find(|r| r.kind == OpKind::Insert)
+            .map_or_else(|| self.content.len(), |r| r.content_at);
+        let frozen = Frozen::pack(&self.tail[..FREEZE_RUNS], next_text, &self.content);
+        self.frozen.push(frozen);
+        self.tail.drain(..FREEZE_RUNS);
     }
 
     /// Append a run decoded from a file or update (already validated for shape). Its text is not

@@ -45,7 +45,10 @@ impl Frozen {
     /// the content), where the last insert's text ends.
     pub(super) fn pack(runs: &[OpRun], next_text: usize, content: &Content) -> Frozen {
         // Byte length of each insert's text: up to the next insert's.
-        assert!(runs.len() <= FREEZE_RUNS, "a frozen block holds at most FREEZE_RUNS runs");
+        assert!(
+            runs.len() <= FREEZE_RUNS,
+            "a frozen block holds at most FREEZE_RUNS runs"
+        );
         let mut text_end = [0; FREEZE_RUNS];
         let mut end = next_text;
         for (i, r) in runs.iter().enumerate().rev() {
