@@ -5,7 +5,7 @@ use std::ops::Range;
 use super::content::Content;
 use super::{OpKind, OpLog, OpRun, FREEZE_RUNS};
 use crate::causal_graph::Lv;
-use crate::encoding::varint::{decode_uvarint, push_uvarint, unzigzag, zigzag};
+use crate::encoding::varint::{decode_uvarint, unzigzag, zigzag, MAX_UVARINT_LEN};
 use crate::unit::byte_len_of_chars;
 
 /// Frozen runs: consecutive runs packed into bytes. Runs cover consecutive local versions (but for
@@ -40,6 +40,28 @@ fn cursor_after(run: &OpRun) -> usize {
     }
 }
 
+/// Room for a packed block: at most five `uvarint`s per run (gap, length and kind, container,
+/// position, byte length), each at most [`MAX_UVARINT_LEN`] bytes.
+const PACK_BUF: usize = FREEZE_RUNS * 5 * MAX_UVARINT_LEN;
+
+/// The bytes of a block being packed, on the stack: one allocation per block, of its exact size.
+struct PackBuf {
+    buf: [u8; PACK_BUF],
+    len: usize,
+}
+
+impl PackBuf {
+    fn uvarint(&mut self, mut value: u64) {
+        while value >= 0x80 {
+            self.buf[self.len] = (value as u8) | 0x80;
+            self.len += 1;
+            value >>= 7;
+        }
+        self.buf[self.len] = value as u8;
+        self.len += 1;
+    }
+}
+
 impl Frozen {
     /// Pack `runs`; `next_text` is the content offset of the first insert after them (or the end of
     /// the content), where the last insert's text ends.
@@ -57,7 +79,10 @@ impl Frozen {
                 end = r.content_at;
             }
         }
-        let mut bytes = Vec::with_capacity(runs.len() * 4);
+        let mut bytes = PackBuf {
+            buf: [0; PACK_BUF],
+            len: 0,
+        };
         let mut container = None;
         let mut cursor = 0usize;
         let mut content_at = None;
@@ -65,7 +90,7 @@ impl Frozen {
         for (r, text_end) in runs.iter().zip(text_end) {
             if r.lv > lv {
                 // Local versions of other operations (maps, counters): a gap marker, kind 3.
-                push_uvarint(&mut bytes, ((r.lv - lv) as u64) << 3 | 3 << 1);
+                bytes.uvarint(((r.lv - lv) as u64) << 3 | 3 << 1);
             }
             lv = r.end();
             let kind = match (r.kind, r.fwd) {
@@ -74,15 +99,12 @@ impl Frozen {
                 (OpKind::Delete, false) => 2,
             };
             let new_container = container != Some(r.container);
-            push_uvarint(
-                &mut bytes,
-                (r.len as u64) << 3 | kind << 1 | u64::from(new_container),
-            );
+            bytes.uvarint((r.len as u64) << 3 | kind << 1 | u64::from(new_container));
             if new_container {
-                push_uvarint(&mut bytes, u64::from(r.container));
+                bytes.uvarint(u64::from(r.container));
                 container = Some(r.container);
             }
-            push_uvarint(&mut bytes, zigzag(r.pos as i64 - cursor as i64));
+            bytes.uvarint(zigzag(r.pos as i64 - cursor as i64));
             cursor = cursor_after(r);
             if r.kind == OpKind::Insert {
                 content_at.get_or_insert(r.content_at);
@@ -92,7 +114,7 @@ impl Frozen {
                     byte_len_of_chars(content.from(r.content_at), r.len),
                     "texts follow each other"
                 );
-                push_uvarint(&mut bytes, (n - r.len) as u64);
+                bytes.uvarint((n - r.len) as u64);
             }
         }
         Frozen {
@@ -100,7 +122,7 @@ impl Frozen {
             end: runs.last().map_or(0, |r| r.end()),
             // A block without inserts never reads this.
             content_at: content_at.unwrap_or(0),
-            bytes: bytes.into_boxed_slice(),
+            bytes: Box::from(&bytes.buf[..bytes.len]),
         }
     }
 
