@@ -44,6 +44,12 @@
 //! see each leaf through a [`View`], its head and tail (empty but for the
 //! cursor leaf), which seeks and slices across the two.
 //!
+//! Merges edit all over a text, so the split would be moved or closed again by
+//! almost every one of their edits, each a copy of a tail. They use
+//! `insert_merged` / `remove_merged`, which leave the split where it is and
+//! edit whichever piece of the leaf holds the position (one memmove of the rest
+//! of that piece, as in a plain rope); a leaf that is not split stays whole.
+//!
 //! The tree is not told about each edit of the cursor leaf either: `indexed`
 //! keeps the cursor leaf's counts as the tree has them, and the difference is
 //! added to the tree (one point update, with wrapping arithmetic since a leaf
@@ -259,12 +265,36 @@ impl Rope {
                 return;
             }
         }
-        self.insert_slow(char_pos, text);
+        self.insert_slow(char_pos, text, true);
     }
 
-    /// [`Rope::insert`] anywhere.
+    /// Inserts `text` at char position `char_pos` for a merge: edits that land all over the
+    /// text, not typing. The cursor leaf's split is not moved for them (it would be moved or
+    /// closed again by the next one, each a copy): the text goes into whichever piece of the
+    /// leaf holds the position, one memmove of the rest of that piece, as in a plain rope.
+    ///
+    /// Panics if `char_pos > self.len_chars()`.
+    pub(crate) fn insert_merged(&mut self, char_pos: usize, text: &str) {
+        self.check_char_pos(char_pos);
+        self.insert_slow(char_pos, text, false);
+    }
+
+    /// Removes the chars in `chars` for a merge (see [`Rope::insert_merged`]).
+    ///
+    /// Panics if the range is decreasing or ends past `self.len_chars()`.
+    pub(crate) fn remove_merged(&mut self, chars: Range<usize>) {
+        let Range { start, end } = chars;
+        assert!(
+            start <= end && end <= self.len.chars,
+            "Rope::remove: char range {start}..{end} is not within the text ({} chars)",
+            self.len.chars
+        );
+        self.remove_slow(start, end, false);
+    }
+
+    /// [`Rope::insert`] anywhere; `typing` to move the split to the insert (see the module docs).
     #[inline(never)]
-    fn insert_slow(&mut self, char_pos: usize, text: &str) {
+    fn insert_slow(&mut self, char_pos: usize, text: &str, typing: bool) {
         if text.is_empty() {
             return;
         }
@@ -285,6 +315,10 @@ impl Rope {
             self.reindex(i);
             return;
         }
+        if !typing {
+            self.insert_in_piece(i, offset, text);
+            return;
+        }
         if offset != self.leaves[i].chars {
             self.move_split(offset);
         }
@@ -298,6 +332,23 @@ impl Rope {
         leaf.chars += added.chars;
         leaf.utf16 += added.utf16;
         self.len.add(added);
+    }
+
+    /// A merge's insert of `text` at char `offset` of the cursor leaf `i` (which it fits): into
+    /// whichever piece holds the offset, leaving the split where it is.
+    fn insert_in_piece(&mut self, i: usize, offset: usize, text: &str) {
+        let added = Counts::of(text);
+        self.len.add(added);
+        let head_chars = self.leaves[i].chars;
+        let (piece, at) = if offset <= head_chars {
+            (&mut self.leaves[i], offset)
+        } else {
+            (&mut self.after, offset - head_chars)
+        };
+        let at = piece.byte_of_char(at);
+        piece.text.insert_str(at, text);
+        piece.chars += added.chars;
+        piece.utf16 += added.utf16;
     }
 
     /// Removes the chars in `chars`.
@@ -330,12 +381,12 @@ impl Rope {
             });
             return;
         }
-        self.remove_slow(start, end);
+        self.remove_slow(start, end, true);
     }
 
     /// [`Rope::remove`] of `start..end` anywhere.
     #[inline(never)]
-    fn remove_slow(&mut self, start: usize, end: usize) {
+    fn remove_slow(&mut self, start: usize, end: usize, typing: bool) {
         if start == end {
             return;
         }
@@ -353,30 +404,42 @@ impl Rope {
             self.remove_across(i, first, start, end);
             return;
         }
-        // The split goes to the end of the range, and the range is cut off the head.
-        if offset != self.leaves[i].chars {
-            self.move_split(offset);
-        }
-        let leaf = &mut self.leaves[i];
-        let n = end - start;
-        let removed = if leaf.is_ascii() {
-            Counts {
-                chars: n,
-                utf16: n,
-                bytes: n,
+        if !typing {
+            // A merge: the range is cut out of whichever pieces hold it, the split stays.
+            let from = start - first.chars;
+            let head = self.leaves[i].chars;
+            let mut removed = self.leaves[i].cut(from.min(head), offset.min(head));
+            if offset > head {
+                removed.add(self.after.cut(from.saturating_sub(head), offset - head));
             }
+            self.len.sub(removed);
         } else {
-            let from = seek_back::<false>(leaf.text.as_bytes(), n);
-            Counts {
-                chars: n,
-                utf16: n + from.astral,
-                bytes: leaf.text.len() - from.byte,
+            // The split goes to the end of the range, and the range is cut off the head.
+            if offset != self.leaves[i].chars {
+                self.move_split(offset);
             }
-        };
-        leaf.text.truncate(leaf.text.len() - removed.bytes);
-        leaf.chars -= removed.chars;
-        leaf.utf16 -= removed.utf16;
-        self.len.sub(removed);
+            let leaf = &mut self.leaves[i];
+            let n = end - start;
+            let removed = if leaf.is_ascii() {
+                Counts {
+                    chars: n,
+                    utf16: n,
+                    bytes: n,
+                }
+            } else {
+                let from = seek_back::<false>(leaf.text.as_bytes(), n);
+                Counts {
+                    chars: n,
+                    utf16: n + from.astral,
+                    bytes: leaf.text.len() - from.byte,
+                }
+            };
+            leaf.text.truncate(leaf.text.len() - removed.bytes);
+            leaf.chars -= removed.chars;
+            leaf.utf16 -= removed.utf16;
+            self.len.sub(removed);
+        }
+        let leaf = &self.leaves[i];
         if leaf.text.len() + self.after.text.len() < self.min_leaf() {
             self.close_split();
             if let Some(merged) = self.merge_small(i) {

@@ -684,7 +684,7 @@ pub(super) fn apply_op(
             if let Some(p) = patch {
                 p.insert(unit.char_to_unit(rope, pos), text);
             }
-            rope.insert(pos, text);
+            rope.insert_merged(pos, text);
         }
         TransformedOp::Delete { pos, len } => {
             if let Some(p) = patch {
@@ -692,7 +692,7 @@ pub(super) fn apply_op(
                 let b = unit.char_to_unit(rope, pos + len);
                 p.delete(a, b - a);
             }
-            rope.remove(pos..pos + len);
+            rope.remove_merged(pos..pos + len);
         }
     }
 }

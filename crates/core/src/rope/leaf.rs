@@ -100,6 +100,30 @@ impl Leaf {
         }
     }
 
+    /// Removes chars `from..to` (`to <= self.chars`) and returns the lengths removed.
+    pub(super) fn cut(&mut self, from: usize, to: usize) -> Counts {
+        if from == to {
+            return Counts::default();
+        }
+        let (a, b, removed) = if self.is_ascii() {
+            let n = to - from;
+            let removed = Counts {
+                chars: n,
+                utf16: n,
+                bytes: n,
+            };
+            (from, to, removed)
+        } else {
+            let (a, b) = (self.byte_of_char(from), self.byte_of_char(to));
+            (a, b, Counts::of(&self.text[a..b]))
+        };
+        // `drain` is a memmove; `replace_range` goes through the general splice.
+        self.text.drain(a..b);
+        self.chars -= removed.chars;
+        self.utf16 -= removed.utf16;
+        removed
+    }
+
     pub(super) fn recount(&mut self) {
         let c = Counts::of(&self.text);
         self.chars = c.chars;

@@ -455,10 +455,11 @@ impl Pos {
 
 #[derive(Debug, Clone)]
 enum Op {
-    /// Insert at a position.
-    Insert(Pos, String),
-    /// Remove up to `n` chars after a position, or before it when negative (a backspace).
-    Remove(Pos, isize),
+    /// Insert at a position; `true` as a merge does (`insert_merged`).
+    Insert(Pos, String, bool),
+    /// Remove up to `n` chars after a position, or before it when negative (a backspace);
+    /// `true` as a merge does (`remove_merged`).
+    Remove(Pos, isize, bool),
 }
 
 fn pos_strategy() -> impl Strategy<Value = Pos> {
@@ -478,11 +479,16 @@ fn text_strategy() -> impl Strategy<Value = String> {
     ]
 }
 
+/// A merge's edit one time in three (merges and typing interleave in a live document).
+fn merged() -> impl Strategy<Value = bool> {
+    prop_oneof![2 => Just(false), 1 => Just(true)]
+}
+
 fn op_strategy() -> impl Strategy<Value = Op> {
     let n = prop_oneof![3 => 1isize..4, 3 => -4isize..0, 1 => -200isize..200];
     prop_oneof![
-        3 => (pos_strategy(), text_strategy()).prop_map(|(at, s)| Op::Insert(at, s)),
-        2 => (pos_strategy(), n).prop_map(|(at, n)| Op::Remove(at, n)),
+        3 => (pos_strategy(), text_strategy(), merged()).prop_map(|(at, s, m)| Op::Insert(at, s, m)),
+        2 => (pos_strategy(), n, merged()).prop_map(|(at, n, m)| Op::Remove(at, n, m)),
     ]
 }
 
@@ -500,13 +506,17 @@ proptest! {
         for op in ops {
             let len = model.chars().count();
             match op {
-                Op::Insert(at, text) => {
+                Op::Insert(at, text, merged) => {
                     let at = at.resolve(caret, len);
-                    rope.insert(at, &text);
+                    if merged {
+                        rope.insert_merged(at, &text);
+                    } else {
+                        rope.insert(at, &text);
+                    }
                     model_insert(&mut model, at, &text);
                     caret = at + text.chars().count();
                 }
-                Op::Remove(at, n) => {
+                Op::Remove(at, n, merged) => {
                     let at = at.resolve(caret, len);
                     let range = if n < 0 {
                         at.saturating_sub(n.unsigned_abs())..at
@@ -514,7 +524,11 @@ proptest! {
                         at..(at + n.unsigned_abs()).min(len)
                     };
                     caret = range.start;
-                    rope.remove(range.clone());
+                    if merged {
+                        rope.remove_merged(range.clone());
+                    } else {
+                        rope.remove(range.clone());
+                    }
                     model_remove(&mut model, range);
                 }
             }
