@@ -314,6 +314,16 @@ impl SpanOps<'_> {
     /// operation, which has no sequence run.
     #[inline]
     pub(crate) fn push_values(&self, values: &mut ValueLog, container: u32, lv: Lv) -> bool {
+        // A text span (most of them) carries nothing else: kept small, so it inlines.
+        if self.prop.is_none() && !self.is_list_insert() {
+            return true;
+        }
+        self.push_other_values(values, container, lv)
+    }
+
+    /// [`SpanOps::push_values`] for map, counter and list operations.
+    #[inline(never)]
+    fn push_other_values(&self, values: &mut ValueLog, container: u32, lv: Lv) -> bool {
         if let Some(p) = self.prop {
             values.props.push(PropOp {
                 lv,
