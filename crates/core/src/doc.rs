@@ -250,7 +250,11 @@ impl Doc {
 
     /// The current content of `text`.
     pub fn text_to_string(&self, text: TextId) -> String {
-        self.rope(text).to_string()
+        // Sized once: a long text would otherwise be copied as the string doubles.
+        let rope = self.rope(text);
+        let mut out = String::with_capacity(rope.len_bytes());
+        rope.chunks().for_each(|chunk| out.push_str(chunk));
+        out
     }
 
     /// Length of `text` in the document's unit.
