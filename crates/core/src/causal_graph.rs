@@ -329,9 +329,14 @@ impl CausalGraph {
     /// theirs, 0 without parents. Kept out of line: local typing never needs it.
     #[inline(never)]
     fn lamport_after(&self, parents: &[Lv]) -> u64 {
+        // Parents are mostly among the newest entries: look there before searching.
+        let newest = self.entries.len().saturating_sub(1);
         parents
             .iter()
-            .map(|p| self.lamport(*p) + 1)
+            .map(|p| {
+                let e = &self.entries[self.entry_index_at_or_before(*p, newest)];
+                e.lamport + (p - e.start) as u64 + 1
+            })
             .max()
             .unwrap_or(0)
     }
@@ -378,12 +383,18 @@ impl CausalGraph {
 
     /// The local version of `id`, if known.
     pub(crate) fn id_to_lv(&self, id: OpId) -> Option<Lv> {
-        let peer = &self.peers[*self.peer_index.get(&id.peer.0)?];
-        let i = peer
-            .runs
-            .partition_point(|r| r.seq + r.len as u64 <= id.seq);
-        let r = peer.runs.get(i)?;
-        (r.seq <= id.seq).then(|| r.lv + (id.seq - r.seq) as usize)
+        // Decoding asks about the parents of what it just read: mostly the peer pushed last, and
+        // its newest run.
+        let index = match self.last_peer {
+            Some((p, i)) if p == id.peer => i as usize,
+            _ => *self.peer_index.get(&id.peer.0)?,
+        };
+        let runs = &self.peers[index].runs;
+        let r = match runs.last() {
+            Some(last) if last.seq <= id.seq => last,
+            _ => runs.get(runs.partition_point(|r| r.seq + r.len as u64 <= id.seq))?,
+        };
+        (r.seq <= id.seq && id.seq - r.seq < r.len as u64).then(|| r.lv + (id.seq - r.seq) as usize)
     }
 
     /// Version vector of everything known.
