@@ -284,11 +284,7 @@ impl Rope {
     /// Panics if the range is decreasing or ends past `self.len_chars()`.
     pub(crate) fn remove_merged(&mut self, chars: Range<usize>) {
         let Range { start, end } = chars;
-        assert!(
-            start <= end && end <= self.len.chars,
-            "Rope::remove: char range {start}..{end} is not within the text ({} chars)",
-            self.len.chars
-        );
+        self.check_range(start, end);
         self.remove_slow(start, end, false);
     }
 
@@ -357,11 +353,7 @@ impl Rope {
     #[inline]
     pub(crate) fn remove(&mut self, chars: Range<usize>) {
         let Range { start, end } = chars;
-        assert!(
-            start <= end && end <= self.len.chars,
-            "Rope::remove: char range {start}..{end} is not within the text ({} chars)",
-            self.len.chars
-        );
+        self.check_range(start, end);
         // Backspacing at the split in an ASCII head that stays big enough: the common case.
         let min_leaf = self.min_leaf();
         let head = &mut self.leaves[self.cursor];
@@ -700,11 +692,7 @@ impl Rope {
     /// Panics if the range is decreasing or ends past `self.len_chars()`.
     pub(crate) fn write_slice(&self, chars: Range<usize>, out: &mut String) {
         let Range { start, end } = chars;
-        assert!(
-            start <= end && end <= self.len.chars,
-            "Rope::write_slice: char range {start}..{end} is not within the text ({} chars)",
-            self.len.chars
-        );
+        self.check_range(start, end);
         if start == end {
             return;
         }
@@ -742,6 +730,15 @@ impl Rope {
             + self.index.tree.capacity() * std::mem::size_of::<Counts>()
             + self.leaves.iter().map(|l| l.text.capacity()).sum::<usize>()
             + self.after.text.capacity()
+    }
+
+    #[inline]
+    fn check_range(&self, start: usize, end: usize) {
+        assert!(
+            start <= end && end <= self.len.chars,
+            "Rope: char range {start}..{end} is not within the text ({} chars)",
+            self.len.chars
+        );
     }
 
     fn check_char_pos(&self, char_pos: usize) {
